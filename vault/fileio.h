@@ -1,0 +1,43 @@
+/* Durable, race-free file primitives shared by the vault, the device secret and the audit log. */
+#ifndef SESAME_VAULT_FILEIO_H
+#define SESAME_VAULT_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Files are 0600, directories 0700; every open uses O_NOFOLLOW and O_CLOEXEC. */
+#define FILEIO_FILE_MODE 0600
+#define FILEIO_DIR_MODE 0700
+/* How long a writer waits for another writer's lock before giving up with VAULT_E_BUSY. Long
+ * enough to cover a PIN check (one Argon2id run), which holds the lock. */
+#define FILEIO_LOCK_WAIT_MS 20000
+#define FILEIO_LOCK_POLL_MS 10
+
+/* Create path as a 0700 directory if it is missing, then open it. An existing directory must be
+ * owned by the caller and closed to group and others, or VAULT_E_PERM. */
+int fileio_dir_open(const char *path, int create, int *dirfd);
+
+/* Read all of dirfd/name into buf (capacity cap). VAULT_E_NOTFOUND if absent,
+ * VAULT_E_TOOLONG if the file holds more than cap bytes. */
+int fileio_read(int dirfd, const char *name, uint8_t *buf, size_t cap, size_t *len);
+
+/* Replace dirfd/name by buf atomically: temporary file, fsync, rename, fsync of the directory.
+ * A crash at any instant leaves the old file or the new one, never a mix. */
+int fileio_write_atomic(int dirfd, const char *name, const void *buf, size_t len);
+
+/* Create dirfd/name with exactly buf, failing with VAULT_E_EXISTS if it exists; same durability. */
+int fileio_create_atomic(int dirfd, const char *name, const void *buf, size_t len);
+
+/* Remove dirfd/name and fsync the directory. VAULT_E_NOTFOUND if absent. */
+int fileio_unlink(int dirfd, const char *name);
+
+/* Take an exclusive lock on dirfd/name (created 0600 if missing), waiting at most
+ * FILEIO_LOCK_WAIT_MS: VAULT_E_BUSY if another open file description still holds it. */
+int fileio_lock(int dirfd, const char *name, int *lockfd);
+void fileio_unlock(int lockfd);
+
+/* Test hook: when set, fileio_write_atomic and fileio_create_atomic call it after the temporary
+ * file is durable and before the rename, so crash tests can stop a process at that instant. */
+extern void (*fileio_before_rename_hook)(void);
+
+#endif
