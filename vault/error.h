@@ -6,40 +6,40 @@
  * library's interface: never renumber one, only append. docs/format.md lists them. */
 enum vault_error {
 	VAULT_OK = 0,
-	VAULT_E_NOMEM = -1,     /* out of memory (or of locked memory) */
-	VAULT_E_IO = -2,        /* a read, write, fsync or rename failed */
-	VAULT_E_INVAL = -3,     /* a caller passed an argument outside its documented range */
-	VAULT_E_FORMAT = -4,    /* a file is malformed: bad magic, lengths, bounds or trailing bytes */
-	VAULT_E_VERSION = -5,   /* a file has a format version this build does not know */
-	VAULT_E_TAMPERED = -6,  /* a file's authentication failed: altered, or another device's */
-	VAULT_E_BADPIN = -7,    /* the PIN is wrong; the failure was counted */
-	VAULT_E_BLOCKED = -8,   /* too many wrong PINs: only the recovery key opens the vault */
+	VAULT_E_NOMEM = -1,  /* out of memory (or of locked memory) */
+	VAULT_E_IO = -2,     /* a read, write, fsync or rename failed */
+	VAULT_E_INVAL = -3,  /* a caller passed an argument outside its documented range */
+	VAULT_E_FORMAT = -4, /* a file is malformed: bad magic, lengths, bounds or trailing bytes */
+	VAULT_E_VERSION = -5,	  /* a file has a format version this build does not know */
+	VAULT_E_TAMPERED = -6,	  /* a file's authentication failed: altered, or another device's */
+	VAULT_E_BADPIN = -7,	  /* the PIN is wrong; the failure was counted */
+	VAULT_E_BLOCKED = -8,	  /* too many wrong PINs: only the recovery key opens the vault */
 	VAULT_E_BADRECOVERY = -9, /* the recovery key is well formed but does not open the vault */
-	VAULT_E_CHECKSUM = -10, /* the recovery key was mistyped: its checksum does not match */
-	VAULT_E_PIN_DIGITS = -11,   /* a PIN must contain digits only */
-	VAULT_E_PIN_LENGTH = -12,   /* a PIN is shorter or longer than allowed */
-	VAULT_E_PIN_REPEATED = -13, /* a PIN made of one repeated digit */
-	VAULT_E_PIN_SEQUENCE = -14, /* a PIN that counts up or down (123456, 987654) */
-	VAULT_E_PIN_COMMON = -15,   /* a PIN on the list of the most used PINs */
-	VAULT_E_NOTFOUND = -16, /* no such user or credential */
-	VAULT_E_EXISTS = -17,   /* a credential with that service name already exists */
-	VAULT_E_BUSY = -18,     /* another process holds the vault's lock */
-	VAULT_E_TOOLONG = -19,  /* a field is longer than the format allows */
-	VAULT_E_FULL = -20,     /* the vault holds the maximum number of credentials */
-	VAULT_E_NOSECRET = -21, /* the device secret cannot be found */
+	VAULT_E_CHECKSUM = -10,	  /* the recovery key was mistyped: its checksum does not match */
+	VAULT_E_PIN_DIGITS = -11, /* a PIN must contain digits only */
+	VAULT_E_PIN_LENGTH = -12, /* a PIN is shorter or longer than allowed */
+	VAULT_E_PIN_REPEATED = -13,   /* a PIN made of one repeated digit */
+	VAULT_E_PIN_SEQUENCE = -14,   /* a PIN that counts up or down (123456, 987654) */
+	VAULT_E_PIN_COMMON = -15,     /* a PIN on the list of the most used PINs */
+	VAULT_E_NOTFOUND = -16,	      /* no such user or credential */
+	VAULT_E_EXISTS = -17,	      /* a credential with that service name already exists */
+	VAULT_E_BUSY = -18,	      /* another process holds the vault's lock */
+	VAULT_E_TOOLONG = -19,	      /* a field is longer than the format allows */
+	VAULT_E_FULL = -20,	      /* the vault holds the maximum number of credentials */
+	VAULT_E_NOSECRET = -21,	      /* the device secret cannot be found */
 	VAULT_E_SECRET_SERVICE = -22, /* the Secret Service did not answer or refused */
-	VAULT_E_CRYPTO = -23,   /* a cryptographic primitive failed (e.g. KDF out of memory) */
-	VAULT_E_NOTUTF8 = -24,  /* a text field is not valid UTF-8 or holds control characters */
-	VAULT_E_PERM = -25,     /* a file or directory has unsafe ownership or permissions */
+	VAULT_E_CRYPTO = -23,  /* a cryptographic primitive failed (e.g. KDF out of memory) */
+	VAULT_E_NOTUTF8 = -24, /* a text field is not valid UTF-8 or holds control characters */
+	VAULT_E_PERM = -25,    /* a file or directory has unsafe ownership or permissions */
 	/* audit log and checkpoints */
-	VAULT_E_LOG_SEQUENCE = -26,   /* a log record is out of sequence */
-	VAULT_E_LOG_RECORD = -27,     /* a log record is malformed */
-	VAULT_E_LOG_TORN = -28,       /* the log ends in a torn (incomplete) record */
-	VAULT_E_SIGNATURE = -29,      /* a checkpoint signature does not verify */
-	VAULT_E_INCONSISTENT = -30,   /* the log is not a consistent extension of a checkpoint */
-	VAULT_E_PROOF = -31,          /* an inclusion or consistency proof does not verify */
-	VAULT_E_KEY = -32,            /* a verifier or signing key is malformed or unknown */
-	VAULT_E_CHECKPOINT = -33,     /* a checkpoint is malformed or from another log */
+	VAULT_E_LOG_SEQUENCE = -26, /* a log record is out of sequence */
+	VAULT_E_LOG_RECORD = -27,   /* a log record is malformed */
+	VAULT_E_LOG_TORN = -28,	    /* the log ends in a torn (incomplete) record */
+	VAULT_E_SIGNATURE = -29,    /* a checkpoint signature does not verify */
+	VAULT_E_INCONSISTENT = -30, /* the log is not a consistent extension of a checkpoint */
+	VAULT_E_PROOF = -31,	    /* an inclusion or consistency proof does not verify */
+	VAULT_E_KEY = -32,	    /* a verifier or signing key is malformed or unknown */
+	VAULT_E_CHECKPOINT = -33,   /* a checkpoint is malformed or from another log */
 };
 
 /* A short English sentence for code; never NULL. Callers translate it. */

@@ -25,6 +25,7 @@ static int errno_to_vault(int e)
 	case EACCES:
 	case EPERM:
 	case ELOOP:
+	case ENOTDIR: /* a symbolic link opened with O_NOFOLLOW|O_DIRECTORY */
 		return VAULT_E_PERM;
 	default:
 		return VAULT_E_IO;
@@ -131,7 +132,8 @@ static int publish(int dirfd, const char *tmp, const char *name, int exclusive)
 
 	if (fileio_before_rename_hook != NULL)
 		fileio_before_rename_hook();
-	/* linkat fails if name exists, which gives create-only semantics with the same durability. */
+	/* linkat fails if name exists, which gives create-only semantics with the same durability.
+	 */
 	ret = exclusive ? linkat(dirfd, tmp, dirfd, name, 0) : renameat(dirfd, tmp, dirfd, name);
 	if (ret != 0) {
 		ret = errno_to_vault(errno);

@@ -1,0 +1,162 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "testutil.h"
+#include "fileio.h"
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void atomic_write_replaces_and_is_private(void **state)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	uint8_t buf[64];
+	size_t len;
+	struct stat st;
+	int dfd;
+
+	(void)state;
+	testutil_tmpdir(dir);
+	snprintf(path, sizeof(path), "%s/d", dir);
+	assert_int_equal(fileio_dir_open(path, 1, &dfd), VAULT_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(fileio_create_atomic(dfd, "f", "one", 3), VAULT_OK);
+	assert_int_equal(fileio_create_atomic(dfd, "f", "two", 3), VAULT_E_EXISTS);
+	assert_int_equal(fileio_write_atomic(dfd, "f", "three", 5), VAULT_OK);
+	assert_int_equal(fileio_read(dfd, "f", buf, sizeof(buf), &len), VAULT_OK);
+	assert_int_equal(len, 5);
+	assert_memory_equal(buf, "three", 5);
+	assert_int_equal(fileio_read(dfd, "f", buf, 4, &len), VAULT_E_TOOLONG);
+	assert_int_equal(fileio_read(dfd, "missing", buf, 4, &len), VAULT_E_NOTFOUND);
+	assert_int_equal(fstatat(dfd, "f", &st, 0), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(count_entries(path), 1); /* no temporary file left behind */
+	close(dfd);
+	testutil_rmtree(dir);
+}
+
+static void symlinks_and_open_directories_are_refused(void **state)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	uint8_t buf[8];
+	size_t len;
+	int dfd;
+
+	(void)state;
+	testutil_tmpdir(dir);
+	assert_int_equal(fileio_dir_open(dir, 0, &dfd), VAULT_OK);
+	assert_int_equal(symlinkat("/etc/passwd", dfd, "link"), 0);
+	assert_int_equal(fileio_read(dfd, "link", buf, sizeof(buf), &len), VAULT_E_PERM);
+	close(dfd);
+	snprintf(path, sizeof(path), "%s/open", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(fileio_dir_open(path, 1, &dfd), VAULT_E_PERM);
+	snprintf(path, sizeof(path), "%s/dirlink", dir);
+	assert_int_equal(symlink(dir, path), 0);
+	assert_int_equal(fileio_dir_open(path, 0, &dfd), VAULT_E_PERM);
+	testutil_rmtree(dir);
+}
+
+static void crash_before_rename(void)
+{
+	_exit(42);
+}
+
+/* A writer that dies after its temporary file is durable leaves the old file untouched. */
+static void crash_before_rename_keeps_old_file(void **state)
+{
+	char dir[PATH_MAX];
+	uint8_t buf[16];
+	size_t len;
+	int dfd, status;
+	pid_t pid;
+
+	(void)state;
+	testutil_tmpdir(dir);
+	assert_int_equal(fileio_dir_open(dir, 0, &dfd), VAULT_OK);
+	assert_int_equal(fileio_create_atomic(dfd, "f", "old", 3), VAULT_OK);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fileio_before_rename_hook = crash_before_rename;
+		fileio_write_atomic(dfd, "f", "new!", 4);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 42);
+	assert_int_equal(fileio_read(dfd, "f", buf, sizeof(buf), &len), VAULT_OK);
+	assert_int_equal(len, 3);
+	assert_memory_equal(buf, "old", 3);
+	close(dfd);
+	testutil_rmtree(dir);
+}
+
+/* Two writers are serialised: the second waits for the first to release the lock. */
+static void lock_serialises_writers(void **state)
+{
+	char dir[PATH_MAX];
+	int dfd, fd, pipefd[2], status;
+	struct timespec t0, t1;
+	char c;
+	pid_t pid;
+
+	(void)state;
+	testutil_tmpdir(dir);
+	assert_int_equal(fileio_dir_open(dir, 0, &dfd), VAULT_OK);
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (fileio_lock(dfd, "x.lock", &fd) != VAULT_OK)
+			_exit(1);
+		(void)!write(pipefd[1], "L", 1);
+		usleep(300 * 1000);
+		fileio_unlock(fd);
+		_exit(0);
+	}
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(fileio_lock(dfd, "x.lock", &fd), VAULT_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 200);
+	fileio_unlock(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(dfd);
+	testutil_rmtree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(atomic_write_replaces_and_is_private),
+	    cmocka_unit_test(symlinks_and_open_directories_are_refused),
+	    cmocka_unit_test(crash_before_rename_keeps_old_file),
+	    cmocka_unit_test(lock_serialises_writers),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,151 @@
+#include <string.h>
+
+#include "entry.h"
+
+static size_t utf8_sequence(const uint8_t *p, size_t left)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+		return 0; /* overlong, out of range, surrogate, or a C1 control */
+	return n;
+}
+
+int entry_text_check(const char *s, size_t len, size_t max, int allow_newlines)
+{
+	const uint8_t *p = (const uint8_t *)s;
+
+	if (len > max)
+		return VAULT_E_TOOLONG;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_sequence(p + i, len - i);
+		if (n == 0)
+			return VAULT_E_NOTUTF8;
+		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f) &&
+		    !(allow_newlines && (p[i] == '\n' || p[i] == '\t')))
+			return VAULT_E_NOTUTF8;
+		i += n;
+	}
+	return VAULT_OK;
+}
+
+static int field_check(const char *s, size_t max, int required, int newlines)
+{
+	size_t len;
+
+	if (s == NULL)
+		return required ? VAULT_E_INVAL : VAULT_OK;
+	len = strnlen(s, max + 1);
+	if (required && len == 0)
+		return VAULT_E_INVAL;
+	return entry_text_check(s, len, max, newlines);
+}
+
+int entry_input_check(const struct vault_entry_input *in)
+{
+	int ret;
+
+	if ((ret = field_check(in->service, VAULT_SERVICE_MAX, 1, 0)) != VAULT_OK ||
+	    (ret = field_check(in->url, VAULT_URL_MAX, 1, 0)) != VAULT_OK ||
+	    (ret = field_check(in->username, VAULT_USERNAME_MAX, 0, 0)) != VAULT_OK ||
+	    (ret = field_check(in->password, VAULT_PASSWORD_MAX, 0, 0)) != VAULT_OK ||
+	    (ret = field_check(in->notes, VAULT_NOTES_MAX, 0, 1)) != VAULT_OK)
+		return ret;
+	return VAULT_OK;
+}
+
+static void put_be(uint8_t *p, uint64_t v, size_t n)
+{
+	for (size_t i = n; i-- > 0; v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+int entry_encode(uint8_t *plain, size_t *len, const struct vault_entry_input *in, uint64_t created,
+		 uint64_t updated)
+{
+	const char *fields[VAULT_ENTRY_FIELDS] = {in->service, in->url, in->username, in->password,
+						  in->notes};
+	size_t n = VAULT_ENTRY_FIXED_BYTES;
+	int ret;
+
+	if ((ret = entry_input_check(in)) != VAULT_OK)
+		return ret;
+	plain[0] = VAULT_ENTRY_FORMAT;
+	put_be(plain + 1, created, 8);
+	put_be(plain + 9, updated, 8);
+	plain[17] = in->consent ? VAULT_CONSENT_ASSISTED : 0;
+	put_be(plain + 18, in->consent ? in->consent_until : 0, 8);
+	for (size_t i = 0; i < VAULT_ENTRY_FIELDS; i++) {
+		size_t flen = fields[i] != NULL ? strlen(fields[i]) : 0;
+		put_be(plain + n, flen, 2);
+		if (flen > 0)
+			memcpy(plain + n + 2, fields[i], flen);
+		n += 2 + flen;
+	}
+	*len = n;
+	return VAULT_OK;
+}
+
+static const size_t field_max[VAULT_ENTRY_FIELDS] = {
+    VAULT_SERVICE_MAX, VAULT_URL_MAX, VAULT_USERNAME_MAX, VAULT_PASSWORD_MAX, VAULT_NOTES_MAX,
+};
+
+int entry_decode(const uint8_t *plain, size_t len, struct vault_entry *e, char **strings)
+{
+	const char **out[VAULT_ENTRY_FIELDS] = {&e->service, &e->url, &e->username, &e->password,
+						&e->notes};
+	size_t off = VAULT_ENTRY_FIXED_BYTES;
+
+	if (len < VAULT_ENTRY_FIXED_BYTES || plain[0] != VAULT_ENTRY_FORMAT ||
+	    (plain[17] & ~VAULT_CONSENT_ASSISTED) != 0)
+		return VAULT_E_FORMAT;
+	e->created = get_be(plain + 1, 8);
+	e->updated = get_be(plain + 9, 8);
+	e->consent = plain[17] & VAULT_CONSENT_ASSISTED;
+	e->consent_until = get_be(plain + 18, 8);
+	for (size_t i = 0; i < VAULT_ENTRY_FIELDS; i++) {
+		size_t flen;
+		if (len - off < 2)
+			return VAULT_E_FORMAT;
+		flen = (size_t)get_be(plain + off, 2);
+		off += 2;
+		if (flen > len - off || (i < 2 && flen == 0) ||
+		    entry_text_check((const char *)plain + off, flen, field_max[i], i == 4) !=
+			VAULT_OK)
+			return VAULT_E_FORMAT;
+		memcpy(*strings, plain + off, flen);
+		(*strings)[flen] = '\0';
+		*out[i] = *strings;
+		*strings += flen + 1;
+		off += flen;
+	}
+	return off == len ? VAULT_OK : VAULT_E_FORMAT;
+}

@@ -1,0 +1,116 @@
+/* Sesame's vault: each user's credentials, encrypted under a data key that only the user's PIN
+ * (with the device secret) or the user's recovery key can unwrap. Never prints, never exits:
+ * every function returns VAULT_OK or a code from error.h. */
+#ifndef SESAME_VAULT_VAULT_H
+#define SESAME_VAULT_VAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "format.h"
+
+#define VAULT_USER_ID_HEX (2 * VAULT_USER_ID_BYTES + 1)
+#define VAULT_ENTRY_ID_HEX (2 * VAULT_ENTRY_ID_BYTES + 1)
+
+struct vault_policy {
+	unsigned pin_min_length; /* VAULT_PIN_MIN_FLOOR .. VAULT_PIN_MAX */
+	unsigned retry_limit;	 /* VAULT_RETRY_MIN .. VAULT_RETRY_MAX */
+	uint32_t kdf_ops;	 /* Argon2id passes */
+	uint32_t kdf_mem_kib;	 /* Argon2id memory, KiB */
+};
+
+void vault_policy_default(struct vault_policy *policy);
+int vault_policy_check(const struct vault_policy *policy);
+
+/* Why a PIN is refused (VAULT_E_PIN_*), or VAULT_OK. */
+int vault_pin_check(const char *pin, const struct vault_policy *policy);
+
+/* The data directory, with the keys derived from the device secret. */
+struct vault_store;
+int vault_store_open(const char *dir, const uint8_t *device_secret, struct vault_store **out);
+void vault_store_close(struct vault_store *store);
+
+struct vault_user_info {
+	char id[VAULT_USER_ID_HEX];
+	char name[VAULT_NAME_MAX + 1];
+	unsigned failures;
+	unsigned retry_limit;
+	int blocked;
+	uint64_t created;
+};
+
+/* Enrol a user. recovery receives the recovery key text (VAULT_RECOVERY_TEXT_BYTES, a
+ * sodium_malloc buffer of the caller's): show it once, never store it. */
+int vault_user_create(struct vault_store *store, const char *name, const char *pin,
+		      const struct vault_policy *policy, char id[VAULT_USER_ID_HEX],
+		      char *recovery);
+
+/* Resolve an id (32 hex characters) or an enrolled name to an id. */
+int vault_user_find(struct vault_store *store, const char *name_or_id, char id[VAULT_USER_ID_HEX]);
+int vault_user_info(struct vault_store *store, const char *id, struct vault_user_info *info);
+
+/* All enrolled users, sorted by name; free with free(). Files that fail to open are skipped and
+ * counted in *skipped, so one damaged file does not hide everyone else. */
+int vault_user_list(struct vault_store *store, struct vault_user_info **users, size_t *n,
+		    size_t *skipped);
+
+/* Withdrawal: remove the user's vault file, and with it the only copies of the wrapped data key. */
+int vault_user_destroy(struct vault_store *store, const char *id);
+
+/* An unlocked vault: holds the user's data key until vault_close. */
+struct vault;
+
+/* Open with the PIN. The failure counter is durably incremented before the KDF runs and reset on
+ * success. VAULT_E_BADPIN leaves *attempts_left set; VAULT_E_BLOCKED means no PIN was tried. */
+int vault_unlock_pin(struct vault_store *store, const char *id, const char *pin, struct vault **out,
+		     unsigned *attempts_left);
+
+/* Open with the recovery key, set new_pin and replace the recovery key (new_recovery, as for
+ * vault_user_create): the old sheet stops working. Unblocks a blocked vault. */
+int vault_unlock_recovery(struct vault_store *store, const char *id, const char *recovery,
+			  const char *new_pin, const struct vault_policy *policy,
+			  char *new_recovery, struct vault **out);
+
+int vault_change_pin(struct vault *vault, const char *new_pin, const struct vault_policy *policy);
+const char *vault_user_id(const struct vault *vault);
+void vault_close(struct vault *vault);
+
+/* What the user records; strings are NUL-terminated UTF-8 (password in a sodium_malloc buffer). */
+struct vault_entry_input {
+	const char *service;
+	const char *url;
+	const char *username;
+	const char *password;
+	const char *notes;	/* may be NULL */
+	int consent;		/* the user allows assisted logins with this credential */
+	uint64_t consent_until; /* unix time the consent ends, or 0 for no end */
+};
+
+struct vault_entry {
+	char id[VAULT_ENTRY_ID_HEX];
+	const char *service, *url, *username, *password, *notes;
+	uint64_t created, updated;
+	int consent;
+	uint64_t consent_until;
+};
+
+/* Decrypted entries; strings live in one guarded buffer wiped by vault_entries_free. */
+struct vault_entries {
+	size_t n;
+	struct vault_entry *entry;
+	uint8_t *plain; /* sodium_malloc */
+};
+
+int vault_entry_list(struct vault *vault, struct vault_entries **out);
+void vault_entries_free(struct vault_entries *entries);
+/* The entry whose service name matches (ASCII case-insensitive), or NULL. */
+const struct vault_entry *vault_entries_find(const struct vault_entries *entries,
+					     const char *service);
+
+int vault_entry_add(struct vault *vault, const struct vault_entry_input *in,
+		    char id[VAULT_ENTRY_ID_HEX]);
+int vault_entry_update(struct vault *vault, const char *id, const struct vault_entry_input *in);
+int vault_entry_remove(struct vault *vault, const char *id);
+
+#endif
