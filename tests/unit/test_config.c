@@ -1,0 +1,84 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static int parse(const char *text, struct sesame_config *cfg)
+{
+	config_default(cfg);
+	return config_parse(text, strlen(text), cfg);
+}
+
+static void settings_are_read(void **state)
+{
+	struct sesame_config cfg;
+	const char *text = "# Sesame\n"
+			   "device_secret = file   # no Secret Service on these machines\n"
+			   "device_secret_file=/var/lib/sesame-key/device-secret\n"
+			   "\n"
+			   "pin_min_length = 4\r\n"
+			   "pin_retries = 3\n"
+			   "kdf_passes = 2\n"
+			   "kdf_memory_mib = 64";
+
+	(void)state;
+	assert_int_equal(parse(text, &cfg), VAULT_OK);
+	assert_int_equal(cfg.device_secret, DEVSECRET_FILE);
+	assert_string_equal(cfg.device_secret_file, "/var/lib/sesame-key/device-secret");
+	assert_int_equal(cfg.policy.pin_min_length, 4);
+	assert_int_equal(cfg.policy.retry_limit, 3);
+	assert_int_equal(cfg.policy.kdf_ops, 2);
+	assert_int_equal(cfg.policy.kdf_mem_kib, 64 * 1024);
+}
+
+static void defaults_hold_without_a_file(void **state)
+{
+	struct sesame_config cfg;
+
+	(void)state;
+	assert_int_equal(parse("", &cfg), VAULT_OK);
+	assert_int_equal(cfg.device_secret, DEVSECRET_AUTO);
+	assert_int_equal(cfg.policy.pin_min_length, VAULT_PIN_MIN_DEFAULT);
+	assert_int_equal(cfg.policy.retry_limit, VAULT_RETRY_DEFAULT);
+}
+
+static void mistakes_are_errors_with_a_line(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned line;
+	} bad[] = {
+	    {"pin_retries = 11\n", 1},
+	    {"pin_retries = 2\n", 1},
+	    {"\npin_min_length = 3\n", 2},
+	    {"device_secret = keyring\n", 1},
+	    {"device_secret_file = relative/path\n", 1},
+	    {"pin_retrys = 5\n", 1},
+	    {"kdf_passes\n", 1},
+	    {"kdf_passes = -1\n", 1},
+	    {"kdf_passes = 99999999999999\n", 1},
+	    {"kdf_memory_mib = 4\n", 1},
+	};
+	struct sesame_config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(bad[i].text, &cfg), VAULT_E_FORMAT);
+		assert_int_equal(cfg.line, bad[i].line);
+	}
+	assert_int_equal(config_parse("a\0b", 3, &cfg), VAULT_E_FORMAT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(settings_are_read),
+	    cmocka_unit_test(defaults_hold_without_a_file),
+	    cmocka_unit_test(mistakes_are_errors_with_a_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

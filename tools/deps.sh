@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install, from Debian 12's archive, whatever Sesame needs and the machine lacks.
+# Usage: tools/deps.sh build|test. Idempotent: installs nothing when all is present.
+set -eu
+
+build_pkgs="gcc pkg-config meson ninja-build python3 libsodium-dev libsecret-1-dev libcjson-dev"
+test_pkgs="$build_pkgs libcmocka-dev dbus dbus-daemon gnome-keyring libsecret-tools"
+
+case "${1:-build}" in
+build) want=$build_pkgs ;;
+test) want=$test_pkgs ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	as_root=
+elif command -v sudo >/dev/null; then
+	as_root=sudo
+else
+	echo "sesame: missing packages:$missing; run this as root or install sudo" >&2
+	exit 1
+fi
+echo "sesame: installing$missing" >&2
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing

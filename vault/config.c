@@ -1,0 +1,125 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "error.h"
+
+void config_default(struct sesame_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	vault_policy_default(&cfg->policy);
+	cfg->device_secret = DEVSECRET_AUTO;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int parse_uint(const char *v, unsigned long min, unsigned long max, uint32_t *out)
+{
+	unsigned long n = 0;
+
+	if (*v == '\0' || strlen(v) > 10)
+		return VAULT_E_FORMAT;
+	for (const char *p = v; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return VAULT_E_FORMAT;
+		n = n * 10 + (unsigned long)(*p - '0');
+	}
+	if (n < min || n > max)
+		return VAULT_E_FORMAT;
+	*out = (uint32_t)n;
+	return VAULT_OK;
+}
+
+static int parse_backend(const char *v, enum devsecret_backend *out)
+{
+	if (strcmp(v, "auto") == 0)
+		*out = DEVSECRET_AUTO;
+	else if (strcmp(v, "secret-service") == 0)
+		*out = DEVSECRET_SECRET_SERVICE;
+	else if (strcmp(v, "file") == 0)
+		*out = DEVSECRET_FILE;
+	else
+		return VAULT_E_FORMAT;
+	return VAULT_OK;
+}
+
+static int set_key(struct sesame_config *cfg, const char *key, const char *v)
+{
+	struct vault_policy *p = &cfg->policy;
+	uint32_t n;
+	int ret;
+
+	if (strcmp(key, "device_secret") == 0)
+		return parse_backend(v, &cfg->device_secret);
+	if (strcmp(key, "device_secret_file") == 0) {
+		if (v[0] != '/' || strlen(v) >= sizeof(cfg->device_secret_file))
+			return VAULT_E_FORMAT;
+		memcpy(cfg->device_secret_file, v, strlen(v) + 1);
+		return VAULT_OK;
+	}
+	if (strcmp(key, "pin_min_length") == 0) {
+		ret = parse_uint(v, VAULT_PIN_MIN_FLOOR, VAULT_PIN_MAX, &n);
+		p->pin_min_length = n;
+	} else if (strcmp(key, "pin_retries") == 0) {
+		ret = parse_uint(v, VAULT_RETRY_MIN, VAULT_RETRY_MAX, &n);
+		p->retry_limit = n;
+	} else if (strcmp(key, "kdf_passes") == 0) {
+		ret = parse_uint(v, VAULT_KDF_OPS_MIN, VAULT_KDF_OPS_MAX, &p->kdf_ops);
+	} else if (strcmp(key, "kdf_memory_mib") == 0) {
+		ret = parse_uint(v, VAULT_KDF_MEM_KIB_MIN / 1024, VAULT_KDF_MEM_KIB_MAX / 1024, &n);
+		p->kdf_mem_kib = n * 1024;
+	} else {
+		ret = VAULT_E_FORMAT;
+	}
+	return ret;
+}
+
+static int parse_line(struct sesame_config *cfg, char *line)
+{
+	char *eq, *key;
+
+	if ((eq = strchr(line, '#')) != NULL)
+		*eq = '\0';
+	key = trim(line);
+	if (*key == '\0')
+		return VAULT_OK;
+	if ((eq = strchr(key, '=')) == NULL)
+		return VAULT_E_FORMAT;
+	*eq = '\0';
+	return set_key(cfg, trim(key), trim(eq + 1));
+}
+
+int config_parse(const char *buf, size_t len, struct sesame_config *cfg)
+{
+	char line[CONFIG_LINE_MAX + 1];
+	size_t start = 0;
+	int ret = VAULT_OK;
+
+	cfg->line = 0;
+	if (len > CONFIG_FILE_MAX)
+		return VAULT_E_TOOLONG;
+	while (start < len && ret == VAULT_OK) {
+		const char *nl = memchr(buf + start, '\n', len - start);
+		size_t end = nl != NULL ? (size_t)(nl - buf) : len;
+		cfg->line++;
+		if (end - start > CONFIG_LINE_MAX || memchr(buf + start, '\0', end - start) != NULL)
+			return VAULT_E_FORMAT;
+		memcpy(line, buf + start, end - start);
+		line[end - start] = '\0';
+		ret = parse_line(cfg, line);
+		start = end + 1;
+	}
+	if (ret == VAULT_OK)
+		cfg->line = 0;
+	return ret == VAULT_OK ? vault_policy_check(&cfg->policy) : ret;
+}
