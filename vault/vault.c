@@ -454,7 +454,8 @@ int vault_user_list(struct vault_store *s, struct vault_user_info **users, size_
 		free(list);
 		return ret;
 	}
-	qsort(list, count, sizeof(*list), info_cmp);
+	if (count > 0)
+		qsort(list, count, sizeof(*list), info_cmp);
 	*users = list;
 	*n = count;
 	return VAULT_OK;
