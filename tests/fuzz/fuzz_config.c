@@ -1,7 +1,7 @@
 /* sesame.conf parser. */
 #include <stdint.h>
 
-#include "config.h"
+#include "sesameconf.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

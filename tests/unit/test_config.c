@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "config.h"
+#include "sesameconf.h"
 
 static int parse(const char *text, struct sesame_config *cfg)
 {
@@ -23,7 +23,10 @@ static void settings_are_read(void **state)
 			   "pin_min_length = 4\r\n"
 			   "pin_retries = 3\n"
 			   "kdf_passes = 2\n"
-			   "kdf_memory_mib = 64";
+			   "kdf_memory_mib = 64\n"
+			   "session_max_seconds = 900\n"
+			   "session_idle_seconds = 120\n"
+			   "worker_group = cias-paris";
 
 	(void)state;
 	assert_int_equal(parse(text, &cfg), VAULT_OK);
@@ -33,6 +36,9 @@ static void settings_are_read(void **state)
 	assert_int_equal(cfg.policy.retry_limit, 3);
 	assert_int_equal(cfg.policy.kdf_ops, 2);
 	assert_int_equal(cfg.policy.kdf_mem_kib, 64 * 1024);
+	assert_int_equal(cfg.session_max_seconds, 900);
+	assert_int_equal(cfg.session_idle_seconds, 120);
+	assert_string_equal(cfg.worker_group, "cias-paris");
 }
 
 static void defaults_hold_without_a_file(void **state)
@@ -44,6 +50,8 @@ static void defaults_hold_without_a_file(void **state)
 	assert_int_equal(cfg.device_secret, DEVSECRET_AUTO);
 	assert_int_equal(cfg.policy.pin_min_length, VAULT_PIN_MIN_DEFAULT);
 	assert_int_equal(cfg.policy.retry_limit, VAULT_RETRY_DEFAULT);
+	assert_int_equal(cfg.session_max_seconds, 1800);
+	assert_string_equal(cfg.worker_group, "sesame-workers");
 }
 
 static void mistakes_are_errors_with_a_line(void **state)

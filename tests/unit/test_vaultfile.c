@@ -207,7 +207,7 @@ static void swapped_entries_are_refused(void **state)
 {
 	struct fixture *fx = *state;
 	struct vault_file *f = malloc(sizeof(*f)), *g = malloc(sizeof(*g));
-	uint8_t *other = malloc(VAULT_FILE_MAX), *copy = malloc(fx->good_len);
+	uint8_t *other = malloc(VAULT_FILE_MAX), *copy = malloc(fx->good_len), *built;
 	struct vault_file_entry tmp;
 	size_t other_len;
 	char name[64];
@@ -218,9 +218,10 @@ static void swapped_entries_are_refused(void **state)
 	tmp = f->entries[0];
 	f->entries[0] = f->entries[1];
 	f->entries[1] = tmp;
-	assert_int_equal(vault_file_build(f, (uint8_t[32]){0}, &copy, &other_len), VAULT_OK);
-	put_file(fx, fx->id, copy, other_len);
+	assert_int_equal(vault_file_build(f, (uint8_t[32]){0}, &built, &other_len), VAULT_OK);
+	put_file(fx, fx->id, built, other_len);
 	expect_refused(fx, "swapped records", 0);
+	free(built);
 	free(copy);
 
 	/* ciphertexts swapped between positions, MAC recomputed: the AEAD fails on the entry id */

@@ -1,7 +1,7 @@
 /* sesame.conf: the one configuration file an administrator edits. A parser from a buffer to a
  * struct, so it can be fuzzed; the caller finds and reads the file. */
-#ifndef SESAME_VAULT_CONFIG_H
-#define SESAME_VAULT_CONFIG_H
+#ifndef SESAME_VAULT_SESAMECONF_H
+#define SESAME_VAULT_SESAMECONF_H
 
 #include <stddef.h>
 
@@ -11,11 +11,19 @@
 #define CONFIG_FILE_MAX 65536
 #define CONFIG_LINE_MAX 1024
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_GROUP_MAX 64
+#define CONFIG_SESSION_MAX_DEFAULT 1800 /* an appointment: at most 30 minutes */
+#define CONFIG_SESSION_IDLE_DEFAULT 600 /* 10 minutes without use end it sooner */
+#define CONFIG_SESSION_SECONDS_MIN 1
+#define CONFIG_SESSION_SECONDS_MAX 86400
 
 struct sesame_config {
 	struct vault_policy policy;
 	enum devsecret_backend device_secret;
 	char device_secret_file[CONFIG_PATH_MAX]; /* empty: the caller's default */
+	uint32_t session_max_seconds;		  /* a session ends this long after it opened */
+	uint32_t session_idle_seconds;		  /* ... or this long after its last use */
+	char worker_group[CONFIG_GROUP_MAX];	  /* system mode: the group allowed to connect */
 	unsigned line;				  /* on error, the offending line (1-based) */
 };
 

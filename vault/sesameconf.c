@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "sesameconf.h"
 #include "error.h"
 
 void config_default(struct sesame_config *cfg)
@@ -9,6 +9,24 @@ void config_default(struct sesame_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	vault_policy_default(&cfg->policy);
 	cfg->device_secret = DEVSECRET_AUTO;
+	cfg->session_max_seconds = CONFIG_SESSION_MAX_DEFAULT;
+	cfg->session_idle_seconds = CONFIG_SESSION_IDLE_DEFAULT;
+	memcpy(cfg->worker_group, "sesame-workers", sizeof("sesame-workers"));
+}
+
+/* A group name as useradd accepts it: letters, digits, '_', '-', '.', not starting with '-'. */
+static int parse_group(const char *v, char out[CONFIG_GROUP_MAX])
+{
+	size_t len = strlen(v);
+
+	if (len == 0 || len >= CONFIG_GROUP_MAX || v[0] == '-')
+		return VAULT_E_FORMAT;
+	for (const char *p = v; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+			return VAULT_E_FORMAT;
+	memcpy(out, v, len + 1);
+	return VAULT_OK;
 }
 
 static char *trim(char *s)
@@ -67,6 +85,14 @@ static int set_key(struct sesame_config *cfg, const char *key, const char *v)
 		memcpy(cfg->device_secret_file, v, strlen(v) + 1);
 		return VAULT_OK;
 	}
+	if (strcmp(key, "worker_group") == 0)
+		return parse_group(v, cfg->worker_group);
+	if (strcmp(key, "session_max_seconds") == 0)
+		return parse_uint(v, CONFIG_SESSION_SECONDS_MIN, CONFIG_SESSION_SECONDS_MAX,
+				  &cfg->session_max_seconds);
+	if (strcmp(key, "session_idle_seconds") == 0)
+		return parse_uint(v, CONFIG_SESSION_SECONDS_MIN, CONFIG_SESSION_SECONDS_MAX,
+				  &cfg->session_idle_seconds);
 	if (strcmp(key, "pin_min_length") == 0) {
 		ret = parse_uint(v, VAULT_PIN_MIN_FLOOR, VAULT_PIN_MAX, &n);
 		p->pin_min_length = n;
