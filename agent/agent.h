@@ -1,0 +1,132 @@
+/* sesame-agent: holds users' data keys for the length of an appointment, owns the vault
+ * directory and the audit log, and answers the CLI over a Unix socket (docs/protocol.md). */
+#ifndef SESAME_AGENT_AGENT_H
+#define SESAME_AGENT_AGENT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "audit.h"
+#include "home.h"
+#include "vault.h"
+
+#define AGENT_MAX_CONNS 256    /* more clients wait in the listen backlog */
+#define AGENT_KDF_THREADS 2    /* Argon2id runs at once; each takes 256 MiB by default */
+#define AGENT_KDF_QUEUE_MAX 32 /* queued PIN checks beyond this are refused as busy */
+#define AGENT_LOGIN_MAX 64
+#define AGENT_HOST_MAX 64
+#define AGENT_PURPOSE_MAX 200
+
+struct conn {
+	unsigned id;
+	int fd;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	char login[AGENT_LOGIN_MAX];
+	uint8_t head[4];
+	size_t head_got;
+	uint8_t *body; /* sodium_malloc: requests carry PINs and passwords */
+	size_t body_len, body_got;
+	uint8_t *out; /* a framed reply, sodium_malloc */
+	size_t out_len, out_sent;
+	int busy;    /* a PIN job runs for this connection: read nothing more until it replies */
+	int closing; /* close once the reply is sent */
+	struct conn *next;
+};
+
+struct session {
+	uid_t worker;
+	char user[VAULT_USER_ID_HEX];
+	char name[VAULT_NAME_MAX + 1];
+	struct vault *vault; /* holds the data key */
+	time_t opened, last_used;
+	struct session *next;
+};
+
+enum job_kind { JOB_UNLOCK, JOB_ENROLL, JOB_CHANGE_PIN, JOB_RECOVER };
+
+/* Work that runs Argon2id, done on a pool thread so the loop keeps answering. */
+struct job {
+	enum job_kind kind;
+	unsigned conn_id; /* the connection may be gone when the job ends */
+	uid_t worker;
+	char worker_login[AGENT_LOGIN_MAX];
+	char user[VAULT_USER_ID_HEX];
+	char name[VAULT_NAME_MAX + 1];
+	char purpose[AGENT_PURPOSE_MAX + 1];
+	char *pin, *new_pin, *recovery; /* sodium_malloc inputs */
+	int ret;			/* results */
+	unsigned attempts_left;
+	struct vault *vault;
+	char *recovery_out; /* sodium_malloc */
+	struct job *next;
+};
+
+struct pool {
+	pthread_t threads[AGENT_KDF_THREADS];
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct job *todo, *done;
+	size_t queued;
+	int notify[2]; /* a byte on notify[1] tells the loop that jobs are done */
+	int stop;
+	struct vault_store *store;
+	const struct vault_policy *policy;
+};
+
+struct agent {
+	struct sesame_home home;
+	int listen_fd;
+	gid_t worker_gid; /* system mode */
+	struct vault_store *store;
+	struct audit_log *log;
+	struct session *sessions;
+	struct conn *conns;
+	size_t nconns;
+	unsigned next_conn_id;
+	struct pool pool;
+	char host[AGENT_HOST_MAX];
+};
+
+extern volatile sig_atomic_t agent_quit;
+
+/* loop.c */
+int agent_loop(struct agent *a);
+void agent_reply(struct agent *a, struct conn *c, cJSON *reply);
+void agent_reply_error(struct agent *a, struct conn *c, int code, const char *message);
+struct conn *agent_conn_find(struct agent *a, unsigned id);
+
+/* handlers.c */
+void agent_dispatch(struct agent *a, struct conn *c, cJSON *req);
+void agent_job_done(struct agent *a, struct job *j);
+
+/* session.c */
+struct session *session_find(struct agent *a, uid_t worker, const char *user);
+int session_open(struct agent *a, uid_t worker, const char *user, const char *name,
+		 struct vault *vault);
+void session_close(struct agent *a, struct session *s, const char *reason, const char *login);
+int session_expire(struct agent *a, time_t now);
+void session_close_all(struct agent *a, const char *reason);
+void session_touch(struct session *s);
+
+/* pool.c */
+int pool_start(struct pool *p, struct vault_store *store, const struct vault_policy *policy);
+int pool_submit(struct pool *p, struct job *j);
+struct job *pool_take_done(struct pool *p);
+void pool_stop(struct pool *p);
+struct job *job_new(enum job_kind kind);
+void job_free(struct job *j);
+
+/* events.c: audit records, written before the action they guard */
+struct audit_event agent_event(struct agent *a, const char *event, uid_t worker, const char *login,
+			       char time_buf[AUDIT_TIME_LEN + 1]);
+int agent_audit(struct agent *a, struct audit_event *ev);
+const char *agent_login_of(uid_t uid, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,433 @@
+/* One handler per request (docs/protocol.md). Handlers that guard an action write its audit
+ * record first and act only if the record is durable. Requests that run Argon2id become jobs
+ * for the pool; agent_job_done finishes them on the loop's thread. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "build-config.h"
+#include "agent.h"
+#include "proto.h"
+
+struct handler {
+	const char *op;
+	void (*fn)(struct agent *a, struct conn *c, const cJSON *req);
+};
+
+static cJSON *reply_ok(void)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	cJSON_AddTrueToObject(r, "ok");
+	return r;
+}
+
+/* A copy of a request's secret field in guarded memory, or NULL. */
+static char *secret_field(const cJSON *req, const char *key, size_t max)
+{
+	const char *v = proto_string(req, key);
+	size_t len;
+	char *s;
+
+	if (v == NULL || (len = strnlen(v, max + 1)) > max || (s = sodium_malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(s, v, len + 1);
+	return s;
+}
+
+/* The request's "user" (id or enrolled name) as an id; replies the error itself on failure. */
+static int resolve_user(struct agent *a, struct conn *c, const cJSON *req,
+			char id[VAULT_USER_ID_HEX])
+{
+	const char *user = proto_string(req, "user");
+	int ret;
+
+	if (user == NULL) {
+		agent_reply_error(a, c, PROTO_E_REQUEST, "missing \"user\"");
+		return -1;
+	}
+	if ((ret = vault_user_find(a->store, user, id)) != VAULT_OK) {
+		agent_reply_error(a, c, ret, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* This worker's open session with the request's user; replies the error itself if none. */
+static struct session *need_session(struct agent *a, struct conn *c, const cJSON *req)
+{
+	char id[VAULT_USER_ID_HEX];
+	struct session *s;
+
+	if (resolve_user(a, c, req, id) != 0)
+		return NULL;
+	if ((s = session_find(a, c->uid, id)) == NULL) {
+		agent_reply_error(a, c, PROTO_E_NOSESSION, "no open session for this user");
+		return NULL;
+	}
+	session_touch(s);
+	return s;
+}
+
+static struct audit_event conn_event(struct agent *a, struct conn *c, const char *event,
+				     char t[AUDIT_TIME_LEN + 1])
+{
+	return agent_event(a, event, c->uid, c->login, t);
+}
+
+static void h_status(struct agent *a, struct conn *c, const cJSON *req)
+{
+	cJSON *r = reply_ok(), *agent = cJSON_AddObjectToObject(r, "agent");
+	cJSON *sessions = cJSON_AddArrayToObject(r, "sessions");
+	time_t now = time(NULL);
+
+	(void)req;
+	cJSON_AddStringToObject(agent, "version", SESAME_VERSION);
+	cJSON_AddStringToObject(agent, "mode", a->home.system ? "system" : "user");
+	cJSON_AddNumberToObject(agent, "pid", (double)getpid());
+	for (struct session *s = a->sessions; s != NULL; s = s->next) {
+		cJSON *o;
+		long max_left = (long)(s->opened + (time_t)a->home.cfg.session_max_seconds - now);
+		long idle_left =
+		    (long)(s->last_used + (time_t)a->home.cfg.session_idle_seconds - now);
+		if (s->worker != c->uid)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "user", s->user);
+		cJSON_AddStringToObject(o, "name", s->name);
+		cJSON_AddNumberToObject(o, "expires_in",
+					max_left < idle_left ? max_left : idle_left);
+		cJSON_AddItemToArray(sessions, o);
+	}
+	agent_reply(a, c, r);
+}
+
+static void h_users(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct vault_user_info *users;
+	size_t n, skipped;
+	cJSON *r, *list;
+	int ret;
+
+	(void)req;
+	if ((ret = vault_user_list(a->store, &users, &n, &skipped)) != VAULT_OK) {
+		agent_reply_error(a, c, ret, NULL);
+		return;
+	}
+	r = reply_ok();
+	list = cJSON_AddArrayToObject(r, "users");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "user", users[i].id);
+		cJSON_AddStringToObject(o, "name", users[i].name);
+		cJSON_AddBoolToObject(o, "blocked", users[i].blocked);
+		cJSON_AddNumberToObject(o, "attempts_left",
+					users[i].retry_limit - users[i].failures);
+		cJSON_AddBoolToObject(o, "session", session_find(a, c->uid, users[i].id) != NULL);
+		cJSON_AddItemToArray(list, o);
+	}
+	cJSON_AddNumberToObject(r, "unreadable", (double)skipped);
+	free(users);
+	agent_reply(a, c, r);
+}
+
+/* Queue a PIN job for this connection, which waits for it. */
+static void submit(struct agent *a, struct conn *c, struct job *j)
+{
+	j->conn_id = c->id;
+	j->worker = c->uid;
+	snprintf(j->worker_login, sizeof(j->worker_login), "%s", c->login);
+	if (pool_submit(&a->pool, j) != 0) {
+		job_free(j);
+		agent_reply_error(a, c, PROTO_E_BUSY, "too many PIN checks at once; try again");
+		return;
+	}
+	c->busy = 1;
+}
+
+static struct job *job_with_secrets(enum job_kind kind, const cJSON *req, const char *k1,
+				    const char *k2)
+{
+	struct job *j = job_new(kind);
+
+	if (j == NULL)
+		return NULL;
+	if (k1 != NULL && strcmp(k1, "recovery") == 0)
+		j->recovery = secret_field(req, k1, 128);
+	else if (k1 != NULL)
+		j->pin = secret_field(req, k1, VAULT_PIN_MAX + 1);
+	if (k2 != NULL)
+		j->new_pin = secret_field(req, k2, VAULT_PIN_MAX + 1);
+	if ((k1 != NULL && j->pin == NULL && j->recovery == NULL) ||
+	    (k2 != NULL && j->new_pin == NULL)) {
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+static void h_enroll(struct agent *a, struct conn *c, const cJSON *req)
+{
+	const char *name = proto_string(req, "name");
+	struct job *j;
+
+	if (name == NULL || strlen(name) > VAULT_NAME_MAX ||
+	    (j = job_with_secrets(JOB_ENROLL, req, "pin", NULL)) == NULL) {
+		agent_reply_error(a, c, PROTO_E_REQUEST, "enroll needs \"name\" and \"pin\"");
+		return;
+	}
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	submit(a, c, j);
+}
+
+static void h_unlock(struct agent *a, struct conn *c, const cJSON *req)
+{
+	const char *purpose = proto_string(req, "purpose");
+	struct job *j;
+
+	if ((j = job_with_secrets(JOB_UNLOCK, req, "pin", NULL)) == NULL) {
+		agent_reply_error(a, c, PROTO_E_REQUEST, "unlock needs \"user\" and \"pin\"");
+		return;
+	}
+	if (resolve_user(a, c, req, j->user) != 0) {
+		job_free(j);
+		return;
+	}
+	if (purpose != NULL)
+		snprintf(j->purpose, sizeof(j->purpose), "%s", purpose);
+	submit(a, c, j);
+}
+
+static void h_pin(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct job *j;
+
+	if ((j = job_with_secrets(JOB_CHANGE_PIN, req, "pin", "new_pin")) == NULL) {
+		agent_reply_error(a, c, PROTO_E_REQUEST,
+				  "pin needs \"user\", \"pin\", \"new_pin\"");
+		return;
+	}
+	if (resolve_user(a, c, req, j->user) != 0) {
+		job_free(j);
+		return;
+	}
+	submit(a, c, j);
+}
+
+static void h_recover(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct job *j;
+
+	if ((j = job_with_secrets(JOB_RECOVER, req, "recovery", "new_pin")) == NULL) {
+		agent_reply_error(a, c, PROTO_E_REQUEST,
+				  "recover needs \"user\", \"recovery\", \"new_pin\"");
+		return;
+	}
+	if (resolve_user(a, c, req, j->user) != 0) {
+		job_free(j);
+		return;
+	}
+	submit(a, c, j);
+}
+
+static void h_list(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct session *s = need_session(a, c, req);
+	struct vault_entries *es;
+	cJSON *r, *list;
+	int ret;
+
+	if (s == NULL)
+		return;
+	if ((ret = vault_entry_list(s->vault, &es)) != VAULT_OK) {
+		agent_reply_error(a, c, ret, NULL);
+		return;
+	}
+	r = reply_ok();
+	cJSON_AddStringToObject(r, "user", s->user);
+	cJSON_AddStringToObject(r, "name", s->name);
+	list = cJSON_AddArrayToObject(r, "services");
+	for (size_t i = 0; i < es->n; i++) { /* never the password */
+		const struct vault_entry *e = &es->entry[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", e->id);
+		cJSON_AddStringToObject(o, "service", e->service);
+		cJSON_AddStringToObject(o, "url", e->url);
+		cJSON_AddStringToObject(o, "username", e->username);
+		cJSON_AddBoolToObject(o, "consent", e->consent);
+		cJSON_AddNumberToObject(o, "consent_until", (double)e->consent_until);
+		cJSON_AddNumberToObject(o, "updated", (double)e->updated);
+		cJSON_AddItemToArray(list, o);
+	}
+	vault_entries_free(es);
+	agent_reply(a, c, r);
+}
+
+static int entry_input(const cJSON *req, struct vault_entry_input *in, char **password)
+{
+	long long until = 0;
+	const cJSON *consent = cJSON_GetObjectItemCaseSensitive(req, "consent");
+
+	memset(in, 0, sizeof(*in));
+	in->service = proto_string(req, "service");
+	in->url = proto_string(req, "url");
+	in->username = proto_string(req, "username");
+	in->notes = proto_string(req, "notes");
+	if (cJSON_GetObjectItemCaseSensitive(req, "consent_until") != NULL &&
+	    (proto_int(req, "consent_until", &until) != 0 || until < 0))
+		return -1;
+	in->consent = cJSON_IsTrue(consent);
+	in->consent_until = (uint64_t)until;
+	*password = secret_field(req, "password", VAULT_PASSWORD_MAX);
+	in->password = *password;
+	return in->service != NULL && in->url != NULL && in->username != NULL && *password != NULL
+		   ? 0
+		   : -1;
+}
+
+/* Add, or with "replace": true change, a credential; the record comes first. */
+static void h_add(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct session *s = need_session(a, c, req);
+	int replace = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "replace"));
+	char t[AUDIT_TIME_LEN + 1], id[VAULT_ENTRY_ID_HEX] = "";
+	struct vault_entry_input in;
+	struct vault_entries *es = NULL;
+	const struct vault_entry *old = NULL;
+	struct audit_event ev;
+	char *password = NULL;
+	int ret;
+
+	if (s == NULL)
+		return;
+	if (entry_input(req, &in, &password) != 0) {
+		agent_reply_error(a, c, PROTO_E_REQUEST,
+				  "add needs \"service\", \"url\", \"username\", \"password\"");
+		goto out;
+	}
+	if (replace && (ret = vault_entry_list(s->vault, &es)) == VAULT_OK &&
+	    (old = vault_entries_find(es, in.service)) != NULL)
+		snprintf(id, sizeof(id), "%s", old->id);
+	ev = conn_event(a, c, old != NULL ? "credential_changed" : "credential_added", t);
+	ev.user = s->user;
+	ev.service = in.service;
+	ev.credential = old != NULL ? id : NULL;
+	if (agent_audit(a, &ev) != VAULT_OK) {
+		agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
+		goto out;
+	}
+	ret = old != NULL ? vault_entry_update(s->vault, id, &in)
+			  : vault_entry_add(s->vault, &in, id);
+	if (ret != VAULT_OK) {
+		agent_reply_error(a, c, ret, NULL);
+		goto out;
+	}
+	cJSON *r = reply_ok();
+	cJSON_AddStringToObject(r, "id", id);
+	cJSON_AddBoolToObject(r, "replaced", old != NULL);
+	agent_reply(a, c, r);
+out:
+	vault_entries_free(es);
+	sodium_free(password);
+}
+
+static void h_remove(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct session *s = need_session(a, c, req);
+	const char *service = proto_string(req, "service");
+	const struct vault_entry *e;
+	struct vault_entries *es;
+	char t[AUDIT_TIME_LEN + 1], id[VAULT_ENTRY_ID_HEX];
+	struct audit_event ev;
+	int ret;
+
+	if (s == NULL)
+		return;
+	if (service == NULL || (ret = vault_entry_list(s->vault, &es)) != VAULT_OK) {
+		agent_reply_error(a, c, service == NULL ? PROTO_E_REQUEST : ret, NULL);
+		return;
+	}
+	e = vault_entries_find(es, service);
+	if (e != NULL)
+		snprintf(id, sizeof(id), "%s", e->id);
+	vault_entries_free(es);
+	if (e == NULL) {
+		agent_reply_error(a, c, VAULT_E_NOTFOUND, "no such service");
+		return;
+	}
+	ev = conn_event(a, c, "credential_removed", t);
+	ev.user = s->user;
+	ev.service = service;
+	ev.credential = id;
+	if (agent_audit(a, &ev) != VAULT_OK)
+		agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
+	else if ((ret = vault_entry_remove(s->vault, id)) != VAULT_OK)
+		agent_reply_error(a, c, ret, NULL);
+	else
+		agent_reply(a, c, reply_ok());
+}
+
+static void h_lock(struct agent *a, struct conn *c, const cJSON *req)
+{
+	char id[VAULT_USER_ID_HEX] = "";
+	struct session *s, *next;
+	int closed = 0;
+	cJSON *r;
+
+	if (proto_string(req, "user") != NULL && resolve_user(a, c, req, id) != 0)
+		return;
+	for (s = a->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->worker == c->uid && (id[0] == '\0' || strcmp(s->user, id) == 0)) {
+			session_close(a, s, "lock", c->login);
+			closed++;
+		}
+	}
+	r = reply_ok();
+	cJSON_AddNumberToObject(r, "closed", closed);
+	agent_reply(a, c, r);
+}
+
+/* Withdrawal: needs the user's own session (their PIN), then destroys their vault. */
+static void h_revoke(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct session *s = need_session(a, c, req);
+	char t[AUDIT_TIME_LEN + 1], id[VAULT_USER_ID_HEX];
+	struct audit_event ev;
+	int ret;
+
+	if (s == NULL)
+		return;
+	snprintf(id, sizeof(id), "%s", s->user);
+	ev = conn_event(a, c, "user_withdrawn", t);
+	ev.user = id;
+	if (agent_audit(a, &ev) != VAULT_OK) {
+		agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
+		return;
+	}
+	session_close(a, s, "withdrawn", c->login);
+	if ((ret = vault_user_destroy(a->store, id)) != VAULT_OK)
+		agent_reply_error(a, c, ret, NULL);
+	else
+		agent_reply(a, c, reply_ok());
+}
+
+static const struct handler handlers[] = {
+    {"status", h_status}, {"users", h_users},	  {"enroll", h_enroll}, {"unlock", h_unlock},
+    {"list", h_list},	  {"add", h_add},	  {"remove", h_remove}, {"lock", h_lock},
+    {"pin", h_pin},	  {"recover", h_recover}, {"revoke", h_revoke},
+};
+
+void agent_dispatch(struct agent *a, struct conn *c, cJSON *req)
+{
+	const char *op = proto_string(req, "op");
+
+	for (size_t i = 0; op != NULL && i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (strcmp(op, handlers[i].op) == 0) {
+			handlers[i].fn(a, c, req);
+			return;
+		}
+	agent_reply_error(a, c, PROTO_E_UNKNOWN_OP, "unknown request");
+}

@@ -1,0 +1,237 @@
+/* The agent's poll loop, in the manner of ssh-agent: the listening socket, every connection,
+ * and the PIN-job pipe. The peer's credentials are checked on every accept; a frame longer than
+ * PROTO_MESSAGE_MAX or not a JSON object closes that connection and nothing else. */
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agent.h"
+#include "proto.h"
+
+volatile sig_atomic_t agent_quit;
+
+struct conn *agent_conn_find(struct agent *a, unsigned id)
+{
+	for (struct conn *c = a->conns; c != NULL; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void conn_free_input(struct conn *c)
+{
+	if (c->body != NULL)
+		sodium_free(c->body);
+	c->body = NULL;
+	c->body_len = c->body_got = c->head_got = 0;
+}
+
+static void conn_close(struct agent *a, struct conn *c)
+{
+	for (struct conn **p = &a->conns; *p != NULL; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	close(c->fd);
+	conn_free_input(c);
+	if (c->out != NULL)
+		proto_frame_free(c->out, c->out_len);
+	free(c);
+	a->nconns--;
+}
+
+/* Is this peer allowed? Per-user mode: our own uid or root. System mode: root, the service
+ * user, or a member of the configured worker group (supplementary groups included). */
+static int peer_allowed(struct agent *a, int fd, struct conn *c)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	gid_t groups[NGROUPS_MAX];
+	socklen_t glen = sizeof(groups);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return 0;
+	c->uid = cred.uid, c->gid = cred.gid, c->pid = cred.pid;
+	if (cred.uid == 0 || cred.uid == getuid())
+		return 1;
+	if (!a->home.system)
+		return 0;
+	if (cred.gid == a->worker_gid)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) != 0)
+		return 0;
+	for (size_t i = 0; i < glen / sizeof(gid_t); i++)
+		if (groups[i] == a->worker_gid)
+			return 1;
+	return 0;
+}
+
+static void conn_accept(struct agent *a)
+{
+	struct conn *c;
+	int fd = accept4(a->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (a->nconns >= AGENT_MAX_CONNS || (c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	if (!peer_allowed(a, fd, c)) {
+		free(c);
+		close(fd); /* another uid: refused before a single byte is read */
+		return;
+	}
+	c->fd = fd;
+	c->id = ++a->next_conn_id;
+	agent_login_of(c->uid, c->login, sizeof(c->login));
+	c->next = a->conns;
+	a->conns = c;
+	a->nconns++;
+}
+
+void agent_reply(struct agent *a, struct conn *c, cJSON *reply)
+{
+	(void)a;
+	cJSON_AddNumberToObject(reply, "v", PROTO_VERSION);
+	if (c->out == NULL && proto_frame(reply, &c->out, &c->out_len) == 0)
+		c->out_sent = 0;
+	else
+		c->closing = 1;
+	cJSON_Delete(reply);
+}
+
+void agent_reply_error(struct agent *a, struct conn *c, int code, const char *message)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	cJSON_AddFalseToObject(r, "ok");
+	cJSON_AddNumberToObject(r, "code", code);
+	cJSON_AddStringToObject(r, "error", message != NULL ? message : vault_strerror(code));
+	agent_reply(a, c, r);
+}
+
+/* Read what is there; dispatch a complete frame. Returns -1 to close the connection. */
+static int conn_read(struct agent *a, struct conn *c)
+{
+	ssize_t n;
+	cJSON *req;
+
+	if (c->head_got < sizeof(c->head)) {
+		n = read(c->fd, c->head + c->head_got, sizeof(c->head) - c->head_got);
+		if (n <= 0)
+			return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		c->head_got += (size_t)n;
+		if (c->head_got < sizeof(c->head))
+			return 0;
+		c->body_len = (size_t)c->head[0] << 24 | (size_t)c->head[1] << 16 |
+			      (size_t)c->head[2] << 8 | c->head[3];
+		if (c->body_len == 0 || c->body_len > PROTO_MESSAGE_MAX ||
+		    (c->body = sodium_malloc(c->body_len)) == NULL)
+			return -1;
+	}
+	n = read(c->fd, c->body + c->body_got, c->body_len - c->body_got);
+	if (n <= 0)
+		return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	c->body_got += (size_t)n;
+	if (c->body_got < c->body_len)
+		return 0;
+	if (proto_parse(c->body, c->body_len, &req) != 0)
+		return -1;
+	conn_free_input(c);
+	agent_dispatch(a, c, req);
+	cJSON_Delete(req);
+	return 0;
+}
+
+static int conn_write(struct conn *c)
+{
+	ssize_t n = write(c->fd, c->out + c->out_sent, c->out_len - c->out_sent);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	c->out_sent += (size_t)n;
+	if (c->out_sent == c->out_len) {
+		proto_frame_free(c->out, c->out_len);
+		c->out = NULL;
+		if (c->closing)
+			return -1;
+	}
+	return 0;
+}
+
+static void jobs_finish(struct agent *a)
+{
+	struct job *j = pool_take_done(&a->pool), *next;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		agent_job_done(a, j);
+		job_free(j);
+	}
+}
+
+/* One round of poll over everything; the timeout wakes the loop for session deadlines. */
+static void loop_once(struct agent *a, struct pollfd *pfd, struct conn **owner)
+{
+	int deadline = session_expire(a, time(NULL)), n = 2, ready;
+
+	pfd[0] = (struct pollfd){a->listen_fd, POLLIN, 0};
+	pfd[1] = (struct pollfd){a->pool.notify[0], POLLIN, 0};
+	for (struct conn *c = a->conns; c != NULL; c = c->next, n++) {
+		short ev = c->out != NULL ? POLLOUT : (c->busy || c->closing) ? 0 : POLLIN;
+		/* a connection waiting for its PIN job is not polled at all: a hang-up would
+		 * otherwise wake the loop again and again until the job ends */
+		pfd[n] = (struct pollfd){ev != 0 ? c->fd : -1, ev, 0};
+		owner[n] = c;
+	}
+	ready = poll(pfd, (nfds_t)n, deadline < 0 ? -1 : deadline * 1000 + 50);
+	if (ready <= 0)
+		return;
+	if (pfd[1].revents & POLLIN)
+		jobs_finish(a);
+	for (int i = 2; i < n; i++) {
+		struct conn *c = owner[i];
+		int bad = 0;
+		if (agent_conn_find(a, c->id) != c)
+			continue;
+		if (pfd[i].revents & POLLOUT)
+			bad = conn_write(c);
+		else if (pfd[i].revents & POLLIN)
+			bad = conn_read(a, c);
+		else if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+			bad = !c->busy; /* a busy connection is closed when its job ends */
+		if (bad)
+			conn_close(a, c);
+	}
+	if (pfd[0].revents & POLLIN)
+		conn_accept(a);
+	for (struct conn *c = a->conns, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->closing && c->out == NULL && !c->busy)
+			conn_close(a, c);
+	}
+}
+
+int agent_loop(struct agent *a)
+{
+	struct pollfd *pfd = calloc(AGENT_MAX_CONNS + 2, sizeof(*pfd));
+	struct conn **owner = calloc(AGENT_MAX_CONNS + 2, sizeof(*owner));
+
+	if (pfd == NULL || owner == NULL)
+		return -1;
+	while (!agent_quit)
+		loop_once(a, pfd, owner);
+	while (a->conns != NULL)
+		conn_close(a, a->conns);
+	free(pfd);
+	free(owner);
+	return 0;
+}

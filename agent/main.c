@@ -1,0 +1,246 @@
+/* sesame-agent: see agent.h. Started by systemd (socket activation), or by the sesame command
+ * on demand, or by hand; it runs in the foreground and logs problems to standard error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "build-config.h"
+#include "agent.h"
+#include "proto.h"
+
+#define SD_LISTEN_FDS_START 3
+#define LISTEN_BACKLOG 64
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	agent_quit = 1;
+}
+
+static int usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: sesame-agent [--system]\n"
+		"Holds unlocked vaults for the length of an appointment and answers the sesame\n"
+		"command on a Unix socket ($SESAME_AGENT_SOCK, default\n"
+		"$XDG_RUNTIME_DIR/sesame/agent.sock; /run/sesame/agent.sock with --system).\n");
+	return out == stdout ? 0 : 2;
+}
+
+static void harden(void)
+{
+	struct rlimit none = {0, 0};
+	struct sigaction sa;
+
+	/* keys must never reach a core file or another process of the same user */
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	umask(077);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* systemd socket activation: the listening socket is fd 3 when LISTEN_PID is ours. */
+static int activated_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+
+	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid() ||
+	    strtol(fds, NULL, 10) < 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	fcntl(SD_LISTEN_FDS_START, F_SETFD, FD_CLOEXEC);
+	fcntl(SD_LISTEN_FDS_START, F_SETFL, O_NONBLOCK);
+	return SD_LISTEN_FDS_START;
+}
+
+static int make_socket_dir(const char *path, int system, gid_t gid)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, system ? 0750 : 0700) != 0 && errno != EEXIST)
+		return -1;
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return -1;
+	if (system)
+		return chown(dir, (uid_t)-1, gid) == 0 && chmod(dir, 0750) == 0 ? 0 : -1;
+	return (st.st_mode & 077) == 0 ? 0 : -1;
+}
+
+/* Bind the socket, replacing a stale one but never a live agent's. */
+static int bind_socket(struct agent *a)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	const char *path = a->home.socket;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "sesame-agent: socket path too long: %s\n", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (make_socket_dir(path, a->home.system, a->worker_gid) != 0) {
+		fprintf(stderr, "sesame-agent: unsafe or unusable socket directory for %s\n", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		fprintf(stderr, "sesame-agent: an agent already answers on %s\n", path);
+		close(fd);
+		return -1;
+	}
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    chmod(path, a->home.system ? 0660 : 0600) != 0 ||
+	    (a->home.system && chown(path, (uid_t)-1, a->worker_gid) != 0) ||
+	    listen(fd, LISTEN_BACKLOG) != 0) {
+		fprintf(stderr, "sesame-agent: %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int open_state(struct agent *a)
+{
+	uint8_t *secret = sodium_malloc(DEVSECRET_BYTES), audit_key[32];
+	char t[AUDIT_TIME_LEN + 1], login[AGENT_LOGIN_MAX];
+	struct audit_event ctx;
+	int ret;
+
+	if (secret == NULL)
+		return VAULT_E_NOMEM;
+	if ((ret = home_read_installation(&a->home)) != VAULT_OK ||
+	    (ret = home_device_secret(&a->home, secret, NULL)) != VAULT_OK ||
+	    (ret = vault_store_open(a->home.vaults, secret, &a->store)) != VAULT_OK)
+		goto out;
+	home_audit_key(secret, audit_key);
+	ctx = agent_event(a, "log_recovered", getuid(),
+			  agent_login_of(getuid(), login, sizeof(login)), t);
+	ret = audit_open(a->home.audit, audit_key, &ctx, &a->log);
+	sodium_memzero(audit_key, sizeof(audit_key));
+out:
+	sodium_free(secret);
+	return ret;
+}
+
+static int record_self(struct agent *a, const char *event, const char *reason)
+{
+	char t[AUDIT_TIME_LEN + 1], login[AGENT_LOGIN_MAX];
+	struct audit_event ev =
+	    agent_event(a, event, getuid(), agent_login_of(getuid(), login, sizeof(login)), t);
+
+	ev.reason = reason;
+	return agent_audit(a, &ev);
+}
+
+static int worker_group(struct agent *a)
+{
+	struct group *g = getgrnam(a->home.cfg.worker_group);
+
+	if (g == NULL) {
+		fprintf(stderr, "sesame-agent: no group %s (worker_group in %s)\n",
+			a->home.cfg.worker_group, a->home.config_path);
+		return -1;
+	}
+	a->worker_gid = g->gr_gid;
+	return 0;
+}
+
+static int run(struct agent *a)
+{
+	int ret;
+
+	if ((ret = open_state(a)) != VAULT_OK) {
+		fprintf(stderr, "sesame-agent: %s: %s%s\n", a->home.dir, vault_strerror(ret),
+			ret == VAULT_E_NOTFOUND ? " (run \"sesame init\" first)" : "");
+		return 1;
+	}
+	if ((a->listen_fd = activated_socket()) < 0 && (a->listen_fd = bind_socket(a)) < 0)
+		return 1;
+	if (pool_start(&a->pool, a->store, &a->home.cfg.policy) != 0)
+		return 1;
+	/* no record, no service: an agent that cannot write its log answers nobody */
+	if (record_self(a, "agent_started", a->home.system ? "system" : "user") != VAULT_OK) {
+		fprintf(stderr, "sesame-agent: cannot write the audit log in %s\n", a->home.audit);
+		return 1;
+	}
+	agent_loop(a);
+	session_close_all(a, "agent_stop");
+	record_self(a, "agent_stopped", "signal");
+	pool_stop(&a->pool);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"system", no_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct agent a;
+	int system = 0, opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 's')
+			system = 1;
+		else if (opt == 'h')
+			return usage(stdout);
+		else if (opt == 'V')
+			return printf("sesame-agent %s\n", SESAME_VERSION) < 0;
+		else
+			return usage(stderr);
+	}
+	if (optind != argc)
+		return usage(stderr);
+	harden();
+	if (sodium_init() < 0)
+		return 1;
+	proto_init();
+	memset(&a, 0, sizeof(a));
+	a.listen_fd = -1;
+	if (gethostname(a.host, sizeof(a.host) - 1) != 0)
+		snprintf(a.host, sizeof(a.host), "localhost");
+	if ((ret = home_resolve(&a.home, system)) != VAULT_OK) {
+		fprintf(stderr, "sesame-agent: %s line %u: %s\n", a.home.config_path,
+			a.home.cfg.line, vault_strerror(ret));
+		return 1;
+	}
+	if (system && worker_group(&a) != 0)
+		return 1;
+	ret = run(&a);
+	if (a.listen_fd >= 0)
+		close(a.listen_fd);
+	audit_close(a.log);
+	vault_store_close(a.store);
+	return ret;
+}

@@ -1,0 +1,168 @@
+/* Argon2id off the event loop: a fixed number of threads take PIN jobs from a queue and hand the
+ * results back through a pipe the loop polls. Only vault_* calls run here: the audit log, the
+ * sessions and the connections belong to the loop's thread alone. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agent.h"
+
+struct job *job_new(enum job_kind kind)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j != NULL)
+		j->kind = kind;
+	return j;
+}
+
+void job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	sodium_free(j->pin);
+	sodium_free(j->new_pin);
+	sodium_free(j->recovery);
+	sodium_free(j->recovery_out);
+	vault_close(j->vault);
+	sodium_memzero(j, sizeof(*j));
+	free(j);
+}
+
+static void job_run(struct pool *p, struct job *j)
+{
+	switch (j->kind) {
+	case JOB_UNLOCK:
+	case JOB_CHANGE_PIN:
+		j->ret = vault_unlock_pin(p->store, j->user, j->pin, &j->vault, &j->attempts_left);
+		if (j->ret == VAULT_OK && j->kind == JOB_CHANGE_PIN) {
+			j->ret = vault_change_pin(j->vault, j->new_pin, p->policy);
+			vault_close(j->vault);
+			j->vault = NULL;
+		}
+		break;
+	case JOB_ENROLL:
+		if ((j->recovery_out = sodium_malloc(VAULT_RECOVERY_TEXT_BYTES)) == NULL) {
+			j->ret = VAULT_E_NOMEM;
+			break;
+		}
+		j->ret = vault_user_create(p->store, j->name, j->pin, p->policy, j->user,
+					   j->recovery_out);
+		break;
+	case JOB_RECOVER:
+		if ((j->recovery_out = sodium_malloc(VAULT_RECOVERY_TEXT_BYTES)) == NULL) {
+			j->ret = VAULT_E_NOMEM;
+			break;
+		}
+		j->ret = vault_unlock_recovery(p->store, j->user, j->recovery, j->new_pin,
+					       p->policy, j->recovery_out, &j->vault);
+		vault_close(j->vault);
+		j->vault = NULL;
+		break;
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct job *j;
+		while (!p->stop && p->todo == NULL)
+			pthread_cond_wait(&p->wake, &p->lock);
+		if (p->stop)
+			break;
+		j = p->todo;
+		p->todo = j->next;
+		pthread_mutex_unlock(&p->lock);
+		job_run(p, j);
+		pthread_mutex_lock(&p->lock);
+		j->next = p->done;
+		p->done = j;
+		p->queued--;
+		(void)!write(p->notify[1], "j", 1);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int pool_start(struct pool *p, struct vault_store *store, const struct vault_policy *policy)
+{
+	sigset_t all, old;
+
+	memset(p, 0, sizeof(*p));
+	p->store = store;
+	p->policy = policy;
+	if (pipe2(p->notify, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -1;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	/* Signals belong to the loop's thread: the workers block them all. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (int i = 0; i < AGENT_KDF_THREADS; i++)
+		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
+			abort();
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}
+
+int pool_submit(struct pool *p, struct job *j)
+{
+	struct job **tail;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->queued >= AGENT_KDF_QUEUE_MAX) {
+		pthread_mutex_unlock(&p->lock);
+		return -1;
+	}
+	for (tail = &p->todo; *tail != NULL; tail = &(*tail)->next)
+		;
+	j->next = NULL;
+	*tail = j;
+	p->queued++;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+struct job *pool_take_done(struct pool *p)
+{
+	struct job *j;
+	char drain[64];
+
+	while (read(p->notify[0], drain, sizeof(drain)) > 0)
+		;
+	pthread_mutex_lock(&p->lock);
+	j = p->done;
+	p->done = NULL;
+	pthread_mutex_unlock(&p->lock);
+	return j;
+}
+
+void pool_stop(struct pool *p)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	for (int i = 0; i < AGENT_KDF_THREADS; i++)
+		pthread_join(p->threads[i], NULL);
+	while ((j = p->todo) != NULL) {
+		p->todo = j->next;
+		job_free(j);
+	}
+	while ((j = p->done) != NULL) {
+		p->done = j->next;
+		job_free(j);
+	}
+	close(p->notify[0]);
+	close(p->notify[1]);
+}

@@ -1,0 +1,201 @@
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "proto.h"
+
+/* A size header in front of every cJSON block, so free knows how much to wipe. */
+#define HOOK_HEADER 16
+
+static void *wiping_malloc(size_t n)
+{
+	uint8_t *p;
+
+	if (n > SIZE_MAX - HOOK_HEADER || (p = malloc(n + HOOK_HEADER)) == NULL)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + HOOK_HEADER;
+}
+
+static void wiping_free(void *ptr)
+{
+	uint8_t *p = ptr;
+	size_t n;
+
+	if (p == NULL)
+		return;
+	p -= HOOK_HEADER;
+	memcpy(&n, p, sizeof(n));
+	sodium_memzero(p, n + HOOK_HEADER);
+	free(p);
+}
+
+void proto_init(void)
+{
+	cJSON_Hooks hooks = {wiping_malloc, wiping_free};
+
+	cJSON_InitHooks(&hooks);
+}
+
+int proto_frame(const cJSON *msg, uint8_t **buf, size_t *len)
+{
+	char *text = cJSON_PrintUnformatted(msg);
+	size_t n;
+	uint8_t *out;
+
+	*buf = NULL;
+	if (text == NULL)
+		return -1;
+	n = strlen(text);
+	if (n > PROTO_MESSAGE_MAX || (out = sodium_malloc(n + PROTO_HEADER_BYTES)) == NULL) {
+		cJSON_free(text);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	out[0] = (uint8_t)(n >> 24), out[1] = (uint8_t)(n >> 16);
+	out[2] = (uint8_t)(n >> 8), out[3] = (uint8_t)n;
+	memcpy(out + PROTO_HEADER_BYTES, text, n);
+	cJSON_free(text);
+	*buf = out;
+	*len = n + PROTO_HEADER_BYTES;
+	return 0;
+}
+
+void proto_frame_free(uint8_t *buf, size_t len)
+{
+	(void)len;
+	sodium_free(buf);
+}
+
+int proto_parse(const uint8_t *body, size_t len, cJSON **msg)
+{
+	cJSON *m;
+	const cJSON *v;
+
+	*msg = NULL;
+	if (len == 0 || len > PROTO_MESSAGE_MAX)
+		return -1;
+	m = cJSON_ParseWithLength((const char *)body, len);
+	if (m == NULL || !cJSON_IsObject(m) ||
+	    (v = cJSON_GetObjectItemCaseSensitive(m, "v")) == NULL || !cJSON_IsNumber(v) ||
+	    v->valuedouble != PROTO_VERSION) {
+		cJSON_Delete(m);
+		return -1;
+	}
+	*msg = m;
+	return 0;
+}
+
+const char *proto_string(const cJSON *msg, const char *key)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(msg, key);
+
+	return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+int proto_int(const cJSON *msg, const char *key, long long *out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(msg, key);
+
+	if (!cJSON_IsNumber(item) || item->valuedouble < -9e15 || item->valuedouble > 9e15 ||
+	    item->valuedouble != (double)(long long)item->valuedouble)
+		return -1;
+	*out = (long long)item->valuedouble;
+	return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int proto_send(int fd, const cJSON *msg)
+{
+	uint8_t *buf;
+	size_t len;
+	int ret;
+
+	if (proto_frame(msg, &buf, &len) != 0)
+		return -1;
+	ret = write_all(fd, buf, len);
+	proto_frame_free(buf, len);
+	return ret;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read exactly n bytes before the deadline (timeout_ms < 0: no deadline). */
+static int read_full(int fd, uint8_t *p, size_t n, long long deadline)
+{
+	while (n > 0) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		int wait = deadline < 0 ? -1 : (int)(deadline - now_ms());
+		ssize_t r;
+		if (deadline >= 0 && wait <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (poll(&pfd, 1, wait) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		r = read(fd, p, n);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = ECONNRESET;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int proto_recv(int fd, cJSON **msg, int timeout_ms)
+{
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	uint8_t head[PROTO_HEADER_BYTES], *body;
+	size_t len;
+	int ret = -1;
+
+	*msg = NULL;
+	if (read_full(fd, head, sizeof(head), deadline) != 0)
+		return -1;
+	len = (size_t)head[0] << 24 | (size_t)head[1] << 16 | (size_t)head[2] << 8 | head[3];
+	if (len == 0 || len > PROTO_MESSAGE_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if ((body = sodium_malloc(len)) == NULL)
+		return -1;
+	if (read_full(fd, body, len, deadline) == 0) {
+		ret = proto_parse(body, len, msg);
+		if (ret != 0)
+			errno = EPROTO;
+	}
+	sodium_free(body);
+	return ret;
+}

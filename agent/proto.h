@@ -1,0 +1,47 @@
+/* The agent protocol's framing and JSON helpers, shared by sesame-agent and the sesame CLI.
+ * A message is a 4-byte big-endian length followed by that many bytes of one JSON object.
+ * docs/protocol.md specifies every request and reply. */
+#ifndef SESAME_AGENT_PROTO_H
+#define SESAME_AGENT_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#define PROTO_VERSION 1
+#define PROTO_HEADER_BYTES 4
+#define PROTO_MESSAGE_MAX 65536 /* a longer frame closes the connection */
+
+/* Error codes of the agent itself, beside the vault's (vault/error.h). */
+enum proto_error {
+	PROTO_E_NOSESSION = -100, /* no open session for this worker and user: unlock first */
+	PROTO_E_REQUEST = -101,	  /* a field is missing or of the wrong type */
+	PROTO_E_UNKNOWN_OP = -102,
+	PROTO_E_AUDIT = -103,	/* the audit record could not be written: the action was refused */
+	PROTO_E_BUSY = -104,	/* too many PIN checks queued */
+	PROTO_E_CONSENT = -105, /* the user has not allowed (or no longer allows) assisted logins */
+};
+
+/* Make every cJSON allocation wipe itself when freed: requests carry PINs and passwords, and
+ * replies carry recovery keys. Call once, before any cJSON use. */
+void proto_init(void);
+
+/* Blocking send and receive of one message, for the CLI (fd is a connected socket).
+ * proto_recv returns 0 and a tree to free with cJSON_Delete, or -1 (errno set; EPROTO for a
+ * malformed frame, EMSGSIZE for an oversized one). */
+int proto_send(int fd, const cJSON *msg);
+int proto_recv(int fd, cJSON **msg, int timeout_ms);
+
+/* Serialise msg with its length header into a wiped-on-free buffer. */
+int proto_frame(const cJSON *msg, uint8_t **buf, size_t *len);
+void proto_frame_free(uint8_t *buf, size_t len);
+
+/* Parse a frame body (without header): a JSON object with "v" equal to PROTO_VERSION. */
+int proto_parse(const uint8_t *body, size_t len, cJSON **msg);
+
+/* Field access that tolerates absence; strings are returned as borrowed pointers. */
+const char *proto_string(const cJSON *msg, const char *key);
+int proto_int(const cJSON *msg, const char *key, long long *out);
+
+#endif

@@ -1,0 +1,191 @@
+/* sesame add USER --service S --url URL --username U: record a credential with the person,
+ * during their session. The password is typed into a hidden prompt, read from --secret-fd, or
+ * generated; it is never shown. */
+#include <getopt.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+#define GENERATED_LENGTH 20
+#define DAY_SECONDS 86400
+
+static int usage(FILE *out)
+{
+	fprintf(out,
+		_("Usage: sesame add USER --service NAME --url URL --username LOGIN\n"
+		  "                  [--secret-fd N | --generate] [--notes TEXT] [--replace]\n"
+		  "                  [--no-consent | --consent-until YYYY-MM-DD | --consent-for "
+		  "1d|1m|6m|1y] [--json]\n"
+		  "Record a credential in the person's vault (their session must be open). By "
+		  "default the\nperson allows assisted logins with it, with no end date.\n"));
+	return out == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+/* A mandate's end: a date (the end of that day, UTC) or a length from now. */
+static int parse_until(const char *arg, int is_length, long long *until)
+{
+	struct tm tm = {0};
+	time_t now = time(NULL);
+	char *end;
+
+	if (!is_length) {
+		end = strptime(arg, "%Y-%m-%d", &tm);
+		if (end == NULL || *end != '\0')
+			return -1;
+		*until = (long long)timegm(&tm) + DAY_SECONDS - 1;
+		return *until > (long long)now ? 0 : -1;
+	}
+	gmtime_r(&now, &tm);
+	if (strcmp(arg, "1d") == 0)
+		tm.tm_mday += 1;
+	else if (strcmp(arg, "1m") == 0)
+		tm.tm_mon += 1;
+	else if (strcmp(arg, "6m") == 0)
+		tm.tm_mon += 6;
+	else if (strcmp(arg, "1y") == 0)
+		tm.tm_year += 1;
+	else
+		return -1;
+	*until = (long long)timegm(&tm);
+	return 0;
+}
+
+static char *generate_password(void)
+{
+	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+				       "-_.!?";
+	char *p = sodium_malloc(GENERATED_LENGTH + 1);
+
+	if (p == NULL)
+		return NULL;
+	for (size_t i = 0; i < GENERATED_LENGTH; i++)
+		p[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+	p[GENERATED_LENGTH] = '\0';
+	return p;
+}
+
+struct add_args {
+	const char *user, *service, *url, *username, *notes;
+	int secret_fd, generate, consent, replace, json;
+	long long until;
+};
+
+static int parse(int argc, char **argv, struct add_args *a)
+{
+	static const struct option opts[] = {{"service", required_argument, NULL, 's'},
+					     {"url", required_argument, NULL, 'u'},
+					     {"username", required_argument, NULL, 'n'},
+					     {"notes", required_argument, NULL, 'o'},
+					     {"secret-fd", required_argument, NULL, 'f'},
+					     {"generate", no_argument, NULL, 'g'},
+					     {"no-consent", no_argument, NULL, 'N'},
+					     {"consent-until", required_argument, NULL, 'U'},
+					     {"consent-for", required_argument, NULL, 'F'},
+					     {"replace", no_argument, NULL, 'r'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	int opt;
+
+	*a = (struct add_args){.secret_fd = -1, .consent = 1};
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			a->service = optarg;
+			break;
+		case 'u':
+			a->url = optarg;
+			break;
+		case 'n':
+			a->username = optarg;
+			break;
+		case 'o':
+			a->notes = optarg;
+			break;
+		case 'f':
+			if (cli_fd_arg(optarg, &a->secret_fd) != 0)
+				return usage(stderr);
+			break;
+		case 'g':
+			a->generate = 1;
+			break;
+		case 'N':
+			a->consent = 0;
+			break;
+		case 'r':
+			a->replace = 1;
+			break;
+		case 'j':
+			a->json = 1;
+			break;
+		case 'U':
+		case 'F':
+			if (parse_until(optarg, opt == 'F', &a->until) != 0) {
+				cli_error(
+				    _("not a future date (YYYY-MM-DD) or length (1d, 1m, 6m, 1y): "
+				      "%s"),
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		default:
+			return usage(opt == 'h' ? stdout : stderr);
+		}
+	}
+	if (optind + 1 != argc || a->service == NULL || a->url == NULL || a->username == NULL)
+		return usage(stderr);
+	a->user = argv[optind];
+	return -1;
+}
+
+int cmd_add(int argc, char **argv)
+{
+	struct add_args a;
+	struct sesame_home h;
+	char desc[512], *password = NULL;
+	struct secret_ask ask = {desc, _("Password:"), NULL, 0};
+	cJSON *req, *reply;
+	int ret;
+
+	if ((ret = parse(argc, argv, &a)) >= 0)
+		return ret;
+	if (cli_home(&h) != 0)
+		return EXIT_FAIL;
+	snprintf(desc, sizeof(desc), _("Password for %s (it is stored encrypted and never shown)"),
+		 a.service);
+	if (a.generate)
+		password = generate_password();
+	else if ((ret = cli_secret(a.secret_fd, &ask, &password)) != EXIT_OK)
+		return ret;
+	if (password == NULL)
+		return EXIT_FAIL;
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "add");
+	cJSON_AddStringToObject(req, "user", a.user);
+	cJSON_AddStringToObject(req, "service", a.service);
+	cJSON_AddStringToObject(req, "url", a.url);
+	cJSON_AddStringToObject(req, "username", a.username);
+	cJSON_AddStringToObject(req, "password", password);
+	sodium_free(password);
+	if (a.notes != NULL)
+		cJSON_AddStringToObject(req, "notes", a.notes);
+	cJSON_AddBoolToObject(req, "consent", a.consent);
+	cJSON_AddNumberToObject(req, "consent_until", (double)a.until);
+	cJSON_AddBoolToObject(req, "replace", a.replace);
+	if (client_call(&h, req, &reply) != 0)
+		return EXIT_AGENT;
+	if ((ret = client_failed(reply, a.json)) == EXIT_OK) {
+		if (a.json)
+			cli_json_print(cJSON_Duplicate(reply, 1));
+		else
+			printf(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "replaced"))
+				   ? _("%s changed.\n")
+				   : _("%s recorded.\n"),
+			       a.service);
+	}
+	cJSON_Delete(reply);
+	return ret;
+}

@@ -1,0 +1,80 @@
+/* The sesame command: one command per file, each exporting cmd_NAME(argc, argv) and parsing its
+ * own options; main.c only dispatches. Only this code talks to the person. */
+#ifndef SESAME_CLI_CLI_H
+#define SESAME_CLI_CLI_H
+
+#include <libintl.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "home.h"
+#include "proto.h"
+
+#define _(s) gettext(s)
+#define N_(s) (s)
+
+/* Exit codes, documented in sesame(1). */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,	      /* the request failed; the message says why */
+	EXIT_USAGE = 2,	      /* bad arguments */
+	EXIT_BADPIN = 3,      /* wrong PIN or recovery key */
+	EXIT_BLOCKED = 4,     /* the vault is blocked: use the recovery key */
+	EXIT_NOSESSION = 5,   /* no open session: unlock first */
+	EXIT_AGENT = 6,	      /* the agent cannot be reached */
+	EXIT_CANCELLED = 7,   /* the person cancelled the prompt */
+	EXIT_TAMPERED = 10,   /* sesame audit: the log or a checkpoint was altered */
+	EXIT_UNREADABLE = 11, /* sesame audit: the log cannot be read */
+};
+
+/* Options every command accepts. */
+struct cli_common {
+	int json;
+	int pin_fd;    /* -1: ask through pinentry */
+	int secret_fd; /* -1: ask through pinentry */
+	const char *purpose;
+};
+
+int cmd_init(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
+int cmd_add(int argc, char **argv);
+int cmd_unlock(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_pin(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
+/* util.c */
+const char *cli_program(void);
+int cli_fd_arg(const char *arg, int *fd);
+int cli_home(struct sesame_home *home);
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *cli_strerror(int code);
+int cli_exit_for(int code);
+void cli_json_print(cJSON *obj); /* prints, then frees obj */
+
+/* client.c: one request to the agent, started on demand in per-user mode */
+int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply);
+/* The reply's error as a message and exit code; prints it unless json. */
+int client_failed(const cJSON *reply, int json);
+
+/* secrets.c: a PIN or other secret from --pin-fd/--secret-fd or pinentry */
+struct secret_ask {
+	const char *description;
+	const char *prompt;
+	const char *error;
+	int twice; /* ask for confirmation (pinentry only) */
+};
+int cli_secret(int fd, const struct secret_ask *ask, char **secret);
+int cli_user_lookup(const struct sesame_home *h, const char *user, char *name, size_t cap,
+		    long long *attempts_left);
+int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char *purpose,
+	       int json);
+int cli_new_pin(const struct sesame_home *h, int fd, const char *description, char **pin);
+
+#endif

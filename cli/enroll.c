@@ -1,0 +1,139 @@
+/* sesame enroll NAME: the person chooses a PIN; their vault is created; their recovery sheet is
+ * shown, and optionally written as a printable page. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+static int usage(FILE *out)
+{
+	fprintf(out, _("Usage: sesame enroll NAME [--pin-fd N] [--sheet FILE.html] [--json]\n"
+		       "Enrol a person: they choose a PIN (typed twice), and take home the "
+		       "recovery sheet.\n"));
+	return out == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+static void html_text(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else if (*s == '"')
+			fputs("&quot;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* The sheet as a page to print: 0600, created fresh, never through a symbolic link. */
+static int write_sheet(const char *path, const char *name, const char *id, const char *recovery)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f;
+
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		cli_error(_("cannot create %s: %s"), path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fputs("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+	      "<title>Sesame</title><style>body{font-family:sans-serif;margin:2cm}"
+	      "h1{font-size:28pt}.key{font-family:monospace;font-size:26pt;letter-spacing:2pt;"
+	      "border:2px solid #000;padding:12pt;display:inline-block}p{font-size:16pt}"
+	      "</style></head><body>\n<h1>",
+	      f);
+	html_text(f, _("Recovery sheet"));
+	fputs("</h1>\n<p>", f);
+	html_text(f, name);
+	fputs("</p>\n<p class=\"key\">", f);
+	html_text(f, recovery);
+	fputs("</p>\n<p>", f);
+	html_text(f,
+		  _("Keep this sheet at home, never with the computer. If you forget your PIN or "
+		    "it is blocked, this key opens your vault again and sets a new PIN."));
+	fprintf(f, "</p>\n<p><small>%s</small></p>\n</body></html>\n", id);
+	if (fflush(f) != 0 || fsync(fd) != 0) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f);
+}
+
+static int show(const cJSON *reply, const char *name, const char *sheet, int json)
+{
+	const char *id = proto_string(reply, "user"), *rec = proto_string(reply, "recovery");
+
+	if (id == NULL || rec == NULL)
+		return EXIT_FAIL;
+	if (sheet != NULL && write_sheet(sheet, name, id, rec) != 0)
+		return EXIT_FAIL;
+	if (json) {
+		cli_json_print(cJSON_Duplicate(reply, 1));
+		return EXIT_OK;
+	}
+	printf(_("%s is enrolled. Person id: %s\n\n"), name, id);
+	printf(_("RECOVERY SHEET, for %s to keep at home, never with the computer:\n\n"), name);
+	printf("    %s\n\n", rec);
+	printf(_("If the PIN is forgotten or blocked, this key opens the vault again "
+		 "(sesame recover).\n"));
+	return EXIT_OK;
+}
+
+int cmd_enroll(int argc, char **argv)
+{
+	static const struct option opts[] = {{"pin-fd", required_argument, NULL, 'p'},
+					     {"sheet", required_argument, NULL, 's'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	const char *sheet = NULL, *name;
+	struct sesame_home h;
+	int json = 0, fd = -1, opt, ret;
+	char desc[512], *pin = NULL;
+	cJSON *req, *reply;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'p' && cli_fd_arg(optarg, &fd) == 0)
+			continue;
+		if (opt == 's')
+			sheet = optarg;
+		else if (opt == 'j')
+			json = 1;
+		else
+			return usage(opt == 'h' ? stdout : stderr);
+	}
+	if (optind + 1 != argc)
+		return usage(stderr);
+	name = argv[optind];
+	if (cli_home(&h) != 0)
+		return EXIT_FAIL;
+	snprintf(
+	    desc, sizeof(desc),
+	    _("%s, choose your PIN: %u to 12 digits, easy for you to remember, hard to "
+	      "guess (not 123456, not your birth year). You will type it at each appointment."),
+	    name, h.cfg.policy.pin_min_length);
+	if ((ret = cli_new_pin(&h, fd, desc, &pin)) != EXIT_OK)
+		return ret;
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "enroll");
+	cJSON_AddStringToObject(req, "name", name);
+	cJSON_AddStringToObject(req, "pin", pin);
+	sodium_free(pin);
+	if (client_call(&h, req, &reply) != 0)
+		return EXIT_AGENT;
+	ret = client_failed(reply, json);
+	if (ret == EXIT_OK)
+		ret = show(reply, name, sheet, json);
+	cJSON_Delete(reply);
+	return ret;
+}

@@ -1,0 +1,95 @@
+/* sesame list [USER]: the enrolled people, or with USER (and an open session) their services.
+ * Never a password: the agent does not send them. */
+#include <getopt.h>
+#include <time.h>
+
+#include "cli.h"
+
+static int usage(FILE *out)
+{
+	fprintf(out, _("Usage: sesame list [USER] [--json]\n"
+		       "Without USER: the enrolled people. With USER: that person's services "
+		       "(session required).\n"));
+	return out == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+static void print_users(const cJSON *reply)
+{
+	const cJSON *u;
+
+	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(reply, "users"))
+	{
+		long long left = 0;
+		proto_int(u, "attempts_left", &left);
+		printf("%s  %-24s", proto_string(u, "user"), proto_string(u, "name"));
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "blocked")))
+			printf("  %s", _("BLOCKED"));
+		else
+			printf(_("  %lld attempts left"), left);
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "session")))
+			printf("  %s", _("session open"));
+		putchar('\n');
+	}
+}
+
+static void print_services(const cJSON *reply)
+{
+	const cJSON *s;
+
+	printf(_("Services of %s:\n"), proto_string(reply, "name"));
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(reply, "services"))
+	{
+		long long until = 0;
+		char date[32] = "";
+		proto_int(s, "consent_until", &until);
+		if (until > 0) {
+			time_t t = (time_t)until;
+			struct tm tm;
+			strftime(date, sizeof(date), "%Y-%m-%d", gmtime_r(&t, &tm));
+		}
+		printf("  %-16s %-40s %s  ", proto_string(s, "service"), proto_string(s, "url"),
+		       proto_string(s, "username"));
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "consent")))
+			printf("%s\n", _("no assisted login"));
+		else if (until > 0)
+			printf(_("assisted login allowed until %s\n"), date);
+		else
+			printf("%s\n", _("assisted login allowed"));
+	}
+}
+
+int cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	struct sesame_home h;
+	int json = 0, opt, ret;
+	cJSON *req, *reply;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'j')
+			json = 1;
+		else
+			return usage(opt == 'h' ? stdout : stderr);
+	}
+	if (argc - optind > 1)
+		return usage(stderr);
+	if (cli_home(&h) != 0)
+		return EXIT_FAIL;
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", optind < argc ? "list" : "users");
+	if (optind < argc)
+		cJSON_AddStringToObject(req, "user", argv[optind]);
+	if (client_call(&h, req, &reply) != 0)
+		return EXIT_AGENT;
+	if ((ret = client_failed(reply, json)) == EXIT_OK) {
+		if (json)
+			cli_json_print(cJSON_Duplicate(reply, 1));
+		else if (optind < argc)
+			print_services(reply);
+		else
+			print_users(reply);
+	}
+	cJSON_Delete(reply);
+	return ret;
+}

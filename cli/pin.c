@@ -1,0 +1,76 @@
+/* sesame pin USER: the person changes their PIN (current, then new twice). */
+#include <getopt.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+static int usage(FILE *out)
+{
+	fprintf(out, _("Usage: sesame pin USER [--pin-fd N] [--json]\n"
+		       "Change the person's PIN. With --pin-fd: the current PIN, then the new one, "
+		       "one per line.\n"));
+	return out == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+static int change(const struct sesame_home *h, const char *user, int fd, int json)
+{
+	char name[VAULT_NAME_MAX + 1], desc[512], *pin = NULL, *new_pin = NULL;
+	struct secret_ask ask = {desc, _("Current PIN:"), NULL, 0};
+	long long left = 0;
+	cJSON *req, *reply;
+	int ret;
+
+	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK)
+		return ret;
+	snprintf(desc, sizeof(desc), _("%s, type your current PIN (%lld attempts left)."), name,
+		 left);
+	if ((ret = cli_secret(fd, &ask, &pin)) != EXIT_OK)
+		return ret;
+	snprintf(desc, sizeof(desc), _("%s, choose your new PIN."), name);
+	if ((ret = cli_new_pin(h, fd, desc, &new_pin)) != EXIT_OK) {
+		sodium_free(pin);
+		return ret;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "pin");
+	cJSON_AddStringToObject(req, "user", user);
+	cJSON_AddStringToObject(req, "pin", pin);
+	cJSON_AddStringToObject(req, "new_pin", new_pin);
+	sodium_free(pin);
+	sodium_free(new_pin);
+	if (client_call(h, req, &reply) != 0)
+		return EXIT_AGENT;
+	if ((ret = client_failed(reply, json)) == EXIT_OK) {
+		if (json)
+			cli_json_print(cJSON_Duplicate(reply, 1));
+		else
+			printf(_("PIN changed for %s.\n"), name);
+	}
+	cJSON_Delete(reply);
+	return ret;
+}
+
+int cmd_pin(int argc, char **argv)
+{
+	static const struct option opts[] = {{"pin-fd", required_argument, NULL, 'p'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	struct sesame_home h;
+	int json = 0, fd = -1, opt;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'p' && cli_fd_arg(optarg, &fd) == 0)
+			continue;
+		if (opt == 'j')
+			json = 1;
+		else
+			return usage(opt == 'h' ? stdout : stderr);
+	}
+	if (optind + 1 != argc)
+		return usage(stderr);
+	if (cli_home(&h) != 0)
+		return EXIT_FAIL;
+	return change(&h, argv[optind], fd, json);
+}

@@ -1,0 +1,107 @@
+/* sesame recover USER: the recovery sheet unblocks the vault; the person sets a new PIN and gets
+ * a new sheet, since the old one may have been seen. */
+#include <getopt.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "recovery.h"
+
+static int usage(FILE *out)
+{
+	fprintf(out, _("Usage: sesame recover USER [--pin-fd N] [--json]\n"
+		       "Unblock the vault with the recovery sheet and choose a new PIN. With "
+		       "--pin-fd:\nthe recovery key, then the new PIN, one per line.\n"));
+	return out == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+/* Ask for the sheet until its checksum holds, so a typo costs nothing. */
+static int ask_recovery(int fd, const char *name, char **rec)
+{
+	char desc[512];
+	struct secret_ask ask = {desc, _("Recovery key:"), NULL, 0};
+	uint8_t key[VAULT_RECOVERY_RANDOM_BYTES];
+	int ret;
+
+	snprintf(desc, sizeof(desc),
+		 _("%s, type the key of your recovery sheet (groups of four "
+		   "letters and digits)."),
+		 name);
+	for (int tries = 0; tries < 3; tries++) {
+		if ((ret = cli_secret(fd, &ask, rec)) != EXIT_OK)
+			return ret;
+		ret = recovery_decode(key, *rec);
+		sodium_memzero(key, sizeof(key));
+		if (ret == VAULT_OK)
+			return EXIT_OK;
+		sodium_free(*rec);
+		*rec = NULL;
+		ask.error = cli_strerror(ret);
+		if (fd >= 0)
+			break;
+	}
+	cli_error("%s", cli_strerror(VAULT_E_CHECKSUM));
+	return EXIT_BADPIN;
+}
+
+static int recover(const struct sesame_home *h, const char *user, int fd, int json)
+{
+	char name[VAULT_NAME_MAX + 1], desc[512], *rec = NULL, *pin = NULL;
+	long long left;
+	cJSON *req, *reply;
+	int ret;
+
+	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK)
+		return ret;
+	if ((ret = ask_recovery(fd, name, &rec)) != EXIT_OK)
+		return ret;
+	snprintf(desc, sizeof(desc), _("%s, choose your new PIN."), name);
+	if ((ret = cli_new_pin(h, fd, desc, &pin)) != EXIT_OK) {
+		sodium_free(rec);
+		return ret;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "recover");
+	cJSON_AddStringToObject(req, "user", user);
+	cJSON_AddStringToObject(req, "recovery", rec);
+	cJSON_AddStringToObject(req, "new_pin", pin);
+	sodium_free(rec);
+	sodium_free(pin);
+	if (client_call(h, req, &reply) != 0)
+		return EXIT_AGENT;
+	if ((ret = client_failed(reply, json)) == EXIT_OK) {
+		if (json) {
+			cli_json_print(cJSON_Duplicate(reply, 1));
+		} else {
+			printf(_("The vault of %s is unblocked and has a new PIN.\n"
+				 "NEW RECOVERY SHEET (the old one no longer works):\n\n    %s\n\n"),
+			       name, proto_string(reply, "recovery"));
+		}
+	}
+	cJSON_Delete(reply);
+	return ret;
+}
+
+int cmd_recover(int argc, char **argv)
+{
+	static const struct option opts[] = {{"pin-fd", required_argument, NULL, 'p'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	struct sesame_home h;
+	int json = 0, fd = -1, opt;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'p' && cli_fd_arg(optarg, &fd) == 0)
+			continue;
+		if (opt == 'j')
+			json = 1;
+		else
+			return usage(opt == 'h' ? stdout : stderr);
+	}
+	if (optind + 1 != argc)
+		return usage(stderr);
+	if (cli_home(&h) != 0)
+		return EXIT_FAIL;
+	return recover(&h, argv[optind], fd, json);
+}

@@ -1,0 +1,68 @@
+/* sesame revoke USER: the person withdraws; their vault is destroyed. Needs their session (their
+ * PIN) and, at a terminal, a typed confirmation. */
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int usage(FILE *out)
+{
+	fprintf(out,
+		_("Usage: sesame revoke USER [--yes] [--json]\n"
+		  "The person withdraws: their vault and every credential in it are destroyed. "
+		  "Their\nsession must be open (they typed their PIN).\n"));
+	return out == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+static int confirmed(const char *user)
+{
+	char line[64];
+
+	if (!isatty(STDIN_FILENO))
+		return 0;
+	printf(_("Destroy the vault of %s and every credential in it? Type \"yes\": "), user);
+	fflush(stdout);
+	return fgets(line, sizeof(line), stdin) != NULL && strcmp(line, "yes\n") == 0;
+}
+
+int cmd_revoke(int argc, char **argv)
+{
+	static const struct option opts[] = {{"yes", no_argument, NULL, 'y'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	struct sesame_home h;
+	int json = 0, yes = 0, opt, ret;
+	cJSON *req, *reply;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'y')
+			yes = 1;
+		else if (opt == 'j')
+			json = 1;
+		else
+			return usage(opt == 'h' ? stdout : stderr);
+	}
+	if (optind + 1 != argc)
+		return usage(stderr);
+	if (!yes && !confirmed(argv[optind])) {
+		cli_error(_("not confirmed: nothing was destroyed (use --yes in scripts)"));
+		return EXIT_CANCELLED;
+	}
+	if (cli_home(&h) != 0)
+		return EXIT_FAIL;
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "revoke");
+	cJSON_AddStringToObject(req, "user", argv[optind]);
+	if (client_call(&h, req, &reply) != 0)
+		return EXIT_AGENT;
+	if ((ret = client_failed(reply, json)) == EXIT_OK) {
+		if (json)
+			cli_json_print(cJSON_Duplicate(reply, 1));
+		else
+			printf(_("The vault of %s is destroyed.\n"), argv[optind]);
+	}
+	cJSON_Delete(reply);
+	return ret;
+}

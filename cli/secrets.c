@@ -1,0 +1,65 @@
+/* Secrets for a command: one line from --pin-fd/--secret-fd, or a pinentry prompt. */
+#include <sodium.h>
+
+#include "cli.h"
+#include "secret.h"
+
+#define PIN_TRIES 3 /* chances to choose an acceptable new PIN at the prompt */
+
+int cli_secret(int fd, const struct secret_ask *ask, char **secret)
+{
+	struct secret_prompt p = {
+	    .title = "Sesame",
+	    .description = ask->description,
+	    .prompt = ask->prompt,
+	    .error = ask->error,
+	    .repeat = ask->twice ? _("Again:") : NULL,
+	    .mismatch = _("The two entries differ."),
+	};
+	int ret;
+
+	*secret = NULL;
+	ret = fd >= 0 ? secret_from_fd(fd, secret) : secret_pinentry(&p, secret);
+	switch (ret) {
+	case SECRET_OK:
+		return EXIT_OK;
+	case SECRET_CANCELLED:
+		cli_error(_("cancelled"));
+		return EXIT_CANCELLED;
+	case SECRET_EOF:
+		cli_error(_("no more secrets on descriptor %d"), fd);
+		return EXIT_USAGE;
+	case SECRET_MISMATCH:
+		cli_error(_("the two entries differed three times"));
+		return EXIT_CANCELLED;
+	case SECRET_TOOLONG:
+		cli_error(_("the secret is too long"));
+		return EXIT_USAGE;
+	default:
+		cli_error(_("cannot ask for the secret: is pinentry installed? "
+			    "(or use --pin-fd / --secret-fd)"));
+		return EXIT_FAIL;
+	}
+}
+
+/* A new PIN that the rules accept: from the descriptor once, or through pinentry until the
+ * person chooses an acceptable one. */
+int cli_new_pin(const struct sesame_home *h, int fd, const char *description, char **pin)
+{
+	struct secret_ask ask = {description, _("New PIN:"), NULL, 1};
+	int ret, why;
+
+	for (int i = 0; i < PIN_TRIES; i++) {
+		if ((ret = cli_secret(fd, &ask, pin)) != EXIT_OK)
+			return ret;
+		if ((why = vault_pin_check(*pin, &h->cfg.policy)) == VAULT_OK)
+			return EXIT_OK;
+		sodium_free(*pin);
+		*pin = NULL;
+		if (fd >= 0)
+			break;
+		ask.error = cli_strerror(why);
+	}
+	cli_error("%s", cli_strerror(why));
+	return EXIT_USAGE;
+}

@@ -1,0 +1,53 @@
+/* sesame status: the agent, and this worker's open sessions with the time they have left. */
+#include <getopt.h>
+
+#include "cli.h"
+
+static int usage(FILE *out)
+{
+	fprintf(out, _("Usage: sesame status [--json]\nShow the agent and your open sessions.\n"));
+	return out == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	struct sesame_home h;
+	int json = 0, opt, ret;
+	const cJSON *s, *agent;
+	cJSON *req, *reply;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'j')
+			json = 1;
+		else
+			return usage(opt == 'h' ? stdout : stderr);
+	}
+	if (optind != argc)
+		return usage(stderr);
+	if (cli_home(&h) != 0)
+		return EXIT_FAIL;
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "status");
+	if (client_call(&h, req, &reply) != 0)
+		return EXIT_AGENT;
+	if ((ret = client_failed(reply, json)) == EXIT_OK && json) {
+		cli_json_print(cJSON_Duplicate(reply, 1));
+	} else if (ret == EXIT_OK) {
+		agent = cJSON_GetObjectItemCaseSensitive(reply, "agent");
+		printf(_("Agent %s (%s mode) on %s\n"), proto_string(agent, "version"),
+		       proto_string(agent, "mode"), h.socket);
+		if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(reply, "sessions")) == 0)
+			printf("%s\n", _("No open session."));
+		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(reply, "sessions"))
+		{
+			long long left = 0;
+			proto_int(s, "expires_in", &left);
+			printf(_("Session open for %s: ends in %lld min %02lld s\n"),
+			       proto_string(s, "name"), left / 60, left % 60);
+		}
+	}
+	cJSON_Delete(reply);
+	return ret;
+}

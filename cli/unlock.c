@@ -1,0 +1,145 @@
+/* sesame unlock USER: the person types their PIN; a session opens for this worker and person. */
+#include <getopt.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+static int usage(FILE *out)
+{
+	fprintf(out, _("Usage: sesame unlock USER [--pin-fd N] [--purpose TEXT] [--json]\n"
+		       "Open a session: the person types their PIN. The session ends with "
+		       "\"sesame lock\",\nafter a time without use, or at the latest after the "
+		       "configured length.\n"));
+	return out == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+/* The person's display name and attempts left, to tell them who asks and what is at stake. */
+int cli_user_lookup(const struct sesame_home *h, const char *user, char *name, size_t cap,
+		    long long *attempts_left)
+{
+	cJSON *req = cJSON_CreateObject(), *reply, *u;
+	int ret = EXIT_FAIL;
+
+	cJSON_AddStringToObject(req, "op", "users");
+	if (client_call(h, req, &reply) != 0)
+		return EXIT_AGENT;
+	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(reply, "users"))
+	{
+		const char *id = proto_string(u, "user"), *n = proto_string(u, "name");
+		if (id == NULL || n == NULL || (strcmp(id, user) != 0 && strcmp(n, user) != 0))
+			continue;
+		snprintf(name, cap, "%s", n);
+		proto_int(u, "attempts_left", attempts_left);
+		ret = EXIT_OK;
+		break;
+	}
+	cJSON_Delete(reply);
+	if (ret != EXIT_OK)
+		cli_error(_("no enrolled person named \"%s\""), user);
+	return ret;
+}
+
+static void describe(char *out, size_t cap, const char *name, const char *purpose, long long left)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *worker = pw != NULL ? pw->pw_name : "?";
+
+	if (purpose != NULL)
+		snprintf(out, cap,
+			 _("%s, %s asks to open your vault for: %s.\nType your PIN (%lld attempts "
+			   "left)."),
+			 name, worker, purpose, left);
+	else
+		snprintf(out, cap,
+			 _("%s, %s asks to open your vault.\nType your PIN (%lld attempts "
+			   "left)."),
+			 name, worker, left);
+}
+
+static cJSON *unlock_request(const char *user, const char *pin, const char *purpose)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(req, "op", "unlock");
+	cJSON_AddStringToObject(req, "user", user);
+	cJSON_AddStringToObject(req, "pin", pin);
+	if (purpose != NULL)
+		cJSON_AddStringToObject(req, "purpose", purpose);
+	return req;
+}
+
+/* Ask and try until the PIN opens the vault, the person cancels, or the vault blocks. With a
+ * descriptor, one line is one attempt. */
+int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char *purpose, int json)
+{
+	char name[VAULT_NAME_MAX + 1], desc[1024], err[256], *pin;
+	struct secret_ask ask = {desc, _("PIN:"), NULL, 0};
+	long long left = 0;
+	cJSON *reply = NULL;
+	int ret;
+
+	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK)
+		return ret;
+	for (;;) {
+		describe(desc, sizeof(desc), name, purpose, left);
+		if ((ret = cli_secret(fd, &ask, &pin)) != EXIT_OK)
+			return ret;
+		if (client_call(h, unlock_request(user, pin, purpose), &reply) != 0) {
+			sodium_free(pin);
+			return EXIT_AGENT;
+		}
+		sodium_free(pin);
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) || fd >= 0 ||
+		    proto_int(reply, "attempts_left", &left) != 0 || left == 0)
+			break;
+		snprintf(err, sizeof(err), _("Wrong PIN: %lld attempts left."), left);
+		ask.error = err;
+		cJSON_Delete(reply);
+	}
+	if ((ret = client_failed(reply, json)) == EXIT_OK) {
+		if (json)
+			cli_json_print(cJSON_Duplicate(reply, 1));
+		else
+			printf(_("Session open for %s.\n"), name);
+	} else if (!json && proto_int(reply, "attempts_left", &left) == 0) {
+		if (left > 0)
+			fprintf(stderr, _("%lld attempts left.\n"), left);
+		else
+			fputs(_("The vault is now blocked: only the recovery sheet can open it.\n"),
+			      stderr);
+	}
+	cJSON_Delete(reply);
+	return ret;
+}
+
+int cmd_unlock(int argc, char **argv)
+{
+	static const struct option opts[] = {{"pin-fd", required_argument, NULL, 'p'},
+					     {"purpose", required_argument, NULL, 'u'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	const char *purpose = NULL;
+	struct sesame_home h;
+	int json = 0, fd = -1, opt;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'p' && cli_fd_arg(optarg, &fd) == 0)
+			continue;
+		if (opt == 'u')
+			purpose = optarg;
+		else if (opt == 'j')
+			json = 1;
+		else
+			return usage(opt == 'h' ? stdout : stderr);
+	}
+	if (optind + 1 != argc)
+		return usage(stderr);
+	if (cli_home(&h) != 0)
+		return EXIT_FAIL;
+	return cli_unlock(&h, argv[optind], fd, purpose, json);
+}

@@ -1,0 +1,129 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "proto.h"
+
+const char *cli_program(void)
+{
+	return "sesame";
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli_program());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_fd_arg(const char *arg, int *fd)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || end == arg || v < 0 || v > 65535) {
+		cli_error(_("not a file descriptor: %s"), arg);
+		return -1;
+	}
+	*fd = (int)v;
+	return 0;
+}
+
+int cli_home(struct sesame_home *home)
+{
+	int ret = home_resolve(home, 0);
+
+	if (ret != VAULT_OK) {
+		if (home->cfg.line > 0)
+			cli_error(_("%s, line %u: %s"), home->config_path, home->cfg.line,
+				  cli_strerror(ret));
+		else
+			cli_error("%s", cli_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+/* The CLI's own words for every code, so that they are translated. */
+static const struct {
+	int code;
+	const char *text;
+} messages[] = {
+    {VAULT_E_NOMEM, N_("out of memory")},
+    {VAULT_E_IO, N_("a file could not be read or written")},
+    {VAULT_E_INVAL, N_("invalid value")},
+    {VAULT_E_FORMAT, N_("a file is damaged (malformed)")},
+    {VAULT_E_VERSION, N_("a file was written by a newer version of Sesame")},
+    {VAULT_E_TAMPERED, N_("a file was altered or belongs to another installation")},
+    {VAULT_E_BADPIN, N_("wrong PIN")},
+    {VAULT_E_BLOCKED, N_("too many wrong PINs: the vault is blocked; unblock it with the "
+			 "recovery sheet (sesame recover)")},
+    {VAULT_E_BADRECOVERY, N_("this recovery key does not open this vault")},
+    {VAULT_E_CHECKSUM, N_("the recovery key was mistyped: check each group of four")},
+    {VAULT_E_PIN_DIGITS, N_("the PIN must contain digits only")},
+    {VAULT_E_PIN_LENGTH, N_("the PIN is too short or too long")},
+    {VAULT_E_PIN_REPEATED, N_("the PIN repeats one digit: choose another")},
+    {VAULT_E_PIN_SEQUENCE, N_("the PIN is a run of consecutive digits: choose another")},
+    {VAULT_E_PIN_COMMON, N_("the PIN is too common: choose another")},
+    {VAULT_E_NOTFOUND, N_("not found")},
+    {VAULT_E_EXISTS, N_("already exists")},
+    {VAULT_E_BUSY, N_("the vault is in use; try again")},
+    {VAULT_E_TOOLONG, N_("a value is too long")},
+    {VAULT_E_FULL, N_("this vault holds the maximum number of credentials")},
+    {VAULT_E_NOSECRET, N_("the device secret is missing: was \"sesame init\" run?")},
+    {VAULT_E_SECRET_SERVICE, N_("the Secret Service (keyring) does not answer")},
+    {VAULT_E_CRYPTO, N_("a cryptographic operation failed")},
+    {VAULT_E_NOTUTF8, N_("a value holds invalid characters")},
+    {VAULT_E_PERM, N_("a file or directory has unsafe permissions")},
+    {PROTO_E_NOSESSION, N_("no open session for this person: unlock first (sesame unlock)")},
+    {PROTO_E_REQUEST, N_("malformed request")},
+    {PROTO_E_UNKNOWN_OP, N_("the agent does not know this request")},
+    {PROTO_E_AUDIT, N_("the audit log cannot be written: the action was refused")},
+    {PROTO_E_BUSY, N_("too many PIN checks at once; try again")},
+    {PROTO_E_CONSENT, N_("the person has not allowed assisted logins for this service")},
+};
+
+const char *cli_strerror(int code)
+{
+	for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++)
+		if (messages[i].code == code)
+			return _(messages[i].text);
+	return _(vault_strerror(code));
+}
+
+int cli_exit_for(int code)
+{
+	switch (code) {
+	case VAULT_OK:
+		return EXIT_OK;
+	case VAULT_E_BADPIN:
+	case VAULT_E_BADRECOVERY:
+	case VAULT_E_CHECKSUM:
+		return EXIT_BADPIN;
+	case VAULT_E_BLOCKED:
+		return EXIT_BLOCKED;
+	case PROTO_E_NOSESSION:
+		return EXIT_NOSESSION;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+void cli_json_print(cJSON *obj)
+{
+	char *text = cJSON_PrintUnformatted(obj);
+
+	if (text != NULL) {
+		puts(text);
+		cJSON_free(text);
+	}
+	cJSON_Delete(obj);
+}
