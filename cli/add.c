@@ -141,13 +141,21 @@ static int parse(int argc, char **argv, struct add_args *a)
 	return -1;
 }
 
+static void show(const cJSON *reply, void *ctx)
+{
+	printf(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "replaced"))
+		   ? _("%s changed.\n")
+		   : _("%s recorded.\n"),
+	       (const char *)ctx);
+}
+
 int cmd_add(int argc, char **argv)
 {
 	struct add_args a;
 	struct sesame_home h;
 	char desc[512], *password = NULL;
 	struct secret_ask ask = {desc, _("Password:"), NULL, 0};
-	cJSON *req, *reply;
+	cJSON *req;
 	int ret;
 
 	if ((ret = parse(argc, argv, &a)) >= 0)
@@ -175,17 +183,5 @@ int cmd_add(int argc, char **argv)
 	cJSON_AddBoolToObject(req, "consent", a.consent);
 	cJSON_AddNumberToObject(req, "consent_until", (double)a.until);
 	cJSON_AddBoolToObject(req, "replace", a.replace);
-	if (client_call(&h, req, &reply) != 0)
-		return EXIT_AGENT;
-	if ((ret = client_failed(reply, a.json)) == EXIT_OK) {
-		if (a.json)
-			cli_json_print(cJSON_Duplicate(reply, 1));
-		else
-			printf(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "replaced"))
-				   ? _("%s changed.\n")
-				   : _("%s recorded.\n"),
-			       a.service);
-	}
-	cJSON_Delete(reply);
-	return ret;
+	return cli_run(&h, req, a.json, show, (void *)a.service);
 }

@@ -62,6 +62,10 @@ void cli_json_print(cJSON *obj); /* prints, then frees obj */
 int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply);
 /* The reply's error as a message and exit code; prints it unless json. */
 int client_failed(const cJSON *reply, int json);
+/* Send req (consumed); on success print the reply as JSON, or through show. Returns the exit
+ * code for the reply. */
+int cli_run(const struct sesame_home *home, cJSON *req, int json,
+	    void (*show)(const cJSON *reply, void *ctx), void *ctx);
 
 /* secrets.c: a PIN or other secret from --pin-fd/--secret-fd or pinentry */
 struct secret_ask {

@@ -144,3 +144,21 @@ int client_failed(const cJSON *reply, int json)
 		cli_error("%s", cli_strerror((int)code));
 	return cli_exit_for((int)code);
 }
+
+int cli_run(const struct sesame_home *home, cJSON *req, int json,
+	    void (*show)(const cJSON *reply, void *ctx), void *ctx)
+{
+	cJSON *reply;
+	int ret;
+
+	if (client_call(home, req, &reply) != 0)
+		return EXIT_AGENT;
+	if ((ret = client_failed(reply, json)) == EXIT_OK) {
+		if (json)
+			cli_json_print(cJSON_Duplicate(reply, 1));
+		else if (show != NULL)
+			show(reply, ctx);
+	}
+	cJSON_Delete(reply);
+	return ret;
+}

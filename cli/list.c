@@ -13,10 +13,11 @@ static int usage(FILE *out)
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
-static void print_users(const cJSON *reply)
+static void print_users(const cJSON *reply, void *ctx)
 {
 	const cJSON *u;
 
+	(void)ctx;
 	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(reply, "users"))
 	{
 		long long left = 0;
@@ -32,10 +33,11 @@ static void print_users(const cJSON *reply)
 	}
 }
 
-static void print_services(const cJSON *reply)
+static void print_services(const cJSON *reply, void *ctx)
 {
 	const cJSON *s;
 
+	(void)ctx;
 	printf(_("Services of %s:\n"), proto_string(reply, "name"));
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(reply, "services"))
 	{
@@ -63,8 +65,8 @@ int cmd_list(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
 	struct sesame_home h;
-	int json = 0, opt, ret;
-	cJSON *req, *reply;
+	int json = 0, opt;
+	cJSON *req;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'j')
@@ -80,16 +82,5 @@ int cmd_list(int argc, char **argv)
 	cJSON_AddStringToObject(req, "op", optind < argc ? "list" : "users");
 	if (optind < argc)
 		cJSON_AddStringToObject(req, "user", argv[optind]);
-	if (client_call(&h, req, &reply) != 0)
-		return EXIT_AGENT;
-	if ((ret = client_failed(reply, json)) == EXIT_OK) {
-		if (json)
-			cli_json_print(cJSON_Duplicate(reply, 1));
-		else if (optind < argc)
-			print_services(reply);
-		else
-			print_users(reply);
-	}
-	cJSON_Delete(reply);
-	return ret;
+	return cli_run(&h, req, json, optind < argc ? print_services : print_users, NULL);
 }

@@ -12,14 +12,22 @@ static int usage(FILE *out)
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
+static void show(const cJSON *reply, void *ctx)
+{
+	long long closed = 0;
+
+	(void)ctx;
+	proto_int(reply, "closed", &closed);
+	printf(_("%lld session(s) closed.\n"), closed);
+}
+
 int cmd_lock(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
 	struct sesame_home h;
-	int json = 0, opt, ret;
-	long long closed = 0;
-	cJSON *req, *reply;
+	int json = 0, opt;
+	cJSON *req;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'j')
@@ -35,15 +43,5 @@ int cmd_lock(int argc, char **argv)
 	cJSON_AddStringToObject(req, "op", "lock");
 	if (optind < argc)
 		cJSON_AddStringToObject(req, "user", argv[optind]);
-	if (client_call(&h, req, &reply) != 0)
-		return EXIT_AGENT;
-	if ((ret = client_failed(reply, json)) == EXIT_OK) {
-		proto_int(reply, "closed", &closed);
-		if (json)
-			cli_json_print(cJSON_Duplicate(reply, 1));
-		else
-			printf(_("%lld session(s) closed.\n"), closed);
-	}
-	cJSON_Delete(reply);
-	return ret;
+	return cli_run(&h, req, json, show, NULL);
 }

@@ -13,12 +13,18 @@ static int usage(FILE *out)
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
+static void show(const cJSON *reply, void *ctx)
+{
+	(void)reply;
+	printf(_("PIN changed for %s.\n"), (const char *)ctx);
+}
+
 static int change(const struct sesame_home *h, const char *user, int fd, int json)
 {
 	char name[VAULT_NAME_MAX + 1], desc[512], *pin = NULL, *new_pin = NULL;
 	struct secret_ask ask = {desc, _("Current PIN:"), NULL, 0};
 	long long left = 0;
-	cJSON *req, *reply;
+	cJSON *req;
 	int ret;
 
 	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK)
@@ -39,16 +45,7 @@ static int change(const struct sesame_home *h, const char *user, int fd, int jso
 	cJSON_AddStringToObject(req, "new_pin", new_pin);
 	sodium_free(pin);
 	sodium_free(new_pin);
-	if (client_call(h, req, &reply) != 0)
-		return EXIT_AGENT;
-	if ((ret = client_failed(reply, json)) == EXIT_OK) {
-		if (json)
-			cli_json_print(cJSON_Duplicate(reply, 1));
-		else
-			printf(_("PIN changed for %s.\n"), name);
-	}
-	cJSON_Delete(reply);
-	return ret;
+	return cli_run(h, req, json, show, name);
 }
 
 int cmd_pin(int argc, char **argv)

@@ -44,11 +44,18 @@ static int ask_recovery(int fd, const char *name, char **rec)
 	return EXIT_BADPIN;
 }
 
+static void show(const cJSON *reply, void *ctx)
+{
+	printf(_("The vault of %s is unblocked and has a new PIN.\n"
+		 "NEW RECOVERY SHEET (the old one no longer works):\n\n    %s\n\n"),
+	       (const char *)ctx, proto_string(reply, "recovery"));
+}
+
 static int recover(const struct sesame_home *h, const char *user, int fd, int json)
 {
 	char name[VAULT_NAME_MAX + 1], desc[512], *rec = NULL, *pin = NULL;
 	long long left;
-	cJSON *req, *reply;
+	cJSON *req;
 	int ret;
 
 	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK)
@@ -67,19 +74,7 @@ static int recover(const struct sesame_home *h, const char *user, int fd, int js
 	cJSON_AddStringToObject(req, "new_pin", pin);
 	sodium_free(rec);
 	sodium_free(pin);
-	if (client_call(h, req, &reply) != 0)
-		return EXIT_AGENT;
-	if ((ret = client_failed(reply, json)) == EXIT_OK) {
-		if (json) {
-			cli_json_print(cJSON_Duplicate(reply, 1));
-		} else {
-			printf(_("The vault of %s is unblocked and has a new PIN.\n"
-				 "NEW RECOVERY SHEET (the old one no longer works):\n\n    %s\n\n"),
-			       name, proto_string(reply, "recovery"));
-		}
-	}
-	cJSON_Delete(reply);
-	return ret;
+	return cli_run(h, req, json, show, name);
 }
 
 int cmd_recover(int argc, char **argv)

@@ -11,13 +11,19 @@ static int usage(FILE *out)
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
+static void show(const cJSON *reply, void *ctx)
+{
+	(void)reply;
+	printf(_("%s removed.\n"), (const char *)ctx);
+}
+
 int cmd_remove(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
 	struct sesame_home h;
-	int json = 0, opt, ret;
-	cJSON *req, *reply;
+	int json = 0, opt;
+	cJSON *req;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'j')
@@ -33,14 +39,5 @@ int cmd_remove(int argc, char **argv)
 	cJSON_AddStringToObject(req, "op", "remove");
 	cJSON_AddStringToObject(req, "user", argv[optind]);
 	cJSON_AddStringToObject(req, "service", argv[optind + 1]);
-	if (client_call(&h, req, &reply) != 0)
-		return EXIT_AGENT;
-	if ((ret = client_failed(reply, json)) == EXIT_OK) {
-		if (json)
-			cli_json_print(cJSON_Duplicate(reply, 1));
-		else
-			printf(_("%s removed.\n"), argv[optind + 1]);
-	}
-	cJSON_Delete(reply);
-	return ret;
+	return cli_run(&h, req, json, show, argv[optind + 1]);
 }

@@ -26,6 +26,12 @@ static int confirmed(const char *user)
 	return fgets(line, sizeof(line), stdin) != NULL && strcmp(line, "yes\n") == 0;
 }
 
+static void show(const cJSON *reply, void *ctx)
+{
+	(void)reply;
+	printf(_("The vault of %s is destroyed.\n"), (const char *)ctx);
+}
+
 int cmd_revoke(int argc, char **argv)
 {
 	static const struct option opts[] = {{"yes", no_argument, NULL, 'y'},
@@ -33,8 +39,8 @@ int cmd_revoke(int argc, char **argv)
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
 	struct sesame_home h;
-	int json = 0, yes = 0, opt, ret;
-	cJSON *req, *reply;
+	int json = 0, yes = 0, opt;
+	cJSON *req;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'y')
@@ -55,14 +61,5 @@ int cmd_revoke(int argc, char **argv)
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "revoke");
 	cJSON_AddStringToObject(req, "user", argv[optind]);
-	if (client_call(&h, req, &reply) != 0)
-		return EXIT_AGENT;
-	if ((ret = client_failed(reply, json)) == EXIT_OK) {
-		if (json)
-			cli_json_print(cJSON_Duplicate(reply, 1));
-		else
-			printf(_("The vault of %s is destroyed.\n"), argv[optind]);
-	}
-	cJSON_Delete(reply);
-	return ret;
+	return cli_run(&h, req, json, show, argv[optind]);
 }

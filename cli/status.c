@@ -9,14 +9,31 @@ static int usage(FILE *out)
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
+static void show(const cJSON *reply, void *ctx)
+{
+	const struct sesame_home *h = ctx;
+	const cJSON *agent = cJSON_GetObjectItemCaseSensitive(reply, "agent"), *s;
+
+	printf(_("Agent %s (%s mode) on %s\n"), proto_string(agent, "version"),
+	       proto_string(agent, "mode"), h->socket);
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(reply, "sessions")) == 0)
+		printf("%s\n", _("No open session."));
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(reply, "sessions"))
+	{
+		long long left = 0;
+		proto_int(s, "expires_in", &left);
+		printf(_("Session open for %s: ends in %lld min %02lld s\n"),
+		       proto_string(s, "name"), left / 60, left % 60);
+	}
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
 	struct sesame_home h;
-	int json = 0, opt, ret;
-	const cJSON *s, *agent;
-	cJSON *req, *reply;
+	int json = 0, opt;
+	cJSON *req;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'j')
@@ -30,24 +47,5 @@ int cmd_status(int argc, char **argv)
 		return EXIT_FAIL;
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "status");
-	if (client_call(&h, req, &reply) != 0)
-		return EXIT_AGENT;
-	if ((ret = client_failed(reply, json)) == EXIT_OK && json) {
-		cli_json_print(cJSON_Duplicate(reply, 1));
-	} else if (ret == EXIT_OK) {
-		agent = cJSON_GetObjectItemCaseSensitive(reply, "agent");
-		printf(_("Agent %s (%s mode) on %s\n"), proto_string(agent, "version"),
-		       proto_string(agent, "mode"), h.socket);
-		if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(reply, "sessions")) == 0)
-			printf("%s\n", _("No open session."));
-		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(reply, "sessions"))
-		{
-			long long left = 0;
-			proto_int(s, "expires_in", &left);
-			printf(_("Session open for %s: ends in %lld min %02lld s\n"),
-			       proto_string(s, "name"), left / 60, left % 60);
-		}
-	}
-	cJSON_Delete(reply);
-	return ret;
+	return cli_run(&h, req, json, show, &h);
 }
