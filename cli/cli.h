@@ -53,6 +53,7 @@ int cmd_audit(int argc, char **argv);
 const char *cli_program(void);
 int cli_fd_arg(const char *arg, int *fd);
 int cli_home(struct sesame_home *home);
+int cli_home_mode(struct sesame_home *home, int system); /* system: sesame-agent --system's */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *cli_strerror(int code);
 int cli_exit_for(int code);

@@ -17,10 +17,12 @@
 static int usage(FILE *out)
 {
 	fprintf(out,
-		_("Usage: sesame init [--json]\n"
+		_("Usage: sesame init [--system] [--json]\n"
 		  "Create the installation in $SESAME_HOME: the data directory, the device "
 		  "secret\n(in the Secret Service, or a key file outside the data directory), and "
-		  "the\nsigned audit log.\n"));
+		  "the\nsigned audit log. --system: for sesame-agent --system, run as its service "
+		  "user\n(/var/lib/sesame, /etc/sesame/sesame.conf, "
+		  "/etc/sesame/private/device-secret).\n"));
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -157,21 +159,25 @@ static void report(struct sesame_home *h, enum devsecret_backend used, int json)
 
 int cmd_init(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option opts[] = {{"system", no_argument, NULL, 's'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
 	struct sesame_home h;
 	enum devsecret_backend used = DEVSECRET_FILE;
-	int json = 0, opt, ret;
+	int json = 0, system = 0, opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'j')
 			json = 1;
+		else if (opt == 's')
+			system = 1;
 		else
 			return usage(opt == 'h' ? stdout : stderr);
 	}
 	if (optind != argc)
 		return usage(stderr);
-	if (cli_home(&h) != 0)
+	if (cli_home_mode(&h, system) != 0)
 		return EXIT_FAIL;
 	if (home_read_installation(&h) == VAULT_OK) {
 		cli_error(_("%s is already initialised (installation %s)"), h.dir, h.installation);

@@ -39,7 +39,12 @@ int cli_fd_arg(const char *arg, int *fd)
 
 int cli_home(struct sesame_home *home)
 {
-	int ret = home_resolve(home, 0);
+	return cli_home_mode(home, 0);
+}
+
+int cli_home_mode(struct sesame_home *home, int system)
+{
+	int ret = home_resolve(home, system);
 
 	if (ret != VAULT_OK) {
 		if (home->cfg.line > 0)

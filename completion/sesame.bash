@@ -1,0 +1,137 @@
+# bash completion for sesame(1)                                        -*- shell-script -*-
+#
+# Commands, their options and option values. People's names and ids are never completed: the
+# list of enrolled people is not for whoever sits at the keyboard, and asking for it would
+# start the agent. Self-contained: it does not need bash-completion's helpers.
+
+_sesame_commands="init enroll add unlock list lock status pin recover remove revoke audit"
+_sesame_audit_commands="verify show export checkpoint key prove check-receipt consistency"
+_sesame_audit_events="installation_created user_enrolled pin_ok pin_wrong vault_blocked
+recovery_used pin_changed session_opened session_closed credential_added credential_changed
+credential_removed login_started login_filled login_failed export user_withdrawn agent_started
+agent_stopped log_recovered"
+
+# The options of a command (or of "audit SUBCOMMAND").
+_sesame_options()
+{
+	case $1 in
+	init | list | lock | status | remove) echo "--json --help" ;;
+	enroll) echo "--pin-fd --sheet --json --help" ;;
+	add)
+		echo "--service --url --username --secret-fd --generate --notes --replace" \
+			"--no-consent --consent-until --consent-for --json --help"
+		;;
+	unlock) echo "--pin-fd --purpose --json --help" ;;
+	pin | recover) echo "--pin-fd --json --help" ;;
+	revoke) echo "--yes --json --help" ;;
+	audit) echo "--dir --help" ;;
+	audit:verify) echo "--checkpoint --key --json" ;;
+	audit:show) echo "--user --worker --event --since --until --json" ;;
+	audit:export) echo "--format --user --worker --event --since --until" ;;
+	audit:check-receipt) echo "--key" ;;
+	esac
+}
+
+# COMPREPLY from compgen, one word a line: no word splitting or globbing of the results.
+_sesame_reply()
+{
+	mapfile -t COMPREPLY < <(compgen "$@")
+}
+
+_sesame_files()
+{
+	type compopt &>/dev/null && compopt -o filenames 2>/dev/null
+	_sesame_reply -"${2:-f}" -- "$1"
+}
+
+_sesame()
+{
+	local cur prev cword=$COMP_CWORD i word cmd="" sub="" ctx
+	local IFS=$' \t\n'
+
+	COMPREPLY=()
+	cur=${COMP_WORDS[cword]}
+	prev=""
+	((cword > 0)) && prev=${COMP_WORDS[cword - 1]}
+	# "--format=cs": bash splits at '=' (COMP_WORDBREAKS), giving --format, =, cs.
+	if [[ $cur == "=" ]]; then
+		cur=""
+	elif [[ $prev == "=" ]] && ((cword > 1)); then
+		prev=${COMP_WORDS[cword - 2]}
+	fi
+
+	# The command, and for audit its sub-command; skip option values on the way.
+	for ((i = 1; i < cword; i++)); do
+		word=${COMP_WORDS[i]}
+		if [[ -z $cmd ]]; then
+			[[ $word == -* ]] || cmd=$word
+		elif [[ $cmd == audit && -z $sub ]]; then
+			if [[ $word == --dir ]]; then
+				((i++))
+			elif [[ $word != -* ]]; then
+				sub=$word
+			fi
+		fi
+	done
+
+	case $prev in
+	--pin-fd | --secret-fd | --service | --url | --username | --notes | --purpose | \
+		--consent-until | --user | --worker | --since | --until)
+		return 0 # free text, a number, or a person: nothing to offer
+		;;
+	--consent-for)
+		_sesame_reply -W "1d 1m 6m 1y" -- "$cur"
+		return 0
+		;;
+	--format)
+		_sesame_reply -W "csv jsonl" -- "$cur"
+		return 0
+		;;
+	--event)
+		_sesame_reply -W "$_sesame_audit_events" -- "$cur"
+		return 0
+		;;
+	--sheet | --checkpoint | --key)
+		_sesame_files "$cur" f
+		return 0
+		;;
+	--dir)
+		_sesame_files "$cur" d
+		return 0
+		;;
+	esac
+
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			_sesame_reply -W "--help --version" -- "$cur"
+		else
+			_sesame_reply -W "$_sesame_commands help" -- "$cur"
+		fi
+		return 0
+	fi
+
+	ctx=$cmd
+	if [[ $cmd == audit ]]; then
+		if [[ -z $sub ]]; then
+			if [[ $cur == -* ]]; then
+				_sesame_reply -W "$(_sesame_options audit)" -- "$cur"
+			else
+				_sesame_reply -W "$_sesame_audit_commands" -- "$cur"
+			fi
+			return 0
+		fi
+		ctx=audit:$sub
+		if [[ $sub == check-receipt && $cur != -* ]]; then
+			_sesame_files "$cur" f
+			return 0
+		fi
+	fi
+
+	if [[ $cur == -* ]]; then
+		_sesame_reply -W "$(_sesame_options "$ctx")" -- "$cur"
+	fi
+	return 0
+} &&
+	complete -F _sesame sesame
+
+# ex: filetype=sh
