@@ -24,6 +24,8 @@ enum { KEY_MAC, KEY_PIN, KEY_RECOVERY, KEY_NAME, KEY_COUNT };
 struct vault_store {
 	int dirfd;
 	uint8_t *keys; /* sodium_malloc: KEY_COUNT device-derived subkeys */
+	vault_kdf_fn kdf;
+	void *kdf_ctx;
 };
 
 struct vault {
@@ -84,11 +86,26 @@ int vault_store_open(const char *dir, const uint8_t *device_secret, struct vault
 					   device_secret);
 	if ((ret = fileio_dir_open(dir, 1, &s->dirfd)) != VAULT_OK)
 		goto fail;
+	vault_store_set_kdf(s, NULL, NULL);
 	*out = s;
 	return VAULT_OK;
 fail:
 	vault_store_close(s);
 	return ret;
+}
+
+static int local_kdf(void *ctx, uint8_t *out, const char *pin, size_t pin_len,
+		     const uint8_t *salt, uint32_t ops, uint32_t mem_kib)
+{
+	(void)ctx;
+	return crypto_pwhash(out, VAULT_KEY_BYTES, pin, pin_len, salt, ops, (size_t)mem_kib * 1024,
+			     crypto_pwhash_ALG_ARGON2ID13);
+}
+
+void vault_store_set_kdf(struct vault_store *s, vault_kdf_fn fn, void *ctx)
+{
+	s->kdf = fn != NULL ? fn : local_kdf;
+	s->kdf_ctx = ctx;
 }
 
 void vault_store_close(struct vault_store *s)
@@ -246,8 +263,8 @@ static int pin_key(const struct vault_store *s, const struct vault_file *f, cons
 
 	if (stretched == NULL)
 		return VAULT_E_NOMEM;
-	if (crypto_pwhash(stretched, VAULT_KEY_BYTES, pin, strlen(pin), f->pin_salt, f->kdf_ops,
-			  (size_t)f->kdf_mem_kib * 1024, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+	if (s->kdf(s->kdf_ctx, stretched, pin, strlen(pin), f->pin_salt, f->kdf_ops,
+		   f->kdf_mem_kib) != 0) {
 		ret = VAULT_E_CRYPTO;
 		goto out;
 	}
@@ -614,42 +631,70 @@ static int pin_try(struct vault_store *s, struct vault_file *f, const char *pin,
 	return ret;
 }
 
+/* Count the attempt durably, under the lock, before anything is tried. On success l holds the
+ * file as counted, for the KDF to run on without the lock. */
+static int attempt_count(struct vault_store *s, const char *id, struct loaded *l,
+			 unsigned *attempts_left)
+{
+	int lockfd, ret;
+
+	if ((ret = lock_and_load(s, id, &lockfd, l)) != VAULT_OK)
+		return ret;
+	if (l->f->failures >= l->f->retry_limit) {
+		ret = VAULT_E_BLOCKED;
+	} else {
+		l->f->failures++;
+		ret = save(s, l->f, 0);
+		*attempts_left = (unsigned)(l->f->retry_limit - l->f->failures);
+	}
+	fileio_unlock(lockfd);
+	if (ret != VAULT_OK)
+		loaded_free(l);
+	return ret;
+}
+
+/* After a success: the failure counter goes back to zero. */
+static int attempt_reset(struct vault_store *s, const char *id, unsigned *attempts_left)
+{
+	struct loaded l;
+	int lockfd, ret;
+
+	if ((ret = lock_and_load(s, id, &lockfd, &l)) != VAULT_OK)
+		return ret;
+	l.f->failures = 0;
+	*attempts_left = l.f->retry_limit;
+	ret = save(s, l.f, 0);
+	loaded_free(&l);
+	fileio_unlock(lockfd);
+	return ret;
+}
+
+/* The lock is held only while the file is read and written, never during the KDF, so other
+ * writers of this vault wait milliseconds, not a second. Concurrent guesses are each counted. */
 int vault_unlock_pin(struct vault_store *s, const char *id, const char *pin, struct vault **out,
 		     unsigned *attempts_left)
 {
 	uint8_t *data_key = NULL;
 	struct loaded l = {0};
-	int lockfd = -1, ret;
+	int ret;
 
 	*out = NULL;
 	*attempts_left = 0;
 	if ((ret = pin_plausible(pin)) != VAULT_OK)
 		return ret;
-	if ((ret = lock_and_load(s, id, &lockfd, &l)) != VAULT_OK)
+	if ((ret = attempt_count(s, id, &l, attempts_left)) != VAULT_OK)
 		return ret;
-	if (l.f->failures >= l.f->retry_limit) {
-		ret = VAULT_E_BLOCKED;
-		goto out;
-	}
-	/* Count the attempt before trying it: a crash or a kill during the KDF keeps it counted. */
-	l.f->failures++;
-	if ((ret = save(s, l.f, 0)) != VAULT_OK)
-		goto out;
-	*attempts_left = (unsigned)(l.f->retry_limit - l.f->failures);
 	if ((data_key = sodium_malloc(VAULT_KEY_BYTES)) == NULL) {
 		ret = VAULT_E_NOMEM;
 		goto out;
 	}
 	if ((ret = pin_try(s, l.f, pin, data_key)) != VAULT_OK)
 		goto out;
-	l.f->failures = 0;
-	*attempts_left = l.f->retry_limit;
-	if ((ret = save(s, l.f, 0)) == VAULT_OK)
+	if ((ret = attempt_reset(s, id, attempts_left)) == VAULT_OK)
 		ret = vault_new(s, l.f, &data_key, out);
 out:
 	sodium_free(data_key);
 	loaded_free(&l);
-	fileio_unlock(lockfd);
 	return ret;
 }
 
@@ -671,59 +716,123 @@ static int recovery_open(struct vault_store *s, const struct vault_file *f, cons
 	return ret;
 }
 
+/* A fresh PIN slot for data_key, computed without any lock (it runs the KDF). */
+static int pin_slot_new(const struct vault_store *s, const uint8_t *user_id, const char *pin,
+			const struct vault_policy *policy, const uint8_t *data_key,
+			struct vault_file **slot)
+{
+	int ret;
+
+	if ((*slot = calloc(1, sizeof(**slot))) == NULL)
+		return VAULT_E_NOMEM;
+	memcpy((*slot)->user_id, user_id, VAULT_USER_ID_BYTES);
+	if ((ret = pin_slot_set(s, *slot, pin, policy, data_key)) != VAULT_OK) {
+		free(*slot);
+		*slot = NULL;
+	}
+	return ret;
+}
+
+static void pin_slot_copy(struct vault_file *dst, const struct vault_file *src)
+{
+	dst->kdf_ops = src->kdf_ops;
+	dst->kdf_mem_kib = src->kdf_mem_kib;
+	memcpy(dst->pin_salt, src->pin_salt, VAULT_SALT_BYTES);
+	memcpy(dst->pin_nonce, src->pin_nonce, VAULT_NONCE_BYTES);
+	memcpy(dst->pin_box, src->pin_box, VAULT_SLOT_BOX_BYTES);
+}
+
+/* Check the recovery key against the file as it is now, returning the data key. */
+static int recovery_check(struct vault_store *s, const char *id, const char *recovery,
+			  uint8_t *data_key, uint8_t rec_nonce[VAULT_NONCE_BYTES])
+{
+	struct loaded l;
+	int ret;
+
+	if ((ret = load(s, id, &l)) != VAULT_OK)
+		return ret;
+	ret = recovery_open(s, l.f, recovery, data_key);
+	memcpy(rec_nonce, l.f->rec_nonce, VAULT_NONCE_BYTES);
+	loaded_free(&l);
+	return ret;
+}
+
+/* Install the new PIN slot and a new recovery key, unless another recovery came first. */
+static int recovery_apply(struct vault_store *s, const char *id, const struct vault_file *slot,
+			  uint8_t **data_key, const uint8_t rec_nonce[VAULT_NONCE_BYTES],
+			  char *new_recovery, struct vault **out)
+{
+	struct loaded l;
+	int lockfd, ret;
+
+	if ((ret = lock_and_load(s, id, &lockfd, &l)) != VAULT_OK)
+		return ret;
+	if (sodium_memcmp(l.f->rec_nonce, rec_nonce, VAULT_NONCE_BYTES) != 0) {
+		ret = VAULT_E_BUSY;
+		goto out;
+	}
+	pin_slot_copy(l.f, slot);
+	l.f->failures = 0;
+	if ((ret = recovery_slot_set(s, l.f, *data_key, new_recovery)) == VAULT_OK &&
+	    (ret = save(s, l.f, 0)) == VAULT_OK)
+		ret = vault_new(s, l.f, data_key, out); /* the vault takes the key */
+out:
+	loaded_free(&l);
+	fileio_unlock(lockfd);
+	return ret;
+}
+
 int vault_unlock_recovery(struct vault_store *s, const char *id, const char *recovery,
 			  const char *new_pin, const struct vault_policy *policy,
 			  char *new_recovery, struct vault **out)
 {
-	uint8_t *data_key = NULL, check[VAULT_RECOVERY_RANDOM_BYTES];
-	struct loaded l = {0};
-	int lockfd = -1, ret;
+	uint8_t *data_key = NULL, check[VAULT_RECOVERY_RANDOM_BYTES], user_id[VAULT_USER_ID_BYTES];
+	uint8_t rec_nonce[VAULT_NONCE_BYTES];
+	struct vault_file *slot = NULL;
+	int ret;
 
 	*out = NULL;
 	/* A mistyped sheet is caught here, before any file is read or key derived. */
 	ret = recovery_decode(check, recovery);
 	sodium_memzero(check, sizeof(check));
 	if (ret != VAULT_OK || (ret = vault_policy_check(policy)) != VAULT_OK ||
-	    (ret = vault_pin_check(new_pin, policy)) != VAULT_OK)
+	    (ret = vault_pin_check(new_pin, policy)) != VAULT_OK ||
+	    (ret = id_parse(id, user_id)) != VAULT_OK)
 		return ret;
-	if ((ret = lock_and_load(s, id, &lockfd, &l)) != VAULT_OK)
-		return ret;
-	if ((data_key = sodium_malloc(VAULT_KEY_BYTES)) == NULL) {
-		ret = VAULT_E_NOMEM;
+	if ((data_key = sodium_malloc(VAULT_KEY_BYTES)) == NULL)
+		return VAULT_E_NOMEM;
+	if ((ret = recovery_check(s, id, recovery, data_key, rec_nonce)) != VAULT_OK ||
+	    (ret = pin_slot_new(s, user_id, new_pin, policy, data_key, &slot)) != VAULT_OK)
 		goto out;
-	}
-	if ((ret = recovery_open(s, l.f, recovery, data_key)) != VAULT_OK ||
-	    (ret = pin_slot_set(s, l.f, new_pin, policy, data_key)) != VAULT_OK ||
-	    (ret = recovery_slot_set(s, l.f, data_key, new_recovery)) != VAULT_OK)
-		goto out;
-	l.f->failures = 0;
-	if ((ret = save(s, l.f, 0)) == VAULT_OK)
-		ret = vault_new(s, l.f, &data_key, out);
+	ret = recovery_apply(s, id, slot, &data_key, rec_nonce, new_recovery, out);
 out:
 	if (ret != VAULT_OK && new_recovery != NULL)
 		sodium_memzero(new_recovery, VAULT_RECOVERY_TEXT_BYTES);
+	free(slot);
 	sodium_free(data_key);
-	loaded_free(&l);
-	fileio_unlock(lockfd);
 	return ret;
 }
 
 int vault_change_pin(struct vault *v, const char *new_pin, const struct vault_policy *policy)
 {
+	struct vault_file *slot = NULL;
 	struct loaded l;
 	int lockfd, ret;
 
 	if ((ret = vault_policy_check(policy)) != VAULT_OK ||
 	    (ret = vault_pin_check(new_pin, policy)) != VAULT_OK)
 		return ret;
-	if ((ret = lock_and_load(v->store, v->id, &lockfd, &l)) != VAULT_OK)
+	if ((ret = pin_slot_new(v->store, v->user_id, new_pin, policy, v->data_key, &slot)) !=
+	    VAULT_OK)
 		return ret;
-	if ((ret = pin_slot_set(v->store, l.f, new_pin, policy, v->data_key)) == VAULT_OK) {
+	if ((ret = lock_and_load(v->store, v->id, &lockfd, &l)) == VAULT_OK) {
+		pin_slot_copy(l.f, slot);
 		l.f->failures = 0;
 		ret = save(v->store, l.f, 0);
+		loaded_free(&l);
+		fileio_unlock(lockfd);
 	}
-	loaded_free(&l);
-	fileio_unlock(lockfd);
+	free(slot);
 	return ret;
 }
 

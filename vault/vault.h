@@ -31,6 +31,13 @@ struct vault_store;
 int vault_store_open(const char *dir, const uint8_t *device_secret, struct vault_store **out);
 void vault_store_close(struct vault_store *store);
 
+/* Argon2id v1.3 of pin into out (VAULT_KEY_BYTES), as crypto_pwhash computes it: 0, or -1.
+ * A caller may supply its own, to run the computation elsewhere: the agent runs it in helper
+ * processes, whose memory traffic then never stalls its event loop. */
+typedef int (*vault_kdf_fn)(void *ctx, uint8_t *out, const char *pin, size_t pin_len,
+			    const uint8_t *salt, uint32_t ops, uint32_t mem_kib);
+void vault_store_set_kdf(struct vault_store *store, vault_kdf_fn fn, void *ctx);
+
 struct vault_user_info {
 	char id[VAULT_USER_ID_HEX];
 	char name[VAULT_NAME_MAX + 1];

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "testutil.h"
 #include "vault.h"
@@ -338,6 +339,45 @@ static void kill_during_kdf_keeps_attempt_counted(void **state)
 	expect_failures(fx, 1);
 }
 
+/* A PIN check holds the vault's lock only to count the attempt, not during the KDF: a write by
+ * another session (here, the same person's open vault) goes through at once. */
+static void pin_check_does_not_block_writers(void **state)
+{
+	struct fixture *fx = *state;
+	struct vault_policy slow = fx->policy;
+	char other[VAULT_USER_ID_HEX], eid[VAULT_ENTRY_ID_HEX];
+	struct timespec t0, t1;
+	struct vault *v;
+	unsigned left;
+	int status;
+	pid_t pid;
+
+	slow.kdf_ops = 4;
+	slow.kdf_mem_kib = 128 * 1024;
+	assert_int_equal(vault_user_destroy(fx->store, fx->id), VAULT_OK);
+	assert_int_equal(
+	    vault_user_create(fx->store, "Mme Lefèvre", PIN, &slow, other, fx->recovery), VAULT_OK);
+	memcpy(fx->id, other, sizeof(other));
+	assert_int_equal(vault_unlock_pin(fx->store, fx->id, PIN, &v, &left), VAULT_OK);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct vault *w;
+		_exit(vault_unlock_pin(fx->store, fx->id, WRONG, &w, &left) == VAULT_E_BADPIN ? 0
+											      : 1);
+	}
+	while (file_failures(fx) != 1)
+		usleep(200);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(vault_entry_add(v, &caf, eid), VAULT_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0); /* the guess ran its KDF to the end */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 100);
+	vault_close(v);
+	expect_failures(fx, 1);
+}
+
 /* A copied data directory is useless without the device secret, even with the right PIN. */
 static void copy_without_device_secret_does_not_open(void **state)
 {
@@ -472,6 +512,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(another_users_recovery_key_opens_nothing, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(kill_during_kdf_keeps_attempt_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(pin_check_does_not_block_writers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(copy_without_device_secret_does_not_open, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(destroy_removes_the_vault, setup, teardown),
