@@ -13,6 +13,7 @@
 
 #include "audit.h"
 #include "home.h"
+#include "kdf.h"
 #include "vault.h"
 
 #define AGENT_MAX_CONNS 256    /* more clients wait in the listen backlog */
@@ -21,6 +22,7 @@
 #define AGENT_LOGIN_MAX 64
 #define AGENT_HOST_MAX 64
 #define AGENT_PURPOSE_MAX 200
+#define AGENT_CONN_FDS 3 /* descriptors a request may carry: a browser's pipe pair, a file */
 
 struct conn {
 	unsigned id;
@@ -37,6 +39,8 @@ struct conn {
 	size_t out_len, out_sent;
 	int busy;    /* a PIN job runs for this connection: read nothing more until it replies */
 	int closing; /* close once the reply is sent */
+	int fds[AGENT_CONN_FDS]; /* received with SCM_RIGHTS, ours to close; see login.c */
+	unsigned nfds;
 	struct conn *next;
 };
 
@@ -49,7 +53,7 @@ struct session {
 	struct session *next;
 };
 
-enum job_kind { JOB_UNLOCK, JOB_ENROLL, JOB_CHANGE_PIN, JOB_RECOVER };
+enum job_kind { JOB_UNLOCK, JOB_ENROLL, JOB_CHANGE_PIN, JOB_RECOVER, JOB_LOGIN };
 
 /* Work that runs Argon2id, done on a pool thread so the loop keeps answering. */
 struct job {
@@ -64,12 +68,20 @@ struct job {
 	int ret;			/* results */
 	unsigned attempts_left;
 	struct vault *vault;
-	char *recovery_out; /* sodium_malloc */
+	char *recovery_out;	    /* sodium_malloc */
+	struct login_result *login; /* JOB_LOGIN: posted by a login thread (login.c) */
 	struct job *next;
+};
+
+struct pool;
+struct pool_worker {
+	struct pool *pool;
+	int kdf_fd; /* this thread's Argon2id helper process (kdf.h) */
 };
 
 struct pool {
 	pthread_t threads[AGENT_KDF_THREADS];
+	struct pool_worker workers[AGENT_KDF_THREADS];
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct job *todo, *done;
@@ -91,6 +103,8 @@ struct agent {
 	size_t nconns;
 	unsigned next_conn_id;
 	struct pool pool;
+	struct kdf_helpers kdf;
+	int bound; /* the socket file is ours to remove at exit */
 	char host[AGENT_HOST_MAX];
 };
 
@@ -116,12 +130,20 @@ void session_close_all(struct agent *a, const char *reason);
 void session_touch(struct session *s);
 
 /* pool.c */
-int pool_start(struct pool *p, struct vault_store *store, const struct vault_policy *policy);
+int pool_start(struct pool *p, struct vault_store *store, const struct vault_policy *policy,
+	       const int *kdf_fds);
 int pool_submit(struct pool *p, struct job *j);
 struct job *pool_take_done(struct pool *p);
+void pool_post_done(struct pool *p, struct job *j);
 void pool_stop(struct pool *p);
 struct job *job_new(enum job_kind kind);
 void job_free(struct job *j);
+
+/* login.c: assisted logins, each on its own thread (docs/protocol.md, "login") */
+void agent_login(struct agent *a, struct conn *c, const cJSON *req);
+void agent_login_done(struct agent *a, struct conn *c, struct job *j);
+void agent_login_stop(void);
+void agent_conn_fds_close(struct conn *c);
 
 /* events.c: audit records, written before the action they guard */
 struct audit_event agent_event(struct agent *a, const char *event, uid_t worker, const char *login,

@@ -417,7 +417,7 @@ static void h_revoke(struct agent *a, struct conn *c, const cJSON *req)
 static const struct handler handlers[] = {
     {"status", h_status}, {"users", h_users},	  {"enroll", h_enroll}, {"unlock", h_unlock},
     {"list", h_list},	  {"add", h_add},	  {"remove", h_remove}, {"lock", h_lock},
-    {"pin", h_pin},	  {"recover", h_recover}, {"revoke", h_revoke},
+    {"pin", h_pin},	  {"recover", h_recover}, {"revoke", h_revoke}, {"login", agent_login},
 };
 
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req)

@@ -81,7 +81,10 @@ static void unlock_done(struct agent *a, struct conn *c, struct job *j)
 	r = reply_ok();
 	cJSON_AddStringToObject(r, "user", j->user);
 	cJSON_AddStringToObject(r, "name", info.name);
-	cJSON_AddNumberToObject(r, "expires_in", a->home.cfg.session_max_seconds);
+	cJSON_AddNumberToObject(r, "expires_in",
+				a->home.cfg.session_idle_seconds < a->home.cfg.session_max_seconds
+				    ? a->home.cfg.session_idle_seconds
+				    : a->home.cfg.session_max_seconds);
 	agent_reply(a, c, r);
 }
 
@@ -132,11 +135,22 @@ void agent_job_done(struct agent *a, struct job *j)
 
 	if (c != NULL)
 		c->busy = 0;
+	if (j->kind == JOB_LOGIN) {
+		agent_login_done(a, c, j);
+		return;
+	}
 	if (j->ret == VAULT_E_BADPIN || j->ret == VAULT_E_BLOCKED) {
 		pin_refused(a, c, j);
 		return;
 	}
 	if (j->ret != VAULT_OK) {
+		if (j->kind == JOB_RECOVER && j->ret == VAULT_E_BADRECOVERY) {
+			char t[AUDIT_TIME_LEN + 1];
+			struct audit_event ev = job_event(a, j, "recovery_used", t);
+			ev.outcome = "refused";
+			ev.reason = "wrong recovery key";
+			agent_audit(a, &ev);
+		}
 		if (c != NULL)
 			agent_reply_error(a, c, j->ret, NULL);
 		return;
@@ -153,6 +167,8 @@ void agent_job_done(struct agent *a, struct job *j)
 		break;
 	case JOB_RECOVER:
 		changed_done(a, c, j, "recovery_used");
+		break;
+	case JOB_LOGIN:
 		break;
 	}
 }

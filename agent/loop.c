@@ -40,6 +40,7 @@ static void conn_close(struct agent *a, struct conn *c)
 			break;
 		}
 	close(c->fd);
+	agent_conn_fds_close(c);
 	conn_free_input(c);
 	if (c->out != NULL)
 		proto_frame_free(c->out, c->out_len);
@@ -118,6 +119,46 @@ void agent_reply_error(struct agent *a, struct conn *c, int code, const char *me
 	agent_reply(a, c, r);
 }
 
+void agent_conn_fds_close(struct conn *c)
+{
+	for (unsigned i = 0; i < c->nfds; i++)
+		close(c->fds[i]);
+	c->nfds = 0;
+}
+
+/* read(), also taking descriptors sent with SCM_RIGHTS (a login's browser pipes): they replace
+ * any the connection held, and the request that follows may claim them. */
+static ssize_t conn_recv(struct conn *c, void *buf, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * AGENT_CONN_FDS)];
+	} control;
+	struct iovec iov = {buf, len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	if ((n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC)) <= 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		size_t nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int fds[CMSG_SPACE(sizeof(int) * AGENT_CONN_FDS) / sizeof(int)];
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		agent_conn_fds_close(c);
+		memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
+		for (size_t i = 0; i < nfds; i++) /* alignment may leave room for one too many */
+			if (i < AGENT_CONN_FDS)
+				c->fds[c->nfds++] = fds[i];
+			else
+				close(fds[i]);
+	}
+	return n;
+}
+
 /* Read what is there; dispatch a complete frame. Returns -1 to close the connection. */
 static int conn_read(struct agent *a, struct conn *c)
 {
@@ -125,7 +166,7 @@ static int conn_read(struct agent *a, struct conn *c)
 	cJSON *req;
 
 	if (c->head_got < sizeof(c->head)) {
-		n = read(c->fd, c->head + c->head_got, sizeof(c->head) - c->head_got);
+		n = conn_recv(c, c->head + c->head_got, sizeof(c->head) - c->head_got);
 		if (n <= 0)
 			return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		c->head_got += (size_t)n;
@@ -137,7 +178,7 @@ static int conn_read(struct agent *a, struct conn *c)
 		    (c->body = sodium_malloc(c->body_len)) == NULL)
 			return -1;
 	}
-	n = read(c->fd, c->body + c->body_got, c->body_len - c->body_got);
+	n = conn_recv(c, c->body + c->body_got, c->body_len - c->body_got);
 	if (n <= 0)
 		return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 	c->body_got += (size_t)n;

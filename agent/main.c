@@ -178,14 +178,24 @@ static int run(struct agent *a)
 {
 	int ret;
 
+	/* forked first, while no secret is in memory and no thread exists */
+	if (kdf_helpers_start(&a->kdf, AGENT_KDF_THREADS) != 0) {
+		fprintf(stderr, "sesame-agent: cannot start the KDF helpers: %s\n",
+			strerror(errno));
+		return 1;
+	}
 	if ((ret = open_state(a)) != VAULT_OK) {
 		fprintf(stderr, "sesame-agent: %s: %s%s\n", a->home.dir, vault_strerror(ret),
 			ret == VAULT_E_NOTFOUND ? " (run \"sesame init\" first)" : "");
 		return 1;
 	}
-	if ((a->listen_fd = activated_socket()) < 0 && (a->listen_fd = bind_socket(a)) < 0)
-		return 1;
-	if (pool_start(&a->pool, a->store, &a->home.cfg.policy) != 0)
+	if ((a->listen_fd = activated_socket()) < 0) {
+		if ((a->listen_fd = bind_socket(a)) < 0)
+			return 1;
+		a->bound = 1;
+	}
+	vault_store_set_kdf(a->store, kdf_remote, NULL);
+	if (pool_start(&a->pool, a->store, &a->home.cfg.policy, a->kdf.fd) != 0)
 		return 1;
 	/* no record, no service: an agent that cannot write its log answers nobody */
 	if (record_self(a, "agent_started", a->home.system ? "system" : "user") != VAULT_OK) {
@@ -195,6 +205,7 @@ static int run(struct agent *a)
 	agent_loop(a);
 	session_close_all(a, "agent_stop");
 	record_self(a, "agent_stopped", "signal");
+	agent_login_stop(); /* login threads post to the pool: they end first */
 	pool_stop(&a->pool);
 	return 0;
 }
@@ -238,6 +249,9 @@ int main(int argc, char **argv)
 	if (system && worker_group(&a) != 0)
 		return 1;
 	ret = run(&a);
+	kdf_helpers_stop(&a.kdf);
+	if (a.bound)
+		unlink(a.home.socket); /* ours: a socket from systemd is systemd's */
 	if (a.listen_fd >= 0)
 		close(a.listen_fd);
 	audit_close(a.log);

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "kdf.h"
 
 struct job *job_new(enum job_kind kind)
 {
@@ -29,6 +30,7 @@ void job_free(struct job *j)
 	sodium_free(j->recovery);
 	sodium_free(j->recovery_out);
 	vault_close(j->vault);
+	free(j->login); /* holds no secret */
 	sodium_memzero(j, sizeof(*j));
 	free(j);
 }
@@ -63,13 +65,17 @@ static void job_run(struct pool *p, struct job *j)
 		vault_close(j->vault);
 		j->vault = NULL;
 		break;
+	case JOB_LOGIN: /* never queued: login threads post their result themselves */
+		break;
 	}
 }
 
 static void *worker(void *arg)
 {
-	struct pool *p = arg;
+	struct pool_worker *w = arg;
+	struct pool *p = w->pool;
 
+	kdf_thread_bind(w->kdf_fd);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		struct job *j;
@@ -91,7 +97,8 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int pool_start(struct pool *p, struct vault_store *store, const struct vault_policy *policy)
+int pool_start(struct pool *p, struct vault_store *store, const struct vault_policy *policy,
+	       const int *kdf_fds)
 {
 	sigset_t all, old;
 
@@ -106,7 +113,9 @@ int pool_start(struct pool *p, struct vault_store *store, const struct vault_pol
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < AGENT_KDF_THREADS; i++)
-		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
+		p->workers[i] = (struct pool_worker){p, kdf_fds[i]};
+	for (int i = 0; i < AGENT_KDF_THREADS; i++)
+		if (pthread_create(&p->threads[i], NULL, worker, &p->workers[i]) != 0)
 			abort();
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
@@ -143,6 +152,16 @@ struct job *pool_take_done(struct pool *p)
 	p->done = NULL;
 	pthread_mutex_unlock(&p->lock);
 	return j;
+}
+
+/* A result computed elsewhere (a login thread), handed to the loop like a finished job. */
+void pool_post_done(struct pool *p, struct job *j)
+{
+	pthread_mutex_lock(&p->lock);
+	j->next = p->done;
+	p->done = j;
+	(void)!write(p->notify[1], "l", 1);
+	pthread_mutex_unlock(&p->lock);
 }
 
 void pool_stop(struct pool *p)

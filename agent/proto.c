@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -74,14 +75,16 @@ void proto_frame_free(uint8_t *buf, size_t len)
 
 int proto_parse(const uint8_t *body, size_t len, cJSON **msg)
 {
+	const char *end = NULL;
 	cJSON *m;
 	const cJSON *v;
 
 	*msg = NULL;
 	if (len == 0 || len > PROTO_MESSAGE_MAX)
 		return -1;
-	m = cJSON_ParseWithLength((const char *)body, len);
-	if (m == NULL || !cJSON_IsObject(m) ||
+	/* one object and nothing after it: trailing bytes make the frame malformed */
+	m = cJSON_ParseWithLengthOpts((const char *)body, len, &end, 0);
+	if (m == NULL || end != (const char *)body + len || !cJSON_IsObject(m) ||
 	    (v = cJSON_GetObjectItemCaseSensitive(m, "v")) == NULL || !cJSON_IsNumber(v) ||
 	    v->valuedouble != PROTO_VERSION) {
 		cJSON_Delete(m);
@@ -112,7 +115,8 @@ int proto_int(const cJSON *msg, const char *key, long long *out)
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+		/* a peer that hung up is an error to report, not a SIGPIPE that kills the CLI */
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)

@@ -21,6 +21,7 @@ enum proto_error {
 	PROTO_E_AUDIT = -103,	/* the audit record could not be written: the action was refused */
 	PROTO_E_BUSY = -104,	/* too many PIN checks queued */
 	PROTO_E_CONSENT = -105, /* the user has not allowed (or no longer allows) assisted logins */
+	PROTO_E_LOGIN = -106,	/* the login page could not be filled: the reason says why */
 };
 
 /* Make every cJSON allocation wipe itself when freed: requests carry PINs and passwords, and

@@ -425,6 +425,11 @@ int cmd_audit(int argc, char **argv)
 	cmd = argv[i];
 	argc -= i;
 	argv += i;
+	for (int k = 1; k < argc; k++)
+		if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+			usage(stdout);
+			return EXIT_OK;
+		}
 	optind = 1;
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(dir, argc, argv);

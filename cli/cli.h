@@ -48,6 +48,7 @@ int cmd_recover(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_login(int argc, char **argv);
 
 /* util.c */
 const char *cli_program(void);

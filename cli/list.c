@@ -26,7 +26,9 @@ static void print_users(const cJSON *reply, void *ctx)
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "blocked")))
 			printf("  %s", _("BLOCKED"));
 		else
-			printf(_("  %lld attempts left"), left);
+			printf(ngettext("  %lld attempt left", "  %lld attempts left",
+					(unsigned long)left),
+			       left);
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "session")))
 			printf("  %s", _("session open"));
 		putchar('\n');

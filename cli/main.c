@@ -26,6 +26,7 @@ static const struct {
     {"remove", cmd_remove, N_("remove a credential (session required)")},
     {"revoke", cmd_revoke, N_("withdrawal: destroy the person's vault (session required)")},
     {"audit", cmd_audit, N_("verify, show, export and prove the audit log")},
+    {"login", cmd_login, N_("assisted login: the agent fills the service's page in a browser")},
 };
 
 static int usage(FILE *out)

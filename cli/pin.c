@@ -29,8 +29,10 @@ static int change(const struct sesame_home *h, const char *user, int fd, int jso
 
 	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK)
 		return ret;
-	snprintf(desc, sizeof(desc), _("%s, type your current PIN (%lld attempts left)."), name,
-		 left);
+	snprintf(desc, sizeof(desc),
+		 ngettext("%s, type your current PIN (%lld attempt left).",
+			  "%s, type your current PIN (%lld attempts left).", (unsigned long)left),
+		 name, left);
 	if ((ret = cli_secret(fd, &ask, &pin)) != EXIT_OK)
 		return ret;
 	snprintf(desc, sizeof(desc), _("%s, choose your new PIN."), name);

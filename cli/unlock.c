@@ -47,17 +47,18 @@ static void describe(char *out, size_t cap, const char *name, const char *purpos
 {
 	struct passwd *pw = getpwuid(getuid());
 	const char *worker = pw != NULL ? pw->pw_name : "?";
+	char ask[512], tries[128];
 
 	if (purpose != NULL)
-		snprintf(out, cap,
-			 _("%s, %s asks to open your vault for: %s.\nType your PIN (%lld attempts "
-			   "left)."),
-			 name, worker, purpose, left);
+		snprintf(ask, sizeof(ask), _("%s, %s asks to open your vault for: %s."), name,
+			 worker, purpose);
 	else
-		snprintf(out, cap,
-			 _("%s, %s asks to open your vault.\nType your PIN (%lld attempts "
-			   "left)."),
-			 name, worker, left);
+		snprintf(ask, sizeof(ask), _("%s, %s asks to open your vault."), name, worker);
+	snprintf(tries, sizeof(tries),
+		 ngettext("Type your PIN (%lld attempt left).",
+			  "Type your PIN (%lld attempts left).", (unsigned long)left),
+		 left);
+	snprintf(out, cap, "%s\n%s", ask, tries);
 }
 
 static cJSON *unlock_request(const char *user, const char *pin, const char *purpose)
@@ -96,7 +97,10 @@ int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) || fd >= 0 ||
 		    proto_int(reply, "attempts_left", &left) != 0 || left == 0)
 			break;
-		snprintf(err, sizeof(err), _("Wrong PIN: %lld attempts left."), left);
+		snprintf(err, sizeof(err),
+			 ngettext("Wrong PIN: %lld attempt left.", "Wrong PIN: %lld attempts left.",
+				  (unsigned long)left),
+			 left);
 		ask.error = err;
 		cJSON_Delete(reply);
 	}
@@ -107,7 +111,10 @@ int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char
 			printf(_("Session open for %s.\n"), name);
 	} else if (!json && proto_int(reply, "attempts_left", &left) == 0) {
 		if (left > 0)
-			fprintf(stderr, _("%lld attempts left.\n"), left);
+			fprintf(stderr,
+				ngettext("%lld attempt left.\n", "%lld attempts left.\n",
+					 (unsigned long)left),
+				left);
 		else
 			fputs(_("The vault is now blocked: only the recovery sheet can open it.\n"),
 			      stderr);

@@ -92,8 +92,9 @@ static const struct {
     {PROTO_E_REQUEST, N_("malformed request")},
     {PROTO_E_UNKNOWN_OP, N_("the agent does not know this request")},
     {PROTO_E_AUDIT, N_("the audit log cannot be written: the action was refused")},
-    {PROTO_E_BUSY, N_("too many PIN checks at once; try again")},
+    {PROTO_E_BUSY, N_("the agent is busy (too many PIN checks or logins at once); try again")},
     {PROTO_E_CONSENT, N_("the person has not allowed assisted logins for this service")},
+    {PROTO_E_LOGIN, N_("the login page could not be filled: fill it in by hand with the person")},
 };
 
 const char *cli_strerror(int code)

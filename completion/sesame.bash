@@ -4,7 +4,7 @@
 # list of enrolled people is not for whoever sits at the keyboard, and asking for it would
 # start the agent. Self-contained: it does not need bash-completion's helpers.
 
-_sesame_commands="init enroll add unlock list lock status pin recover remove revoke audit"
+_sesame_commands="init enroll add unlock list lock status login pin recover remove revoke audit"
 _sesame_audit_commands="verify show export checkpoint key prove check-receipt consistency"
 _sesame_audit_events="installation_created user_enrolled pin_ok pin_wrong vault_blocked
 recovery_used pin_changed session_opened session_closed credential_added credential_changed
@@ -22,6 +22,10 @@ _sesame_options()
 			"--no-consent --consent-until --consent-for --json --help"
 		;;
 	unlock) echo "--pin-fd --purpose --json --help" ;;
+	login)
+		echo "--headless --purpose --no-submit --keep-open --screenshot --pin-fd --json" \
+			"--help"
+		;;
 	pin | recover) echo "--pin-fd --json --help" ;;
 	revoke) echo "--yes --json --help" ;;
 	audit) echo "--dir --help" ;;

@@ -71,6 +71,17 @@ static int parse_backend(const char *v, enum devsecret_backend *out)
 	return VAULT_OK;
 }
 
+static int parse_bool(const char *v, int *out)
+{
+	if (strcmp(v, "yes") == 0)
+		*out = 1;
+	else if (strcmp(v, "no") == 0)
+		*out = 0;
+	else
+		return VAULT_E_FORMAT;
+	return VAULT_OK;
+}
+
 static int set_key(struct sesame_config *cfg, const char *key, const char *v)
 {
 	struct vault_policy *p = &cfg->policy;
@@ -87,6 +98,8 @@ static int set_key(struct sesame_config *cfg, const char *key, const char *v)
 	}
 	if (strcmp(key, "worker_group") == 0)
 		return parse_group(v, cfg->worker_group);
+	if (strcmp(key, "allow_http_loopback") == 0)
+		return parse_bool(v, &cfg->allow_http_loopback);
 	if (strcmp(key, "session_max_seconds") == 0)
 		return parse_uint(v, CONFIG_SESSION_SECONDS_MIN, CONFIG_SESSION_SECONDS_MAX,
 				  &cfg->session_max_seconds);

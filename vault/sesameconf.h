@@ -24,7 +24,8 @@ struct sesame_config {
 	uint32_t session_max_seconds;		  /* a session ends this long after it opened */
 	uint32_t session_idle_seconds;		  /* ... or this long after its last use */
 	char worker_group[CONFIG_GROUP_MAX];	  /* system mode: the group allowed to connect */
-	unsigned line;				  /* on error, the offending line (1-based) */
+	int allow_http_loopback; /* assisted logins may fill http pages on 127.0.0.0/8, ::1 */
+	unsigned line;		 /* on error, the offending line (1-based) */
 };
 
 void config_default(struct sesame_config *cfg);

@@ -26,6 +26,7 @@ static void settings_are_read(void **state)
 			   "kdf_memory_mib = 64\n"
 			   "session_max_seconds = 900\n"
 			   "session_idle_seconds = 120\n"
+			   "allow_http_loopback = yes\n"
 			   "worker_group = cias-paris";
 
 	(void)state;
@@ -39,6 +40,7 @@ static void settings_are_read(void **state)
 	assert_int_equal(cfg.session_max_seconds, 900);
 	assert_int_equal(cfg.session_idle_seconds, 120);
 	assert_string_equal(cfg.worker_group, "cias-paris");
+	assert_int_equal(cfg.allow_http_loopback, 1);
 }
 
 static void defaults_hold_without_a_file(void **state)
@@ -52,6 +54,7 @@ static void defaults_hold_without_a_file(void **state)
 	assert_int_equal(cfg.policy.retry_limit, VAULT_RETRY_DEFAULT);
 	assert_int_equal(cfg.session_max_seconds, 1800);
 	assert_string_equal(cfg.worker_group, "sesame-workers");
+	assert_int_equal(cfg.allow_http_loopback, 0);
 }
 
 static void mistakes_are_errors_with_a_line(void **state)
@@ -70,6 +73,7 @@ static void mistakes_are_errors_with_a_line(void **state)
 	    {"kdf_passes = -1\n", 1},
 	    {"kdf_passes = 99999999999999\n", 1},
 	    {"kdf_memory_mib = 4\n", 1},
+	    {"allow_http_loopback = maybe\n", 1},
 	};
 	struct sesame_config cfg;
 

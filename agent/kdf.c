@@ -1,0 +1,148 @@
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "format.h"
+#include "kdf.h"
+
+/* A request: ops (4 bytes), memory in KiB (4), salt (16), PIN length (1), PIN.
+ * A reply: status (1: 0 ok), then the 32-byte output when ok. */
+#define REQ_HEAD (4 + 4 + VAULT_SALT_BYTES + 1)
+#define REPLY_LEN (1 + VAULT_KEY_BYTES)
+
+static __thread int thread_fd = -1;
+
+static int io_full(int fd, void *buf, size_t n, int writing)
+{
+	uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t r = writing ? send(fd, p, n, MSG_NOSIGNAL) : read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* One request; returns -1 when the agent has gone. */
+static int serve_one(int fd, uint8_t *buf)
+{
+	uint8_t *head = buf, *pin = buf + REQ_HEAD, *reply = pin + KDF_PIN_MAX;
+	uint32_t ops, mem;
+	int ret = 0;
+
+	if (io_full(fd, head, REQ_HEAD, 0) != 0 || head[REQ_HEAD - 1] > KDF_PIN_MAX ||
+	    io_full(fd, pin, head[REQ_HEAD - 1], 0) != 0)
+		return -1;
+	ops = get32(head), mem = get32(head + 4);
+	reply[0] = 1;
+	if (ops >= VAULT_KDF_OPS_MIN && ops <= VAULT_KDF_OPS_MAX && mem >= VAULT_KDF_MEM_KIB_MIN &&
+	    mem <= VAULT_KDF_MEM_KIB_MAX &&
+	    crypto_pwhash(reply + 1, VAULT_KEY_BYTES, (const char *)pin, head[REQ_HEAD - 1],
+			  head + 8, ops, (size_t)mem * 1024, crypto_pwhash_ALG_ARGON2ID13) == 0)
+		reply[0] = 0;
+	if (io_full(fd, reply, reply[0] == 0 ? REPLY_LEN : 1, 1) != 0)
+		ret = -1;
+	sodium_memzero(buf, REQ_HEAD + KDF_PIN_MAX + REPLY_LEN);
+	return ret;
+}
+
+static void helper_main(int fd)
+{
+	uint8_t *buf;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the agent */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN); /* a Ctrl-C reaches the agent, which then closes our socket */
+	signal(SIGHUP, SIG_IGN);
+	if (dup2(fd, 3) < 0)
+		_exit(1);
+	close_range(4, ~0U, 0); /* keep nothing of the agent's but stdio */
+	if ((buf = sodium_malloc(REQ_HEAD + KDF_PIN_MAX + REPLY_LEN)) == NULL)
+		_exit(1);
+	while (serve_one(3, buf) == 0)
+		;
+	sodium_free(buf);
+	_exit(0);
+}
+
+int kdf_helpers_start(struct kdf_helpers *h, int n)
+{
+	memset(h, 0, sizeof(*h));
+	for (int i = 0; i < n && i < 8; i++) {
+		int sv[2];
+		pid_t pid;
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
+		    (pid = fork()) < 0)
+			return -1;
+		if (pid == 0) {
+			close(sv[0]);
+			helper_main(sv[1]);
+		}
+		close(sv[1]);
+		h->fd[i] = sv[0];
+		h->pid[i] = pid;
+		h->n++;
+	}
+	return 0;
+}
+
+void kdf_helpers_stop(struct kdf_helpers *h)
+{
+	for (int i = 0; i < h->n; i++) {
+		close(h->fd[i]); /* the helper sees EOF and exits */
+		waitpid(h->pid[i], NULL, 0);
+	}
+	h->n = 0;
+}
+
+void kdf_thread_bind(int fd)
+{
+	thread_fd = fd;
+}
+
+int kdf_remote(void *ctx, uint8_t *out, const char *pin, size_t pin_len, const uint8_t *salt,
+	       uint32_t ops, uint32_t mem_kib)
+{
+	uint8_t *buf;
+	int ret = -1;
+
+	(void)ctx;
+	if (thread_fd < 0 || pin_len > KDF_PIN_MAX ||
+	    (buf = sodium_malloc(REQ_HEAD + KDF_PIN_MAX + REPLY_LEN)) == NULL)
+		return -1;
+	put32(buf, ops);
+	put32(buf + 4, mem_kib);
+	memcpy(buf + 8, salt, VAULT_SALT_BYTES);
+	buf[REQ_HEAD - 1] = (uint8_t)pin_len;
+	memcpy(buf + REQ_HEAD, pin, pin_len);
+	if (io_full(thread_fd, buf, REQ_HEAD + pin_len, 1) == 0 &&
+	    io_full(thread_fd, buf, 1, 0) == 0 && buf[0] == 0 &&
+	    io_full(thread_fd, buf + 1, VAULT_KEY_BYTES, 0) == 0) {
+		memcpy(out, buf + 1, VAULT_KEY_BYTES);
+		ret = 0;
+	}
+	sodium_free(buf);
+	return ret;
+}

@@ -1,0 +1,31 @@
+/* Argon2id in helper processes. Each pool thread owns one helper; a helper is forked before any
+ * secret is loaded and keeps nothing but the socket it serves. Running the KDF in another
+ * address space keeps its 256 MiB of page faults and unmaps from stalling the event loop, which
+ * shares the agent's memory map (and its lock) with the pool threads. */
+#ifndef SESAME_AGENT_KDF_H
+#define SESAME_AGENT_KDF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define KDF_PIN_MAX 64 /* a PIN is at most VAULT_PIN_MAX digits; anything longer is refused */
+
+struct kdf_helpers {
+	int n;
+	int fd[8];
+	pid_t pid[8];
+};
+
+/* Fork n helpers (n <= 8). Call before threads exist and before any secret is in memory. */
+int kdf_helpers_start(struct kdf_helpers *h, int n);
+void kdf_helpers_stop(struct kdf_helpers *h);
+
+/* Make this thread's KDF calls go to the helper on fd. */
+void kdf_thread_bind(int fd);
+
+/* A vault_kdf_fn that asks this thread's helper. */
+int kdf_remote(void *ctx, uint8_t *out, const char *pin, size_t pin_len, const uint8_t *salt,
+	       uint32_t ops, uint32_t mem_kib);
+
+#endif

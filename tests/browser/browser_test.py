@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""Assisted login through the real sesame command, a real sesame-agent and headless Chromium,
+against the pages of pages.py (standard library only). Exit 77 (skip) without Chromium.
+
+    browser_test.py SESAME SESAME_AGENT
+
+Shown: the six kinds of login page receive exactly the stored username and password; a page or
+a redirect to another origin gets nothing and the refusal is audited; no session and no PIN
+starts nothing; no or expired consent is refused and audited; a canary password is absent from
+the CLI's memory while it runs, from everything printed, the audit log, the temporary
+directories, and the environment and command line of every process the CLI started; a browser
+that crashes or never answers gives a clear error while the agent keeps serving.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pages  # noqa: E402
+
+SESAME, AGENT = sys.argv[1], sys.argv[2]
+BROWSER = os.environ.get("SESAME_TEST_BROWSER", "/usr/bin/chromium")
+PIN = "482916"
+USERNAME = "alice.martin@example.org"
+CANARY = "Canary-%s-Pw!" % os.urandom(8).hex()
+LOGIN_TIMEOUT = 60
+
+if not os.access(BROWSER, os.X_OK):
+    print("SKIP: no browser at %s" % BROWSER)
+    sys.exit(77)
+
+tmp = tempfile.mkdtemp(prefix="sesame-bt.")
+os.chmod(tmp, 0o700)
+for d in ("run", "config", "home", "out"):
+    os.mkdir(os.path.join(tmp, d), 0o700)
+env = dict(os.environ)
+env.update({
+    "SESAME_HOME": tmp + "/data", "SESAME_CONFIG": tmp + "/sesame.conf",
+    "SESAME_AGENT_SOCK": tmp + "/run/agent.sock", "XDG_RUNTIME_DIR": tmp + "/run",
+    "XDG_CONFIG_HOME": tmp + "/config", "XDG_DATA_HOME": tmp + "/home/data",
+    "HOME": tmp + "/home", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "LANGUAGE": "",
+    "SESAME_AGENT_PROGRAM": "/bin/false", "SESAME_BROWSER": BROWSER,
+    "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent",
+})
+for k in ("DISPLAY", "WAYLAND_DISPLAY", "SESAME_BROWSER_FLAGS"):
+    env.pop(k, None)
+with open(env["SESAME_CONFIG"], "w") as f:
+    f.write("kdf_passes = 1\nkdf_memory_mib = 8\nallow_http_loopback = yes\n")
+
+printed = []  # everything the CLI and the agent printed, for the canary search
+agent = None
+agent_log = open(tmp + "/agent.log", "wb")
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    agent_log.flush()
+    with open(tmp + "/agent.log", "rb") as f:
+        sys.stderr.write(f.read().decode(errors="replace")[-4000:])
+    cleanup()
+    sys.exit(1)
+
+
+def cleanup():
+    if agent is not None and agent.poll() is None:
+        agent.terminate()
+        try:
+            agent.wait(10)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, stdin=b"", want=0, extra_env=None, name=None):
+    e = dict(env, **(extra_env or {}))
+    p = subprocess.run([SESAME] + args, input=stdin, capture_output=True, env=e,
+                       timeout=LOGIN_TIMEOUT + 30)
+    printed.extend([p.stdout, p.stderr])
+    if want is not None and p.returncode != want:
+        fail("%s: exit %d, expected %d\nstdout: %s\nstderr: %s" % (
+            name or " ".join(args), p.returncode, want, p.stdout.decode(errors="replace"),
+            p.stderr.decode(errors="replace")))
+    return p
+
+
+def call(obj):
+    """One request straight to the agent (for what the CLI does not offer)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(env["SESAME_AGENT_SOCK"])
+    body = json.dumps(dict(obj, v=1)).encode()
+    s.sendall(struct.pack(">I", len(body)) + body)
+    head = b""
+    while len(head) < 4:
+        head += s.recv(4 - len(head))
+    (n,) = struct.unpack(">I", head)
+    data = b""
+    while len(data) < n:
+        data += s.recv(n - len(data))
+    s.close()
+    return json.loads(data)
+
+
+def audit():
+    p = run(["audit", "export", "--format", "jsonl"])
+    return [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
+
+
+def descendants(pid):
+    """Every live process below pid."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def memory_has(pid, needle):
+    """Search the readable memory of pid for needle (root reads /proc/PID/mem): (found, bytes
+    read)."""
+    read = 0
+    try:
+        maps = open("/proc/%d/maps" % pid).read().splitlines()
+        mem = open("/proc/%d/mem" % pid, "rb", 0)
+    except OSError:
+        return False, 0
+    try:
+        for line in maps:
+            parts = line.split()
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            # ASan's shadow is terabytes of untouched mappings: the heap, stacks and data are
+            # far smaller than this bound
+            if "r" not in parts[1] or hi - lo > 64 << 20 or (len(parts) > 5 and
+                                                                parts[5].startswith("[v")):
+                continue
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+                read += len(data)
+                if needle in data:
+                    return True, read
+            except (OSError, ValueError, OverflowError):
+                continue
+    finally:
+        mem.close()
+    return False, read
+
+
+class Watch(threading.Thread):
+    """While the CLI runs: its memory, and the environ and cmdline of all it started."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.found, self.seen, self.scans, self.read = pid, [], set(), 0, 0
+        self.control = False
+        self.stop = False
+
+    def run(self):
+        needle = CANARY.encode()
+        while not self.stop:
+            for c in descendants(self.pid):
+                self.seen.add(c)
+                for what in ("environ", "cmdline"):
+                    try:
+                        with open("/proc/%d/%s" % (c, what), "rb") as f:
+                            if needle in f.read():
+                                self.found.append("%s of %d" % (what, c))
+                    except OSError:
+                        pass
+            found, read = memory_has(self.pid, needle)
+            if found:
+                self.found.append("memory of the CLI")
+            self.read = max(self.read, read)
+            # a control: what the CLI does hold (its environment) is found the same way
+            self.control = self.control or memory_has(self.pid, env["SESAME_HOME"].encode())[0]
+            self.scans += 1
+            time.sleep(0.05)
+
+
+def login(service, want=0, watch=False, args=(), extra_env=None):
+    e = dict(env, **(extra_env or {}))
+    p = subprocess.Popen([SESAME, "login", "Alice", service, "--headless", "--json"] +
+                         list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=e)
+    w = Watch(p.pid) if watch else None
+    if w:
+        w.start()
+    try:
+        out, err = p.communicate(timeout=LOGIN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        fail("login %s did not end" % service)
+    if w:
+        w.stop = True
+        w.join()
+        if w.found:
+            fail("canary found in " + ", ".join(sorted(set(w.found))))
+        if w.scans == 0 or not w.seen:
+            fail("the watcher saw nothing of the CLI's processes")
+        if w.read == 0:
+            if os.geteuid() == 0:
+                fail("the CLI's memory could not be read")
+        elif not w.control:
+            fail("the memory search does not find what the CLI holds")
+            print("note: the CLI's memory is not readable without root; not searched")
+    printed.extend([out, err])
+    if want is not None and p.returncode != want:
+        fail("login %s: exit %d, expected %d\n%s%s" % (service, p.returncode, want,
+                                                        out.decode(), err.decode()))
+    return out.decode(), err.decode()
+
+
+def add(service, url, consent=True):
+    args = ["add", "Alice", "--service", service, "--url", url, "--username", USERNAME,
+            "--secret-fd", "0"]
+    run(args + ([] if consent else ["--no-consent"]), stdin=(CANARY + "\n").encode())
+
+
+def status_ok():
+    r = call({"op": "status"})
+    if not r.get("ok"):
+        fail("the agent does not answer status: %r" % r)
+
+
+def profiles_left():
+    return [d for d in os.listdir(tmp + "/run") if d.startswith("sesame-browser-")]
+
+
+def main():
+    global agent
+    site, other = pages.start()
+    run(["init", "--json"])
+    agent = subprocess.Popen([AGENT], stdout=agent_log, stderr=agent_log, env=env)
+    for _ in range(200):
+        if os.path.exists(env["SESAME_AGENT_SOCK"]):
+            break
+        time.sleep(0.05)
+    run(["enroll", "Alice", "--pin-fd", "0"], stdin=(PIN + "\n").encode())
+    run(["unlock", "Alice", "--pin-fd", "0"], stdin=(PIN + "\n").encode())
+    good = {"plain": ("/plain", "/submit/plain", ("username", "password")),
+            "scripted": ("/scripted", "/submit/scripted", ("login", "pw")),
+            "twostep": ("/twostep", "/submit/twostep", ("user", "pass")),
+            "framework": ("/framework", "/submit/framework", ("email", "secret")),
+            "iframe": ("/iframe", "/submit/iframe", ("username", "password")),
+            "twoforms": ("/twoforms", "/submit/twoforms", ("nir", "code"))}
+    for name, (path, _, _) in good.items():
+        add(name, site.origin + path)
+    add("foreign", site.origin + "/foreign")
+    add("redirect", site.origin + "/redirect")
+    add("hang", site.origin + "/hang")
+    add("noconsent", site.origin + "/plain", consent=False)
+
+    # The six kinds of login page: exactly the stored username and password arrive.
+    for name, (_, submit, (ukey, pkey)) in good.items():
+        t0 = time.time()
+        out, _ = login(name, watch=(name in ("plain", "twostep")))
+        forms = site.taken(submit)
+        if len(forms) != 1 or forms[0] != {ukey: USERNAME, pkey: CANARY}:
+            fail("%s: the server received %r" % (name, forms))
+        if not json.loads(out.splitlines()[-1]).get("submitted"):
+            fail("%s: not reported as submitted: %s" % (name, out))
+        print("ok %s (%.1fs)" % (name, time.time() - t0))
+    if site.taken("/submit/search"):
+        fail("the search form received %r" % site.taken("/submit/search"))
+
+    # Another origin: nothing filled, the refusal audited with the reason.
+    before = len(site.all()) + len(other.all())
+    for name in ("foreign", "redirect"):
+        out, err = login(name, want=1)
+        if json.loads(out.splitlines()[-1]).get("reason") != "origin":
+            fail("%s: not refused for its origin: %s %s" % (name, out, err))
+    if len(site.all()) + len(other.all()) != before:
+        fail("a page of another origin received something: %r" % other.all())
+    refused = [r for r in audit() if r["event"] == "login_failed" and r.get("reason") == "origin"]
+    if len(refused) != 2:
+        fail("origin refusals audited: %r" % refused)
+    print("ok origin")
+
+    # The text a worker reads when the page is refused.
+    p = run(["login", "Alice", "redirect", "--headless"], want=1)
+    if b"not on the site recorded" not in p.stderr:
+        fail("origin refusal message: %r" % p.stderr)
+
+    # No consent, expired consent: refused, audited, no browser started.
+    run(["login", "Alice", "noconsent", "--headless"], want=1)
+    r = call({"op": "add", "user": "Alice", "service": "expired", "url": site.origin + "/plain",
+              "username": USERNAME, "password": CANARY, "consent": True,
+              "consent_until": int(time.time()) + 1})
+    if not r.get("ok"):
+        fail("add with a short consent: %r" % r)
+    time.sleep(2.2)
+    p = run(["login", "Alice", "expired", "--headless"], want=1)
+    if b"consent" not in p.stderr and b"allowed" not in p.stderr:
+        fail("expired consent message: %r" % p.stderr)
+    consent = [r for r in audit() if r["event"] == "login_failed" and r.get("reason") == "consent"]
+    if len(consent) != 2:
+        fail("consent refusals audited: %r" % consent)
+    print("ok consent")
+
+    # No session and no PIN: nothing starts, nothing is recorded as started.
+    run(["lock", "Alice"])
+    started = len([r for r in audit() if r["event"] == "login_started"])
+    before = len(site.all())
+    p = run(["login", "Alice", "plain", "--headless", "--pin-fd", "0"], want=None)
+    if p.returncode == 0:
+        fail("a login without a PIN succeeded")
+    if len([r for r in audit() if r["event"] == "login_started"]) != started:
+        fail("a login started without a session")
+    if len(site.all()) != before or profiles_left():
+        fail("something happened without a PIN: %r %r" % (site.all()[before:], profiles_left()))
+    # with the PIN on the descriptor, login opens the session itself
+    shot = tmp + "/out/after.png"
+    run(["login", "Alice", "plain", "--headless", "--pin-fd", "0", "--screenshot", shot],
+        stdin=(PIN + "\n").encode())
+    if len(site.taken("/submit/plain")) != 2:
+        fail("login after its own unlock did not fill")
+    if open(shot, "rb").read(8) != b"\x89PNG\r\n\x1a\n":
+        fail("no screenshot of the result")
+    print("ok session")
+
+    # --no-submit: filled, not sent.
+    out, _ = login("plain", args=["--no-submit"])
+    if json.loads(out.splitlines()[-1]).get("submitted") is not False:
+        fail("--no-submit: %s" % out)
+    if len(site.taken("/submit/plain")) != 2:
+        fail("--no-submit sent the form")
+    print("ok no-submit")
+
+    # --keep-open: the CLI returns and the browser stays; once it is closed, the profile goes.
+    login("plain", args=["--keep-open"])
+    left = profiles_left()
+    if len(left) != 1:
+        fail("kept browser's profile: %r" % left)
+    status_ok()
+    kept = []
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and left[0].encode() in open("/proc/%s/cmdline" % d, "rb").read():
+                kept.append(int(d))
+        except OSError:
+            pass
+    if not kept:
+        fail("the kept browser is not running")
+    for pid in kept:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    for _ in range(100):
+        if not profiles_left():
+            break
+        time.sleep(0.1)
+    if profiles_left():
+        fail("the kept browser's profile outlived it")
+    status_ok()
+    print("ok keep-open")
+
+    # A browser that crashes mid-login: a clear error, the agent keeps serving.
+    def killer():
+        time.sleep(3)
+        for pid in descendants(os.getpid()):
+            try:
+                if b"chromium" in open("/proc/%d/cmdline" % pid, "rb").read():
+                    os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    threading.Thread(target=killer, daemon=True).start()
+    t0 = time.time()
+    out, err = login("hang", want=1)
+    if json.loads(out.splitlines()[-1]).get("reason") not in ("browser", "timeout"):
+        fail("crash: %s %s" % (out, err))
+    status_ok()
+    print("ok crash (%.1fs)" % (time.time() - t0))
+
+    # A "browser" that never speaks: a timeout, and meanwhile the agent answers.
+    fake = tmp + "/mute-browser"
+    with open(fake, "w") as f:
+        f.write("#!/bin/sh\nexec sleep 120\n")
+    os.chmod(fake, 0o755)
+    t0 = time.time()
+    th = threading.Thread(target=lambda: login("plain", want=1,
+                                               extra_env={"SESAME_BROWSER": fake}))
+    th.start()
+    time.sleep(2)
+    status_ok()
+    th.join()
+    print("ok mute browser (%.1fs)" % (time.time() - t0))
+
+    # The canary: nowhere in what was printed, the audit log, the temporary directories.
+    for _ in range(100):
+        if not profiles_left():
+            break
+        time.sleep(0.1)
+    if profiles_left():
+        fail("profile directories left: %r" % profiles_left())
+    agent.terminate()
+    if agent.wait(20) != 0:
+        fail("the agent exited %d" % agent.returncode)
+    agent_log.flush()
+    needle = CANARY.encode()
+    printed.append(open(tmp + "/agent.log", "rb").read())
+    if any(needle in p for p in printed):
+        fail("canary printed")
+    for root, _, files in os.walk(tmp):
+        for fn in files:
+            path = os.path.join(root, fn)
+            if os.path.isfile(path) and needle in open(path, "rb").read():
+                fail("canary in " + path)
+    print("ok canary")
+    cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except SystemExit:
+        raise
+    except BaseException as e:  # noqa: B902
+        fail("exception: %r" % e)

@@ -1,0 +1,174 @@
+"""Login pages for the assisted-login tests, served on 127.0.0.1 (standard library only).
+
+Each page posts to /submit/NAME; the server records every submission (the form's fields) so the
+test can check exactly what the browser sent. Two servers run: the credential's origin, and
+another origin (another port) for the pages that must not be filled.
+"""
+import http.server
+import threading
+import time
+import urllib.parse
+
+PLAIN = """<!doctype html><title>Connexion</title>
+<form method="post" action="/submit/plain">
+<label>Identifiant <input name="username" autocomplete="username"></label>
+<label>Mot de passe <input type="password" name="password" autocomplete="current-password"></label>
+<button type="submit">Se connecter</button></form>"""
+
+SCRIPTED = """<!doctype html><title>Connexion</title><div id="app">Chargement...</div>
+<script>
+window.addEventListener('load', function () {
+  setTimeout(function () {
+    document.getElementById('app').innerHTML =
+      '<form method="post" action="/submit/scripted">' +
+      '<input id="login" name="login" placeholder="Adresse e-mail">' +
+      '<input id="pw" name="pw" type="password">' +
+      '<input type="submit" value="Valider"></form>';
+  }, 1200);
+});
+</script>"""
+
+TWOSTEP1 = """<!doctype html><title>Etape 1</title>
+<form method="post" action="/twostep2">
+<label for="u">Identifiant</label><input id="u" name="user" type="email">
+<button>Continuer</button></form>"""
+
+TWOSTEP2 = """<!doctype html><title>Etape 2</title>
+<form method="post" action="/submit/twostep">
+<input type="hidden" name="user" value="{user}">
+<p>Bonjour {user}</p>
+<label for="p">Mot de passe</label><input id="p" name="pass" type="password">
+<button>Se connecter</button></form>"""
+
+# A front-end framework's controlled inputs: the page keeps its own state from input events and
+# submits that state, so a value set without events (el.value = ...) is lost.
+FRAMEWORK = """<!doctype html><title>Connexion</title>
+<div id="root"><form id="f"><input id="email" autocomplete="username">
+<input id="secret" type="password" autocomplete="current-password">
+<button type="submit">Connexion</button></form></div>
+<script>
+var state = {email: '', secret: ''};
+['email', 'secret'].forEach(function (k) {
+  var el = document.getElementById(k);
+  el.addEventListener('input', function (e) { state[k] = e.target.value; });
+});
+document.getElementById('f').addEventListener('submit', function (e) {
+  e.preventDefault();
+  var f = document.createElement('form');
+  f.method = 'post'; f.action = '/submit/framework';
+  ['email', 'secret'].forEach(function (k) {
+    var i = document.createElement('input');
+    i.type = 'hidden'; i.name = k; i.value = state[k]; f.appendChild(i);
+  });
+  document.body.appendChild(f);
+  HTMLFormElement.prototype.submit.call(f);
+});
+</script>"""
+
+IFRAME = """<!doctype html><title>Espace personnel</title><h1>Mon espace</h1>
+<iframe src="/inner" width="500" height="300"></iframe>"""
+
+INNER = """<!doctype html><form method="post" action="/submit/iframe">
+<input name="username" autocomplete="username">
+<input name="password" type="password"><button>OK</button></form>"""
+
+TWOFORMS = """<!doctype html><title>Accueil</title>
+<form role="search" method="post" action="/submit/search">
+<input name="q" placeholder="Rechercher"><button>Rechercher</button></form>
+<h2>Se connecter</h2>
+<form method="post" action="/submit/twoforms">
+<label for="a">Numero de securite sociale</label><input id="a" name="nir">
+<label for="b">Code</label><input id="b" name="code" type="password">
+<input type="submit" value="Connexion"></form>"""
+
+FOREIGN = """<!doctype html><title>Portail</title>
+<iframe src="{other}/outside" width="500" height="300"></iframe>"""
+
+OUTSIDE = """<!doctype html><form method="post" action="/submit/outside">
+<input name="username" autocomplete="username">
+<input name="password" type="password" autocomplete="current-password">
+<button>OK</button></form>"""
+
+WELCOME = "<!doctype html><title>Bienvenue</title><p>Bienvenue</p>"
+
+
+class Site:
+    """One origin: a server on its own port, recording submissions."""
+
+    def __init__(self):
+        self.submissions = []
+        self.lock = threading.Lock()
+        self.other = ""
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def send_page(self, body, status=200, headers=()):
+                data = body.encode()
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                site.get(self)
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                form = urllib.parse.parse_qs(self.rfile.read(n).decode(), keep_blank_values=True)
+                site.post(self, {k: v[0] for k, v in form.items()})
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.origin = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def get(self, h):
+        pages = {"/plain": PLAIN, "/scripted": SCRIPTED, "/twostep": TWOSTEP1,
+                 "/framework": FRAMEWORK, "/iframe": IFRAME, "/inner": INNER,
+                 "/twoforms": TWOFORMS, "/foreign": FOREIGN.format(other=self.other),
+                 "/outside": OUTSIDE}
+        path = h.path.split("?")[0]
+        if path == "/redirect":
+            h.send_page("", 302, [("Location", self.other + "/plain")])
+        elif path == "/hang":  # a page that never finishes loading
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.end_headers()
+            h.wfile.write(b"<!doctype html><p>...")
+            h.wfile.flush()
+            time.sleep(40)
+        elif path in pages:
+            h.send_page(pages[path])
+        else:
+            h.send_page("not found", 404)
+
+    def post(self, h, form):
+        if h.path == "/twostep2":
+            user = form.get("user", "").replace("&", "&amp;").replace('"', "&quot;")
+            h.send_page(TWOSTEP2.format(user=user.replace("<", "&lt;")))
+            return
+        with self.lock:
+            self.submissions.append((h.path, form))
+        h.send_page(WELCOME)
+
+    def taken(self, path):
+        """The forms posted to path so far."""
+        with self.lock:
+            return [f for p, f in self.submissions if p == path]
+
+    def all(self):
+        with self.lock:
+            return list(self.submissions)
+
+
+def start():
+    """The credential's site and another origin, each pointing at the other."""
+    a, b = Site(), Site()
+    a.other, b.other = b.origin, a.origin
+    return a, b
