@@ -3,7 +3,7 @@
 # init, enrol a person, record a credential, a wrong PIN then the right one, lock, audit verify.
 set -eu
 cd "$(dirname "$0")/.."
-tools/deps.sh build
+tools/deps.sh demo
 if [ -f build/build.ninja ]; then meson setup --reconfigure build >/dev/null; else meson setup build >/dev/null; fi
 meson compile -C build sesame sesame-agent >/dev/null
 
@@ -12,7 +12,9 @@ demo=$(mktemp -d "${TMPDIR:-/tmp}/sesame-demo.XXXXXX")
 export SESAME_HOME="$demo/home" SESAME_AGENT_SOCK="$demo/agent.sock" XDG_CONFIG_HOME="$demo/config"
 # Where no Secret Service answers (a server, a container), the key file stands in for it.
 [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || export DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent
+server=
 cleanup() {
+	[ -z "$server" ] || kill "$server" 2>/dev/null || true
 	# stop this demonstration's agent (started on demand by the first command), not others
 	if [ -S "$SESAME_AGENT_SOCK" ]; then
 		pid=$("$bin" status --json 2>/dev/null | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
@@ -23,6 +25,13 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
+
+mkdir -p "$SESAME_HOME" && chmod 700 "$SESAME_HOME"
+# The demonstration's login page is served on loopback over http, which must be allowed.
+echo "allow_http_loopback = yes" >"$SESAME_HOME/sesame.conf"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory web "$port" >/dev/null 2>&1 &
+server=$!
 
 step "The structure installs Sesame" "sesame init"
 "$bin" init
@@ -35,6 +44,8 @@ step "Her CAF login is recorded; the password is typed in a hidden prompt and ne
 	"sesame add \"Mme Martin\" --service CAF --url https://wwwd.caf.fr --username 1234567"
 echo 'mot-de-passe-CAF' | "$bin" add "Mme Martin" --service CAF \
 	--url https://wwwd.caf.fr/wps/portal/caffr/login --username 1234567 --secret-fd 0
+echo 'mot-de-passe-demo' | "$bin" add "Mme Martin" --service "Démo" \
+	--url "http://127.0.0.1:$port/demo-login.html" --username martin.demo --secret-fd 0
 step "The worker sees her services, never her passwords" "sesame list \"Mme Martin\""
 "$bin" list "Mme Martin"
 step "End of the appointment: the keys are wiped" "sesame lock"
@@ -43,6 +54,18 @@ step "Next appointment: a wrong PIN is counted" "sesame unlock \"Mme Martin\""
 echo 501738 | "$bin" unlock "Mme Martin" --pin-fd 0 || true
 step "The right PIN opens the session again" "sesame unlock \"Mme Martin\""
 echo 284619 | "$bin" unlock "Mme Martin" --pin-fd 0
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+	step "Assisted login: the agent fills the demo page in a browser window" \
+		"sesame login \"Mme Martin\" Démo"
+	"$bin" login "Mme Martin" "Démo" --purpose "démonstration"
+else
+	shot=$PWD/sesame-demo-login.png
+	step "Assisted login: the agent fills the demo page (headless: see the screenshot)" \
+		"sesame login \"Mme Martin\" Démo --headless --screenshot sesame-demo-login.png"
+	rm -f "$shot"
+	"$bin" login "Mme Martin" "Démo" --purpose "démonstration" --headless --screenshot "$shot"
+	echo "Screenshot of the filled page: $shot"
+fi
 "$bin" lock
 step "The auditor checks that the log of every unlock and use is intact" "sesame audit verify"
 "$bin" audit verify

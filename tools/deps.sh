@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install, from Debian 12's archive, whatever Sesame needs and the machine lacks.
-# Usage: tools/deps.sh build|test. Idempotent: installs nothing when all is present.
+# Usage: tools/deps.sh build|demo|test. Idempotent: installs nothing when all is present.
 set -eu
 
 build_pkgs="gcc pkg-config meson ninja-build python3 libsodium-dev libsecret-1-dev libcjson-dev scdoc bash-completion systemd"
@@ -8,8 +8,9 @@ test_pkgs="$build_pkgs libcmocka-dev dbus dbus-daemon gnome-keyring libsecret-to
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;
+demo) want="$build_pkgs chromium" ;;
 test) want=$test_pkgs ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+*) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
 esac
 
 missing=
