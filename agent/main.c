@@ -85,11 +85,19 @@ static int make_socket_dir(const char *path, int system, gid_t gid)
 	*slash = '\0';
 	if (mkdir(dir, system ? 0750 : 0700) != 0 && errno != EEXIST)
 		return -1;
-	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+	if (lstat(dir, &st) != 0)
 		return -1;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		errno = EPERM; /* a link, a file, or someone else's directory */
+		return -1;
+	}
 	if (system)
 		return chown(dir, (uid_t)-1, gid) == 0 && chmod(dir, 0750) == 0 ? 0 : -1;
-	return (st.st_mode & 077) == 0 ? 0 : -1;
+	if ((st.st_mode & 077) != 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
 }
 
 /* Bind the socket, replacing a stale one but never a live agent's. */
@@ -105,7 +113,11 @@ static int bind_socket(struct agent *a)
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (make_socket_dir(path, a->home.system, a->worker_gid) != 0) {
-		fprintf(stderr, "sesame-agent: unsafe or unusable socket directory for %s\n", path);
+		fprintf(stderr, "sesame-agent: unsafe or unusable socket directory for %s: %s%s\n",
+			path, strerror(errno),
+			a->home.system ? " (the service user must belong to worker_group, or start "
+					 "through sesame-agent-system.socket)"
+				       : "");
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

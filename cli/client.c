@@ -121,10 +121,16 @@ int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply)
 		cli_error(_("cannot reach the agent at %s: %s"), home->socket, strerror(errno));
 		goto out;
 	}
-	if (proto_send(fd, req) != 0 || proto_recv(fd, reply, CLIENT_REPLY_WAIT_MS) != 0)
-		cli_error(_("the agent did not answer: %s"), strerror(errno));
-	else
+	if (proto_send(fd, req) != 0 || proto_recv(fd, reply, CLIENT_REPLY_WAIT_MS) != 0) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			/* the agent hangs up before a reply only on a peer it does not accept */
+			cli_error(_("the agent refused this connection: is this account in the "
+				    "structure's worker group?"));
+		else
+			cli_error(_("the agent did not answer: %s"), strerror(errno));
+	} else {
 		ret = 0;
+	}
 	close(fd);
 out:
 	cJSON_Delete(req);
