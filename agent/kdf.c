@@ -1,5 +1,7 @@
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -15,6 +17,7 @@
  * A reply: status (1: 0 ok), then the 32-byte output when ok. */
 #define REQ_HEAD (4 + 4 + VAULT_SALT_BYTES + 1)
 #define REPLY_LEN (1 + VAULT_KEY_BYTES)
+#define KDF_NICE 10
 
 static __thread int thread_fd = -1;
 
@@ -70,9 +73,14 @@ static int serve_one(int fd, uint8_t *buf)
 
 static void helper_main(int fd)
 {
+	struct sched_param batch = {0};
 	uint8_t *buf;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the agent */
+	/* A second of hashing yields to the loop at once: on two cores, two helpers at the loop's
+	 * own priority would make a status request wait for the scheduler. */
+	sched_setscheduler(0, SCHED_BATCH, &batch);
+	setpriority(PRIO_PROCESS, 0, KDF_NICE);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_IGN); /* a Ctrl-C reaches the agent, which then closes our socket */
 	signal(SIGHUP, SIG_IGN);
