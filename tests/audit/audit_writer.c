@@ -54,7 +54,7 @@ static int read_sealing_key(const char *fdarg, uint8_t key[AUDIT_SEALING_KEY_LEN
 {
 	char hex[2 * AUDIT_SEALING_KEY_LEN + 2];
 	size_t got = 0, binlen = 0;
-	int fd = fdarg ? atoi(fdarg) : -1;
+	int fd = fdarg ? (int)strtol(fdarg, NULL, 10) : -1;
 	ssize_t n;
 
 	if (fd < 0)
@@ -146,7 +146,7 @@ static int cmd_append(const char *dir, int argc, char **argv)
 			ev.reason = optarg;
 			break;
 		case 'a':
-			ev.attempts_left = atoi(optarg);
+			ev.attempts_left = (int)strtol(optarg, NULL, 10);
 			break;
 		case 'k':
 			kfd = optarg;
@@ -167,7 +167,7 @@ static int cmd_append(const char *dir, int argc, char **argv)
 	pw = getpwuid(getuid());
 	ev.worker_login = pw != NULL ? pw->pw_name : "unknown";
 	if (gethostname(host, sizeof(host)) != 0)
-		strcpy(host, "unknown");
+		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
 	ev.host = host;
 	ret = audit_open(dir, key, &ev, &log);

@@ -96,7 +96,7 @@ static void tear(const char *dir, uint64_t next)
 	atu_join(path, dir, AUDIT_LOG_NAME);
 	f = fopen(path, "ab");
 	assert_non_null(f);
-	fwrite(torn, 1, (size_t)(rand() % n + 1), f);
+	fwrite(torn, 1, (size_t)randombytes_uniform((uint32_t)n) + 1, f);
 	fclose(f);
 }
 
@@ -112,7 +112,6 @@ static void test_crash(void **state)
 	atu_tmpdir(root);
 	atu_join(dir, root, "log");
 	assert_int_equal(audit_init(dir, "crash", seal_key), VAULT_OK);
-	srand((unsigned)time(NULL));
 	for (iter = 0; iter < KILLS && now_s() - start < TIME_BUDGET_S; iter++) {
 		int p[2], status;
 		pid_t pid;
@@ -132,7 +131,7 @@ static void test_crash(void **state)
 			child(dir, iter, p[1]);
 		}
 		close(p[1]);
-		usleep((useconds_t)(rand() % 60000));
+		usleep((useconds_t)randombytes_uniform(60000));
 		kill(pid, SIGKILL);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		assert_true(WIFSIGNALED(status)); /* never exited on an error of its own */
@@ -154,7 +153,7 @@ static void test_crash(void **state)
 		recovered = c.recovered;
 		/* Now and then leave a torn line, as a crash inside write() would: the next child
 		 * repairs it on open, and may itself be killed while doing so. */
-		if (rand() % 4 == 0)
+		if (randombytes_uniform(4) == 0)
 			tear(dir, rep.records);
 	}
 	print_message("%d kills in %.1f s, %llu appends reported durable, all present; %llu torn "
