@@ -161,25 +161,26 @@ static int cmd_verify(const char *dir, int argc, char **argv)
 			cJSON_AddStringToObject(j, "root", root);
 		cli_json_print(j);
 	} else if (ret == VAULT_OK) {
-		printf("intact: %llu records, checkpoint %s size %llu, root %s\n",
+		printf(_("intact: %llu records, checkpoint %s size %llu, root %s\n"),
 		       (unsigned long long)rep.records, rep.latest.origin,
 		       (unsigned long long)rep.latest.size, root);
 		if (rep.have_old)
-			printf("consistent with the kept checkpoint of size %llu\n",
+			printf(_("consistent with the kept checkpoint of size %llu\n"),
 			       (unsigned long long)rep.old.size);
 		if (rep.uncovered)
-			printf("note: the last %llu records are not yet covered by a checkpoint\n",
-			       (unsigned long long)rep.uncovered);
-		if (o.key == NULL)
 			printf(
-			    "note: checked with the log's own key; pass --key to check it against "
-			    "the key you kept\n");
+			    _("note: the last %llu records are not yet covered by a checkpoint\n"),
+			    (unsigned long long)rep.uncovered);
+		if (o.key == NULL)
+			printf(_("note: checked with the log's own key; pass --key to check it "
+				 "against the key you kept\n"));
 	} else if (rep.line) {
-		printf("%s: line %llu: %s\n",
-		       audit_verify_is_read_error(ret) ? "cannot read" : "TAMPERED",
+		printf(_("%s: line %llu: %s\n"),
+		       audit_verify_is_read_error(ret) ? _("cannot read") : _("TAMPERED"),
 		       (unsigned long long)rep.line, rep.what);
 	} else {
-		printf("%s: %s\n", audit_verify_is_read_error(ret) ? "cannot read" : "TAMPERED",
+		printf("%s: %s\n",
+		       audit_verify_is_read_error(ret) ? _("cannot read") : _("TAMPERED"),
 		       rep.what);
 	}
 	return exit_for(ret);
@@ -275,7 +276,7 @@ static int cmd_show(const char *dir, int argc, char **argv, int export)
 		puts(AUDIT_CSV_HEADER);
 	ret = audit_scan(dir, &f, show_cb, &s);
 	if (ret == VAULT_E_LOG_TORN) {
-		fprintf(stderr, "sesame audit: warning: the log ends in an incomplete line\n");
+		fputs(_("sesame audit: warning: the log ends in an incomplete line\n"), stderr);
 		ret = VAULT_OK;
 	}
 	if (fflush(stdout) != 0)
@@ -382,8 +383,8 @@ static int cmd_check_receipt(const char *dir, int argc, char **argv)
 	free(text);
 	if (ret != VAULT_OK)
 		return fail(ret, "receipt");
-	printf("receipt valid: record %llu is in the log signed by %s\n", (unsigned long long)idx,
-	       v.name);
+	printf(_("receipt valid: record %llu is in the log signed by %s\n"),
+	       (unsigned long long)idx, v.name);
 	return EXIT_INTACT;
 }
 

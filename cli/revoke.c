@@ -21,9 +21,13 @@ static int confirmed(const char *user)
 
 	if (!isatty(STDIN_FILENO))
 		return 0;
-	printf(_("Destroy the vault of %s and every credential in it? Type \"yes\": "), user);
+	printf(_("Destroy the vault of %s and every credential in it? Type \"%s\": "), user,
+	       _("yes"));
 	fflush(stdout);
-	return fgets(line, sizeof(line), stdin) != NULL && strcmp(line, "yes\n") == 0;
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return 0;
+	line[strcspn(line, "\n")] = '\0';
+	return strcmp(line, _("yes")) == 0 || strcmp(line, "yes") == 0;
 }
 
 static void show(const cJSON *reply, void *ctx)

@@ -1,0 +1,63 @@
+#!/bin/sh
+# The contract's flow in French, as a French worker's desktop runs it (LANG=fr_FR.UTF-8): every
+# step answers in French, none in English, and the same audit trail is written.
+# $1 = sesame, $2 = sesame-agent, $3 = the build's message catalogs (SESAME_LOCALEDIR).
+. "$(dirname "$0")/lib.sh"
+export SESAME_LOCALEDIR=${3:?usage: $0 SESAME SESAME_AGENT LOCALEDIR}
+locale -a 2>/dev/null | grep -qix 'fr_FR\.utf-\{0,1\}8' || { echo "no fr_FR.UTF-8 locale"; exit 77; }
+unset LC_ALL LANGUAGE
+export LANG=fr_FR.UTF-8
+
+# says NAME TEXT: the command's output (stdout and stderr) holds TEXT.
+says() {
+	cat "$tmp/out/$1.out" "$tmp/out/$1.err" | grep -qF -- "$2" ||
+		fail "$1: no \"$2\" in: $(cat "$tmp/out/$1.out" "$tmp/out/$1.err")"
+}
+
+conf "kdf_passes = 1" "kdf_memory_mib = 8"
+run 0 init "$SESAME" init
+says init "Installation"
+says init "créée dans"
+start_agent
+run 0 enroll sh -c 'echo 284619 | "$0" enroll "Mme Martin" --pin-fd 0' "$SESAME"
+says enroll "Inscription terminée pour Mme Martin"
+says enroll "FEUILLE DE SECOURS"
+sheet=$(grep -Eo '([0-9A-Z]{4}-){7}[0-9A-Z]{4}' "$tmp/out/enroll.out") || fail "no sheet"
+run 5 nosession sh -c 'echo secret | "$0" add "Mme Martin" --service CAF --url https://caf.fr \
+	--username 42 --secret-fd 0' "$SESAME"
+says nosession "aucune session ouverte pour cette personne"
+run 3 wrong sh -c 'echo 501738 | "$0" unlock "Mme Martin" --pin-fd 0' "$SESAME"
+says wrong "code secret incorrect"
+says wrong "Il vous reste 4 essais."
+run 0 right sh -c 'echo 284619 | "$0" unlock "Mme Martin" --pin-fd 0' "$SESAME"
+says right "Session ouverte pour Mme Martin."
+run 0 add sh -c 'echo mdp-caf | "$0" add "Mme Martin" --service CAF \
+	--url https://wwwd.caf.fr --username 1234567 --secret-fd 0' "$SESAME"
+says add "Compte CAF enregistré."
+run 0 list "$SESAME" list "Mme Martin"
+says list "Services de Mme Martin"
+run 0 lock "$SESAME" lock
+says lock "Sessions fermées : 1."
+run 5 locked "$SESAME" list "Mme Martin"
+says locked "aucune session ouverte"
+run 0 pin sh -c 'printf "284619\n730512\n" | "$0" pin "Mme Martin" --pin-fd 0' "$SESAME"
+says pin "Code secret changé pour Mme Martin."
+run 0 recover sh -c 'printf "%s\n135792\n" "$1" | "$0" recover "Mme Martin" --pin-fd 0' \
+	"$SESAME" "$sheet"
+says recover "Le coffre de Mme Martin est débloqué"
+run 0 again sh -c 'echo 135792 | "$0" unlock "Mme Martin" --pin-fd 0' "$SESAME"
+run 0 revoke "$SESAME" revoke "Mme Martin" --yes
+says revoke "Le coffre de Mme Martin est détruit."
+run 0 verify "$SESAME" audit verify
+says verify "intact :"
+for f in "$tmp"/out/*.out "$tmp"/out/*.err; do
+	grep -qE "wrong PIN|attempts left|Session open|recorded\.|is destroyed|enrolled\." "$f" &&
+		fail "English in $(basename "$f"): $(cat "$f")"
+done
+events >"$tmp/events"
+for e in user_enrolled pin_wrong pin_ok session_opened credential_added session_closed \
+	pin_changed recovery_used user_withdrawn; do
+	grep -qx "$e" "$tmp/events" || fail "no $e record"
+done
+stop_agent
+echo "flow-fr: ok"
