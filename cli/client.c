@@ -123,9 +123,10 @@ int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply)
 	}
 	if (proto_send(fd, req) != 0 || proto_recv(fd, reply, CLIENT_REPLY_WAIT_MS) != 0) {
 		if (errno == EPIPE || errno == ECONNRESET)
-			/* the agent hangs up before a reply only on a peer it does not accept */
-			cli_error(_("the agent refused this connection: is this account in the "
-				    "structure's worker group?"));
+			/* the agent hangs up before a reply on a peer it does not accept, or it
+			 * died */
+			cli_error(_("the agent refused this connection or stopped: is this account "
+				    "in the structure's worker group? (else see the agent's log)"));
 		else
 			cli_error(_("the agent did not answer: %s"), strerror(errno));
 	} else {

@@ -1,0 +1,48 @@
+#!/bin/sh
+# How the agent comes to life: started on demand by the first sesame command (as gpg starts
+# gpg-agent), and through systemd's socket activation (the listening socket passed as fd 3).
+# Also: enroll writes the printable recovery sheet.
+. "$(dirname "$0")/lib.sh"
+
+conf "kdf_passes = 1" "kdf_memory_mib = 8"
+install_init
+
+# On demand: no agent runs, the socket does not exist; sesame starts one and is served.
+unset SESAME_AGENT_PROGRAM
+[ ! -e "$SESAME_AGENT_SOCK" ] || fail "a socket exists before any agent"
+export SESAME_AGENT_PROGRAM="$AGENT"
+run 0 ondemand "$SESAME" status --json
+is_json ondemand
+pid=$(jget ondemand 'j["agent"]["pid"]')
+kill -0 "$pid" 2>/dev/null || fail "no agent process $pid"
+[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$AGENT")" ] || fail "pid $pid is not the agent"
+run 0 sheet sh -c 'echo 284619 | "$0" enroll "Mme Martin" --pin-fd 0 --sheet "$1"' \
+	"$SESAME" "$tmp/sheet.html"
+[ "$(stat -c %a "$tmp/sheet.html")" = 600 ] || fail "the sheet page is not 0600"
+grep -q 'class="key"' "$tmp/sheet.html" || fail "the sheet page has no key"
+key=$(grep -Eo '([0-9A-Z]{4}-){7}[0-9A-Z]{4}' "$tmp/out/sheet.out")
+grep -qF "$key" "$tmp/sheet.html" || fail "the page does not carry the printed key"
+grep -qF "Mme Martin" "$tmp/sheet.html" || fail "the page does not name the person"
+run 1 sheet-again sh -c 'echo 730512 | "$0" enroll "M. Diallo" --pin-fd 0 --sheet "$1"' \
+	"$SESAME" "$tmp/sheet.html" # never overwrites a file
+kill -TERM "$pid"
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "the on-demand agent did not stop on SIGTERM"
+[ ! -e "$SESAME_AGENT_SOCK" ] || fail "the agent left its socket behind"
+
+# Socket activation: systemd-socket-activate listens and starts the agent on the first client.
+if command -v systemd-socket-activate >/dev/null; then
+	export SESAME_AGENT_PROGRAM=/bin/false
+	systemd-socket-activate -l "$SESAME_AGENT_SOCK" -E SESAME_HOME -E SESAME_CONFIG \
+		-E XDG_CONFIG_HOME -E XDG_RUNTIME_DIR -E HOME -E DBUS_SESSION_BUS_ADDRESS \
+		"$AGENT" >>"$tmp/agent.log" 2>&1 &
+	AGENT_PID=$!
+	for _ in $(seq 100); do [ -S "$SESAME_AGENT_SOCK" ] && break; sleep 0.05; done
+	run 0 activated "$SESAME" status --json
+	[ "$(jget activated 'j["agent"]["pid"]')" = "$AGENT_PID" ] ||
+		fail "the activated agent is not the one systemd-socket-activate started"
+	run 0 list "$SESAME" list
+	grep -q "Mme Martin" "$tmp/out/list.out" || fail "the activated agent does not see the vaults"
+	stop_agent
+fi
+echo "start: ok"
