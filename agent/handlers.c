@@ -256,6 +256,8 @@ static void h_list(struct agent *a, struct conn *c, const cJSON *req)
 		cJSON_AddStringToObject(o, "service", e->service);
 		cJSON_AddStringToObject(o, "url", e->url);
 		cJSON_AddStringToObject(o, "username", e->username);
+		cJSON_AddStringToObject(o, "username_selector", e->username_selector);
+		cJSON_AddStringToObject(o, "password_selector", e->password_selector);
 		cJSON_AddBoolToObject(o, "consent", e->consent);
 		cJSON_AddNumberToObject(o, "consent_until", (double)e->consent_until);
 		cJSON_AddNumberToObject(o, "updated", (double)e->updated);
@@ -265,16 +267,28 @@ static void h_list(struct agent *a, struct conn *c, const cJSON *req)
 	agent_reply(a, c, r);
 }
 
+/* Absent is NULL; present, it must be a string (a typo'd type is refused, not ignored). */
+static int optional_string(const cJSON *req, const char *key, const char **out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(req, key);
+
+	*out = cJSON_IsString(item) ? item->valuestring : NULL;
+	return item == NULL || *out != NULL ? 0 : -1;
+}
+
 static int entry_input(const cJSON *req, struct vault_entry_input *in, char **password)
 {
 	long long until = 0;
 	const cJSON *consent = cJSON_GetObjectItemCaseSensitive(req, "consent");
+	int bad;
 
 	memset(in, 0, sizeof(*in));
 	in->service = proto_string(req, "service");
 	in->url = proto_string(req, "url");
 	in->username = proto_string(req, "username");
 	in->notes = proto_string(req, "notes");
+	bad = optional_string(req, "username_selector", &in->username_selector) != 0 ||
+	      optional_string(req, "password_selector", &in->password_selector) != 0;
 	if (cJSON_GetObjectItemCaseSensitive(req, "consent_until") != NULL &&
 	    (proto_int(req, "consent_until", &until) != 0 || until < 0))
 		return -1;
@@ -282,9 +296,9 @@ static int entry_input(const cJSON *req, struct vault_entry_input *in, char **pa
 	in->consent_until = (uint64_t)until;
 	*password = secret_field(req, "password", VAULT_PASSWORD_MAX);
 	in->password = *password;
-	return in->service != NULL && in->url != NULL && in->username != NULL && *password != NULL
-		   ? 0
-		   : -1;
+	if (bad || in->service == NULL || in->url == NULL || in->username == NULL)
+		return -1;
+	return *password != NULL ? 0 : -1;
 }
 
 /* Add, or with "replace": true change, a credential; the record comes first. */
@@ -304,7 +318,8 @@ static void h_add(struct agent *a, struct conn *c, const cJSON *req)
 		return;
 	if (entry_input(req, &in, &password) != 0) {
 		agent_reply_error(a, c, PROTO_E_REQUEST,
-				  "add needs \"service\", \"url\", \"username\", \"password\"");
+				  "add needs \"service\", \"url\", \"username\", \"password\"; "
+				  "selectors, if any, are strings");
 		goto out;
 	}
 	if (replace && (ret = vault_entry_list(s->vault, &es)) == VAULT_OK &&

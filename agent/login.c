@@ -26,6 +26,7 @@
 #define LOGIN_STEP_MS 2000	   /* one command to the page */
 #define LOGIN_AFTER_SUBMIT_MS 8000 /* the submission leaves and the next page loads */
 #define LOGIN_POLL_MS 300
+#define LOGIN_SELECTOR_GRACE_MS 3000 /* a recorded selector's field may render late */
 #define LOGIN_FRAMES_MAX 32
 #define LOGIN_KEEP_OPEN_S (12 * 3600) /* a kept browser is closed after a working day */
 #define LOGIN_RUNNING_MAX 16	      /* browsers driven at once, kept ones included */
@@ -34,7 +35,7 @@
 
 /* What a login thread reports to the loop: no secret in here. */
 struct login_result {
-	int filled, submitted, screenshot;
+	int filled, submitted, screenshot, by_selector;
 	unsigned steps;
 	char reason[LOGIN_REASON_MAX];
 	char detail[LOGIN_DETAIL_MAX];
@@ -51,16 +52,20 @@ struct login_task {
 	uid_t worker;
 	char worker_login[AGENT_LOGIN_MAX];
 	char *url, *username, *password; /* sodium_malloc */
+	char *user_sel, *pass_sel;	 /* the credential's field selectors, "" for none */
 	struct cdp_origin origin;
 	int rfd, wfd, shot_fd;
 	int no_submit, keep_open;
 	struct login_result res;
 };
 
-/* Each page's frame being examined: its isolated world holds the finder's state. */
+/* Each page's frame being examined: its isolated world holds the finder's state. sel_user and
+ * sel_pass: 1 when the recorded selector found that field, -1 when it matched nothing usable, 0
+ * when none is recorded. */
 struct frame_hit {
 	int context;
 	int user, pass;
+	int sel_user, sel_pass;
 };
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -69,11 +74,13 @@ static unsigned running;
 static int cancel_pipe[2] = {-1, -1}; /* a byte on it ends every login thread's waits */
 
 /* Runs in an isolated world, so the page's own scripts cannot replace the functions it calls.
- * It picks the password field (current-password first, never new-password), the username-like
- * field of the same form (or, without a password field, one that says it is a username and is
- * not a search box), and the form's submit button. */
+ * Called with the credential's two selectors as arguments (data, never code). A selector that
+ * finds a visible, enabled <input> (of type password for the password) gives that field;
+ * otherwise the clues do: the password field (current-password first, never new-password), the
+ * username-like field of the same form (or, without a password field, one that says it is a
+ * username and is not a search box), and the form's submit button. */
 static const char finder_js[] =
-    "(function(){"
+    "function(us,ps){"
     "function vis(e){if(!e||e.disabled||e.readOnly||e.type==='hidden')return false;"
     "var r=e.getBoundingClientRect();if(r.width<=0||r.height<=0)return false;"
     "var s=getComputedStyle(e);return s.visibility!=='hidden'&&s.display!=='none';}"
@@ -92,11 +99,16 @@ static const char finder_js[] =
     "return 10;if(/\\bemail\\b/.test(a)||e.type==='email')return 6;"
     "if(/user|login|e-?mail|identifi|account|compte|pseudo|nir|num/.test(words(e)))return 4;"
     "return 1;}"
+    "function pick(sel,pw){if(typeof sel!=='string'||!sel)return null;var e=null;"
+    "try{e=document.querySelector(sel);}catch(x){return null;}"
+    "if(!e||e.tagName!=='INPUT'||!vis(e))return null;"
+    "return(pw?e.type==='password':textual(e)||e.type==='search'||e.type==='url')?e:null;}"
+    "var su=pick(us,false),sp=pick(ps,true);"
     "var ins=Array.prototype.slice.call(document.querySelectorAll('input')).filter(vis);"
     "var pws=ins.filter(function(e){return e.type==='password'&&!/new-password/.test(ac(e));});"
-    "var p=pws.filter(function(e){return /current-password/.test(ac(e));})[0]||pws[0]||null;"
-    "var f=p?p.form:null,u=null,best=0;"
-    "ins.filter(textual).forEach(function(e){var sc=uscore(e);"
+    "var p=sp||pws.filter(function(e){return /current-password/.test(ac(e));})[0]||pws[0]||null;"
+    "var f=p?p.form:null,u=su,best=0;"
+    "if(!u)ins.filter(textual).forEach(function(e){var sc=uscore(e);"
     "if(p){if(sc<1||(f&&e.form!==f)||!(e.compareDocumentPosition(p)&"
     "Node.DOCUMENT_POSITION_FOLLOWING))return;}"
     "else{if(sc<4)return;if(button(e.form||e.parentElement))sc+=1;}"
@@ -109,7 +121,8 @@ static const char finder_js[] =
     "S.submit=function(){if(S.s){S.s.click();return 'click';}"
     "if(S.f){if(S.f.requestSubmit)S.f.requestSubmit();else S.f.submit();return 'form';}"
     "return 'enter';};"
-    "window.__sesame=S;return{u:!!u,p:!!p};})()";
+    "window.__sesame=S;"
+    "return{u:!!u,p:!!p,su:us?(su?1:-1):0,sp:ps?(sp?1:-1):0};}";
 
 static void fail(struct login_task *t, const char *reason, const char *detail)
 {
@@ -226,16 +239,15 @@ static int navigate(struct cdp *c, struct login_task *t)
 	return ret;
 }
 
-/* Evaluate expr in an execution context; *value gets the result's value (by value). */
-static int eval(struct cdp *c, int context, const char *expr, cJSON **value)
+/* The value of a Runtime call's result (by value) into *value; a thrown exception fails. */
+static int runtime_call(struct cdp *c, const char *method, cJSON *p, cJSON **value)
 {
-	cJSON *p = params_str("expression", expr), *r = NULL;
+	cJSON *r = NULL;
 	int ret;
 
 	*value = NULL;
-	cJSON_AddNumberToObject(p, "contextId", context);
 	cJSON_AddTrueToObject(p, "returnByValue");
-	ret = cdp_call(c, "Runtime.evaluate", p, 1, cdp_now_ms() + LOGIN_STEP_MS, &r);
+	ret = cdp_call(c, method, p, 1, cdp_now_ms() + LOGIN_STEP_MS, &r);
 	if (ret == CDP_OK && cJSON_GetObjectItemCaseSensitive(r, "exceptionDetails") != NULL)
 		ret = CDP_E_COMMAND;
 	if (ret == CDP_OK)
@@ -243,6 +255,28 @@ static int eval(struct cdp *c, int context, const char *expr, cJSON **value)
 		    cJSON_GetObjectItemCaseSensitive(r, "result"), "value");
 	cJSON_Delete(r);
 	return ret;
+}
+
+/* Evaluate expr (fixed text of ours) in an execution context. */
+static int eval(struct cdp *c, int context, const char *expr, cJSON **value)
+{
+	cJSON *p = params_str("expression", expr);
+
+	cJSON_AddNumberToObject(p, "contextId", context);
+	return runtime_call(c, "Runtime.evaluate", p, value);
+}
+
+/* Call the finder with the selectors as call arguments: JSON values the page's parser never
+ * sees as code, whatever quotes or script a selector holds. */
+static int finder_call(struct cdp *c, int context, const struct login_task *t, cJSON **value)
+{
+	cJSON *p = params_str("functionDeclaration", finder_js);
+	cJSON *args = cJSON_AddArrayToObject(p, "arguments");
+
+	cJSON_AddItemToArray(args, params_str("value", t->user_sel));
+	cJSON_AddItemToArray(args, params_str("value", t->pass_sel));
+	cJSON_AddNumberToObject(p, "executionContextId", context);
+	return runtime_call(c, "Runtime.callFunctionOn", p, value);
 }
 
 struct frame_ref {
@@ -277,8 +311,17 @@ static int frames_list(struct cdp *c, struct frame_ref *out, size_t *n)
 	return ret == CDP_OK && *n == 0 ? CDP_E_PROTO : ret;
 }
 
+/* The finder's small integers; anything else is 0 ("no selector"). */
+static int json_int(const cJSON *o, const char *key)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(n) ? n->valueint : 0;
+}
+
 /* Run the finder in a fresh isolated world of the frame. */
-static int frame_scan(struct cdp *c, const char *frame, struct frame_hit *hit)
+static int frame_scan(struct cdp *c, const struct login_task *t, const char *frame,
+		      struct frame_hit *hit)
 {
 	cJSON *p = params_str("frameId", frame), *r = NULL, *v = NULL;
 	const cJSON *ctx;
@@ -292,26 +335,46 @@ static int frame_scan(struct cdp *c, const char *frame, struct frame_hit *hit)
 		ret = CDP_E_PROTO;
 	if (ret == CDP_OK) {
 		hit->context = ctx->valueint;
-		ret = eval(c, hit->context, finder_js, &v);
+		ret = finder_call(c, hit->context, t, &v);
 	}
 	if (ret == CDP_OK) {
 		hit->user = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "u"));
 		hit->pass = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "p"));
+		hit->sel_user = json_int(v, "su");
+		hit->sel_pass = json_int(v, "sp");
 	}
 	cJSON_Delete(v);
 	cJSON_Delete(r);
 	return ret;
 }
 
+static int has_selectors(const struct login_task *t)
+{
+	return t->user_sel[0] != '\0' || t->pass_sel[0] != '\0';
+}
+
+/* 2: a recorded selector found a field of this hit; 1: the clues found it and no recorded
+ * selector says otherwise, or trust_clues (the selectors had their time); 0: not yet usable. */
+static int hit_rank(const struct frame_hit *h, int trust_clues)
+{
+	if (h->sel_user > 0 || h->sel_pass > 0)
+		return 2;
+	if (!trust_clues && ((h->sel_user < 0 && h->user) || (h->sel_pass < 0 && h->pass)))
+		return 0;
+	return 1;
+}
+
 /* One look at the page. Returns 1 with *hit set (want_pass: a password field; otherwise a
  * username or password field), 0 when nothing yet, -1 on a refusal or a browser failure.
- * Fields in a frame of another origin, or a page that left the credential's origin, refuse. */
-static int page_scan(struct cdp *c, struct login_task *t, int want_pass, struct frame_hit *hit)
+ * Fields in a frame of another origin, or a page that left the credential's origin, refuse.
+ * With selectors, every frame is looked at: a frame where they match wins over the clues. */
+static int page_scan(struct cdp *c, struct login_task *t, int want_pass, int trust_clues,
+		     struct frame_hit *hit)
 {
 	struct frame_ref frames[LOGIN_FRAMES_MAX];
 	struct frame_hit h;
 	size_t n;
-	int ret, found = 0, foreign = 0;
+	int ret, best = 0, enough = has_selectors(t) ? 2 : 1, foreign = 0;
 
 	if ((ret = frames_list(c, frames, &n)) != CDP_OK) {
 		fail_cdp(t, ret);
@@ -325,8 +388,9 @@ static int page_scan(struct cdp *c, struct login_task *t, int want_pass, struct 
 		fail(t, "origin", detail);
 		return -1;
 	}
-	for (size_t i = 0; i < n && !found; i++) {
-		ret = frame_scan(c, frames[i].id, &h);
+	for (size_t i = 0; i < n && best < enough; i++) {
+		int rank;
+		ret = frame_scan(c, t, frames[i].id, &h);
 		if (ret == CDP_E_CLOSED || ret == CDP_E_CANCELLED) {
 			fail_cdp(t, ret);
 			return -1;
@@ -337,14 +401,16 @@ static int page_scan(struct cdp *c, struct login_task *t, int want_pass, struct 
 			foreign = 1;
 			continue;
 		}
-		*hit = h;
-		found = 1;
+		if ((rank = hit_rank(&h, trust_clues)) > best) {
+			*hit = h;
+			best = rank;
+		}
 	}
-	if (!found && foreign) {
+	if (best == 0 && foreign) {
 		fail(t, "origin", "the login form is in a frame of another site");
 		return -1;
 	}
-	return found;
+	return best > 0;
 }
 
 static void pause_ms(long ms)
@@ -357,17 +423,27 @@ static void pause_ms(long ms)
 /* Poll the page until the fields appear (scripts may render them after the load event). */
 static int fields_wait(struct cdp *c, struct login_task *t, int want_pass, struct frame_hit *hit)
 {
-	long long dl = cdp_now_ms() + LOGIN_FIND_MS;
+	long long start = cdp_now_ms(), dl = start + LOGIN_FIND_MS;
 	int ret;
 
-	while ((ret = page_scan(c, t, want_pass, hit)) == 0) {
-		if (cdp_now_ms() >= dl) {
-			fail(t, "not_found", "no login form was found on the page");
-			return -1;
-		}
+	for (;;) {
+		/* the clues wait a little while recorded selectors match nothing: their field may
+		 * render late, and the clues are what the selectors were recorded to overrule */
+		int trust_clues =
+		    !has_selectors(t) || cdp_now_ms() >= start + LOGIN_SELECTOR_GRACE_MS;
+		if ((ret = page_scan(c, t, want_pass, trust_clues, hit)) != 0)
+			return ret > 0 ? 0 : -1;
+		if (cdp_now_ms() >= dl)
+			break;
 		pause_ms(LOGIN_POLL_MS);
 	}
-	return ret > 0 ? 0 : -1;
+	if (has_selectors(t))
+		fail(t, "selectors",
+		     "the recorded selectors matched no usable field, and the usual clues found "
+		     "no login form either");
+	else
+		fail(t, "not_found", "no login form was found on the page");
+	return -1;
 }
 
 /* Focus the field, check it is still in a frame of the credential's origin, and type the text
@@ -460,6 +536,8 @@ static int step_fill(struct cdp *c, struct login_task *t, int want_pass, int *mo
 	if (fields_wait(c, t, want_pass, &hit) != 0)
 		return -1;
 	t->res.steps++;
+	if (hit.sel_user > 0 || hit.sel_pass > 0)
+		t->res.by_selector = 1;
 	if (hit.user && field_fill(c, t, &hit, "u", t->username) != 0)
 		return -1;
 	if (hit.pass && field_fill(c, t, &hit, "p", t->password) != 0)
@@ -521,6 +599,8 @@ static void task_free(struct login_task *t)
 	sodium_free(t->url);
 	sodium_free(t->username);
 	sodium_free(t->password);
+	free(t->user_sel);
+	free(t->pass_sel);
 	if (t->rfd >= 0)
 		close(t->rfd);
 	if (t->wfd >= 0)
@@ -693,7 +773,12 @@ static int login_check(struct agent *a, struct conn *c, const cJSON *req, struct
 	t->url = guarded_dup(e->url);
 	t->username = guarded_dup(e->username);
 	t->password = guarded_dup(e->password);
-	return t->url != NULL && t->username != NULL && t->password != NULL ? 0 : -2;
+	t->user_sel = strdup(e->username_selector); /* not secret: plain memory */
+	t->pass_sel = strdup(e->password_selector);
+	if (t->url == NULL || t->username == NULL || t->password == NULL || t->user_sel == NULL ||
+	    t->pass_sel == NULL)
+		return -2;
+	return 0;
 }
 
 static int thread_start(struct login_task *t)
@@ -803,6 +888,7 @@ void agent_login_done(struct agent *a, struct conn *c, struct job *j)
 	cJSON_AddStringToObject(rep, "service", r->service);
 	cJSON_AddBoolToObject(rep, "submitted", r->submitted);
 	cJSON_AddNumberToObject(rep, "steps", r->steps);
+	cJSON_AddBoolToObject(rep, "by_selector", r->by_selector);
 	cJSON_AddBoolToObject(rep, "screenshot", r->screenshot);
 	agent_reply(a, c, rep);
 }

@@ -45,8 +45,12 @@ static int rm(const char *path, const struct stat *st, int flag, struct FTW *ftw
 
 static int fill(struct vault_store *s, const char *id)
 {
-	struct vault_entry_input in = {"", "https://example.org/login", "user", "password", "", 1,
-				       0};
+	struct vault_entry_input in = {.service = "",
+				       .url = "https://example.org/login",
+				       .username = "user",
+				       .password = "password",
+				       .notes = "",
+				       .consent = 1};
 	char service[32], eid[VAULT_ENTRY_ID_HEX];
 	struct vault *v;
 	unsigned left;

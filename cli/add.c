@@ -1,6 +1,7 @@
 /* sesame add USER --service S --url URL --username U: record a credential with the person,
  * during their session. The password is typed into a hidden prompt, read from --secret-fd, or
- * generated; it is never shown. */
+ * generated; it is never shown. --username-selector and --password-selector record where the
+ * fields are on a site the assisted login's clues get wrong. */
 #include <getopt.h>
 #include <string.h>
 #include <time.h>
@@ -17,10 +18,13 @@ static int usage(FILE *out)
 	fprintf(out,
 		_("Usage: sesame add USER --service NAME --url URL --username LOGIN\n"
 		  "                  [--secret-fd N | --generate] [--notes TEXT] [--replace]\n"
+		  "                  [--username-selector CSS] [--password-selector CSS]\n"
 		  "                  [--no-consent | --consent-until YYYY-MM-DD | --consent-for "
 		  "1d|1m|6m|1y] [--json]\n"
 		  "Record a credential in the person's vault (their session must be open). By "
-		  "default the\nperson allows assisted logins with it, with no end date.\n"));
+		  "default the\nperson allows assisted logins with it, with no end date. The "
+		  "selectors (CSS) say where\nthe fields are on a site where assisted logins do "
+		  "not find them.\n"));
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -69,6 +73,7 @@ static char *generate_password(void)
 
 struct add_args {
 	const char *user, *service, *url, *username, *notes;
+	const char *user_sel, *pass_sel;
 	int secret_fd, generate, consent, replace, json;
 	long long until;
 };
@@ -79,6 +84,8 @@ static int parse(int argc, char **argv, struct add_args *a)
 					     {"url", required_argument, NULL, 'u'},
 					     {"username", required_argument, NULL, 'n'},
 					     {"notes", required_argument, NULL, 'o'},
+					     {"username-selector", required_argument, NULL, 'S'},
+					     {"password-selector", required_argument, NULL, 'P'},
 					     {"secret-fd", required_argument, NULL, 'f'},
 					     {"generate", no_argument, NULL, 'g'},
 					     {"no-consent", no_argument, NULL, 'N'},
@@ -104,6 +111,12 @@ static int parse(int argc, char **argv, struct add_args *a)
 			break;
 		case 'o':
 			a->notes = optarg;
+			break;
+		case 'S':
+			a->user_sel = optarg;
+			break;
+		case 'P':
+			a->pass_sel = optarg;
 			break;
 		case 'f':
 			if (cli_fd_arg(optarg, &a->secret_fd) != 0)
@@ -180,6 +193,10 @@ int cmd_add(int argc, char **argv)
 	sodium_free(password);
 	if (a.notes != NULL)
 		cJSON_AddStringToObject(req, "notes", a.notes);
+	if (a.user_sel != NULL)
+		cJSON_AddStringToObject(req, "username_selector", a.user_sel);
+	if (a.pass_sel != NULL)
+		cJSON_AddStringToObject(req, "password_selector", a.pass_sel);
 	cJSON_AddBoolToObject(req, "consent", a.consent);
 	cJSON_AddNumberToObject(req, "consent_until", (double)a.until);
 	cJSON_AddBoolToObject(req, "replace", a.replace);

@@ -101,8 +101,10 @@ static int enrol(struct demo *d)
 
 static int record(struct demo *d)
 {
-	struct vault_entry_input in = {
-	    "CAF", "https://wwwd.caf.fr/wps/portal/caffr/login", "1234567", NULL, NULL, 1, 0};
+	struct vault_entry_input in = {.service = "CAF",
+				       .url = "https://wwwd.caf.fr/wps/portal/caffr/login",
+				       .username = "1234567",
+				       .consent = 1};
 	char *password = sodium_malloc(33), eid[VAULT_ENTRY_ID_HEX];
 	uint8_t *raw = sodium_malloc(16);
 	struct vault *v;

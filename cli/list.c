@@ -35,6 +35,18 @@ static void print_users(const cJSON *reply, void *ctx)
 	}
 }
 
+/* Selectors are not secret: shown so the worker can see why a site is filled as it is. */
+static void print_selectors(const cJSON *s)
+{
+	const char *u = proto_string(s, "username_selector"),
+		   *p = proto_string(s, "password_selector");
+
+	if (u != NULL && u[0] != '\0')
+		printf(_("    username field: %s\n"), u);
+	if (p != NULL && p[0] != '\0')
+		printf(_("    password field: %s\n"), p);
+}
+
 static void print_services(const cJSON *reply, void *ctx)
 {
 	const cJSON *s;
@@ -59,6 +71,7 @@ static void print_services(const cJSON *reply, void *ctx)
 			printf(_("assisted login allowed until %s\n"), date);
 		else
 			printf("%s\n", _("assisted login allowed"));
+		print_selectors(s);
 	}
 }
 

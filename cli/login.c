@@ -368,6 +368,9 @@ static const char *advice(const char *reason)
 			  "filled.\nCheck the address with the person before going on.")},
 	    {"not_found", N_("the login page has changed: fill it in by hand with the person.")},
 	    {"not_filled", N_("the login page has changed: fill it in by hand with the person.")},
+	    {"selectors", N_("the login page has changed and its recorded field selectors find "
+			     "nothing:\nfill it in by hand with the person, then correct them "
+			     "(sesame add --replace).")},
 	    {"insecure_url",
 	     N_("the recorded login address is not https: Sesame does not fill "
 		"it.\nCorrect the address with the person (sesame add --replace).")},

@@ -19,7 +19,8 @@ _sesame_options()
 	enroll) echo "--pin-fd --sheet --json --help" ;;
 	add)
 		echo "--service --url --username --secret-fd --generate --notes --replace" \
-			"--no-consent --consent-until --consent-for --json --help"
+			"--username-selector --password-selector --no-consent --consent-until" \
+			"--consent-for --json --help"
 		;;
 	unlock) echo "--pin-fd --purpose --json --help" ;;
 	login)
@@ -80,6 +81,7 @@ _sesame()
 
 	case $prev in
 	--pin-fd | --secret-fd | --service | --url | --username | --notes | --purpose | \
+		--username-selector | --password-selector | \
 		--consent-until | --user | --worker | --since | --until)
 		return 0 # free text, a number, or a person: nothing to offer
 		;;

@@ -68,7 +68,9 @@ int entry_input_check(const struct vault_entry_input *in)
 	    (ret = field_check(in->url, VAULT_URL_MAX, 1, 0)) != VAULT_OK ||
 	    (ret = field_check(in->username, VAULT_USERNAME_MAX, 0, 0)) != VAULT_OK ||
 	    (ret = field_check(in->password, VAULT_PASSWORD_MAX, 0, 0)) != VAULT_OK ||
-	    (ret = field_check(in->notes, VAULT_NOTES_MAX, 0, 1)) != VAULT_OK)
+	    (ret = field_check(in->notes, VAULT_NOTES_MAX, 0, 1)) != VAULT_OK ||
+	    (ret = field_check(in->username_selector, VAULT_SELECTOR_MAX, 0, 0)) != VAULT_OK ||
+	    (ret = field_check(in->password_selector, VAULT_SELECTOR_MAX, 0, 0)) != VAULT_OK)
 		return ret;
 	return VAULT_OK;
 }
@@ -88,22 +90,31 @@ static uint64_t get_be(const uint8_t *p, size_t n)
 	return v;
 }
 
+static int is_set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
 int entry_encode(uint8_t *plain, size_t *len, const struct vault_entry_input *in, uint64_t created,
 		 uint64_t updated)
 {
-	const char *fields[VAULT_ENTRY_FIELDS] = {in->service, in->url, in->username, in->password,
-						  in->notes};
-	size_t n = VAULT_ENTRY_FIXED_BYTES;
+	const char *fields[VAULT_ENTRY_FIELDS] = {
+	    in->service,	  in->url,   in->username,
+	    in->password,	  in->notes, in->username_selector,
+	    in->password_selector};
+	/* format 2 only when it says something format 1 cannot: old entries keep their bytes */
+	int v2 = is_set(in->username_selector) || is_set(in->password_selector);
+	size_t n = VAULT_ENTRY_FIXED_BYTES, count = v2 ? VAULT_ENTRY_FIELDS : VAULT_ENTRY_FIELDS_V1;
 	int ret;
 
 	if ((ret = entry_input_check(in)) != VAULT_OK)
 		return ret;
-	plain[0] = VAULT_ENTRY_FORMAT;
+	plain[0] = v2 ? VAULT_ENTRY_FORMAT_V2 : VAULT_ENTRY_FORMAT_V1;
 	put_be(plain + 1, created, 8);
 	put_be(plain + 9, updated, 8);
 	plain[17] = in->consent ? VAULT_CONSENT_ASSISTED : 0;
 	put_be(plain + 18, in->consent ? in->consent_until : 0, 8);
-	for (size_t i = 0; i < VAULT_ENTRY_FIELDS; i++) {
+	for (size_t i = 0; i < count; i++) {
 		size_t flen = fields[i] != NULL ? strlen(fields[i]) : 0;
 		put_be(plain + n, flen, 2);
 		if (flen > 0)
@@ -114,38 +125,59 @@ int entry_encode(uint8_t *plain, size_t *len, const struct vault_entry_input *in
 	return VAULT_OK;
 }
 
+/* Limits, in plaintext order; field 4 (notes) alone may hold line feeds and tabs. */
 static const size_t field_max[VAULT_ENTRY_FIELDS] = {
-    VAULT_SERVICE_MAX, VAULT_URL_MAX, VAULT_USERNAME_MAX, VAULT_PASSWORD_MAX, VAULT_NOTES_MAX,
+    VAULT_SERVICE_MAX, VAULT_URL_MAX,	   VAULT_USERNAME_MAX, VAULT_PASSWORD_MAX,
+    VAULT_NOTES_MAX,   VAULT_SELECTOR_MAX, VAULT_SELECTOR_MAX,
 };
+
+/* String i of the plaintext at *off: checked, then copied NUL-terminated to *strings. */
+static int string_take(const uint8_t *plain, size_t len, size_t *off, size_t i, const char **out,
+		       char **strings)
+{
+	size_t flen;
+
+	if (len - *off < 2)
+		return VAULT_E_FORMAT;
+	flen = (size_t)get_be(plain + *off, 2);
+	*off += 2;
+	if (flen > len - *off || (i < 2 && flen == 0) ||
+	    entry_text_check((const char *)plain + *off, flen, field_max[i], i == 4) != VAULT_OK)
+		return VAULT_E_FORMAT;
+	memcpy(*strings, plain + *off, flen);
+	(*strings)[flen] = '\0';
+	*out = *strings;
+	*strings += flen + 1;
+	*off += flen;
+	return VAULT_OK;
+}
 
 int entry_decode(const uint8_t *plain, size_t len, struct vault_entry *e, char **strings)
 {
-	const char **out[VAULT_ENTRY_FIELDS] = {&e->service, &e->url, &e->username, &e->password,
-						&e->notes};
-	size_t off = VAULT_ENTRY_FIXED_BYTES;
+	const char **out[VAULT_ENTRY_FIELDS] = {
+	    &e->service,	  &e->url,   &e->username,
+	    &e->password,	  &e->notes, &e->username_selector,
+	    &e->password_selector};
+	size_t off = VAULT_ENTRY_FIXED_BYTES, count;
 
-	if (len < VAULT_ENTRY_FIXED_BYTES || plain[0] != VAULT_ENTRY_FORMAT ||
+	if (len < VAULT_ENTRY_FIXED_BYTES ||
+	    (plain[0] != VAULT_ENTRY_FORMAT_V1 && plain[0] != VAULT_ENTRY_FORMAT_V2) ||
 	    (plain[17] & ~VAULT_CONSENT_ASSISTED) != 0)
 		return VAULT_E_FORMAT;
+	count = plain[0] == VAULT_ENTRY_FORMAT_V2 ? VAULT_ENTRY_FIELDS : VAULT_ENTRY_FIELDS_V1;
 	e->created = get_be(plain + 1, 8);
 	e->updated = get_be(plain + 9, 8);
 	e->consent = plain[17] & VAULT_CONSENT_ASSISTED;
 	e->consent_until = get_be(plain + 18, 8);
-	for (size_t i = 0; i < VAULT_ENTRY_FIELDS; i++) {
-		size_t flen;
-		if (len - off < 2)
+	e->username_selector = e->password_selector = ""; /* format 1 has none */
+	for (size_t i = 0; i < count; i++)
+		if (string_take(plain, len, &off, i, out[i], strings) != VAULT_OK)
 			return VAULT_E_FORMAT;
-		flen = (size_t)get_be(plain + off, 2);
-		off += 2;
-		if (flen > len - off || (i < 2 && flen == 0) ||
-		    entry_text_check((const char *)plain + off, flen, field_max[i], i == 4) !=
-			VAULT_OK)
-			return VAULT_E_FORMAT;
-		memcpy(*strings, plain + off, flen);
-		(*strings)[flen] = '\0';
-		*out[i] = *strings;
-		*strings += flen + 1;
-		off += flen;
-	}
-	return off == len ? VAULT_OK : VAULT_E_FORMAT;
+	if (off != len)
+		return VAULT_E_FORMAT;
+	/* format 2 without a selector is never written: one encoding per credential */
+	if (count == VAULT_ENTRY_FIELDS && !is_set(e->username_selector) &&
+	    !is_set(e->password_selector))
+		return VAULT_E_FORMAT;
+	return VAULT_OK;
 }

@@ -1,4 +1,5 @@
-/* Vault file format version 1: constants and limits. docs/format.md is the byte-level reference. */
+/* Vault file format version 1, credential plaintext formats 1 and 2: constants and limits.
+ * docs/format.md is the byte-level reference. */
 #ifndef SESAME_VAULT_FORMAT_H
 #define SESAME_VAULT_FORMAT_H
 
@@ -46,16 +47,22 @@
 #define VAULT_USERNAME_MAX 256
 #define VAULT_PASSWORD_MAX 1024
 #define VAULT_NOTES_MAX 4096
+/* A CSS selector for the username or password field of a site the finder's heuristics miss. */
+#define VAULT_SELECTOR_MAX 256
 #define VAULT_ENTRIES_MAX 256
 
-/* Entry plaintext: format byte, created, updated, consent flags, consent expiry, five strings. */
-#define VAULT_ENTRY_FORMAT 1
+/* Entry plaintext: format byte, created, updated, consent flags, consent expiry, then five
+ * strings (format 1) or seven (format 2: the two field selectors follow the notes). Format 2 is
+ * written only when a selector is set, so a credential without one keeps its format-1 bytes. */
+#define VAULT_ENTRY_FORMAT_V1 1
+#define VAULT_ENTRY_FORMAT_V2 2
 #define VAULT_ENTRY_FIXED_BYTES (1 + 8 + 8 + 1 + 8)
-#define VAULT_ENTRY_FIELDS 5
+#define VAULT_ENTRY_FIELDS_V1 5
+#define VAULT_ENTRY_FIELDS 7 /* the most strings an entry holds (format 2) */
 #define VAULT_ENTRY_PLAIN_MAX                                                                      \
 	(VAULT_ENTRY_FIXED_BYTES + 2 * VAULT_ENTRY_FIELDS + VAULT_SERVICE_MAX + VAULT_URL_MAX +    \
-	 VAULT_USERNAME_MAX + VAULT_PASSWORD_MAX + VAULT_NOTES_MAX)
-#define VAULT_ENTRY_BOX_MIN (VAULT_ENTRY_FIXED_BYTES + 2 * VAULT_ENTRY_FIELDS + VAULT_TAG_BYTES)
+	 VAULT_USERNAME_MAX + VAULT_PASSWORD_MAX + VAULT_NOTES_MAX + 2 * VAULT_SELECTOR_MAX)
+#define VAULT_ENTRY_BOX_MIN (VAULT_ENTRY_FIXED_BYTES + 2 * VAULT_ENTRY_FIELDS_V1 + VAULT_TAG_BYTES)
 #define VAULT_ENTRY_BOX_MAX (VAULT_ENTRY_PLAIN_MAX + VAULT_TAG_BYTES)
 #define VAULT_CONSENT_ASSISTED 0x01
 

@@ -94,8 +94,8 @@ fail:
 	return ret;
 }
 
-static int local_kdf(void *ctx, uint8_t *out, const char *pin, size_t pin_len,
-		     const uint8_t *salt, uint32_t ops, uint32_t mem_kib)
+static int local_kdf(void *ctx, uint8_t *out, const char *pin, size_t pin_len, const uint8_t *salt,
+		     uint32_t ops, uint32_t mem_kib)
 {
 	(void)ctx;
 	return crypto_pwhash(out, VAULT_KEY_BYTES, pin, pin_len, salt, ops, (size_t)mem_kib * 1024,
@@ -864,6 +864,8 @@ static int entries_decrypt(const struct vault *v, const struct vault_file *f,
 	int ret = VAULT_OK;
 
 	*out = NULL;
+	/* an entry's strings are shorter than its plaintext, itself shorter than its box; each
+	 * string adds a NUL (format 1's missing selectors take none) */
 	for (size_t i = 0; i < f->n_entries; i++)
 		total += f->entries[i].box_len + VAULT_ENTRY_FIELDS;
 	if ((es = calloc(1, sizeof(*es))) == NULL)

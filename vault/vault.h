@@ -92,6 +92,9 @@ struct vault_entry_input {
 	const char *notes;	/* may be NULL */
 	int consent;		/* the user allows assisted logins with this credential */
 	uint64_t consent_until; /* unix time the consent ends, or 0 for no end */
+	/* CSS selectors of the fields on a site the finder's heuristics get wrong; NULL or "" for
+	 * none. Either one set makes the entry format 2. */
+	const char *username_selector, *password_selector;
 };
 
 struct vault_entry {
@@ -100,6 +103,7 @@ struct vault_entry {
 	uint64_t created, updated;
 	int consent;
 	uint64_t consent_until;
+	const char *username_selector, *password_selector; /* "" when none */
 };
 
 /* Decrypted entries; strings live in one guarded buffer wiped by vault_entries_free. */

@@ -86,8 +86,9 @@ out list | grep -q 'ameli *https://ameli.fr *1850599 *assisted login allowed unt
 run 0 listj "$SESAME" list "$ALICE" --json
 is_json listj
 expect_eq "services" "$(jget listj 'sorted(s["service"] for s in j["services"])')" "['CAF', 'ameli']"
-expect_eq "fields" "$(jget listj 'sorted(set(k for s in j["services"] for k in s))')" \
-	"['consent', 'consent_until', 'id', 'service', 'updated', 'url', 'username']"
+fields="['consent', 'consent_until', 'id', 'password_selector', 'service', 'updated', 'url',"
+fields="$fields 'username', 'username_selector']"
+expect_eq "fields" "$(jget listj 'sorted(set(k for s in j["services"] for k in s))')" "$fields"
 
 # lock: the same request needs the PIN again.
 run 0 lock "$SESAME" lock

@@ -4,7 +4,10 @@ against the pages of pages.py (standard library only). Exit 77 (skip) without Ch
 
     browser_test.py SESAME SESAME_AGENT
 
-Shown: the six kinds of login page receive exactly the stored username and password; a page or
+Shown: the six kinds of login page receive exactly the stored username and password; a stubborn
+page whose clues mislead gets the wrong fields without selectors and exactly the credential with
+the selectors recorded by `sesame add`, a selector that matches nothing falls back to the clues,
+and when neither works the failure says so; a page or
 a redirect to another origin gets nothing and the refusal is audited; no session and no PIN
 starts nothing; no or expired consent is refused and audited; a canary password is absent from
 the CLI's memory while it runs, from everything printed, the audit log, the temporary
@@ -228,10 +231,60 @@ def login(service, want=0, watch=False, args=(), extra_env=None):
     return out.decode(), err.decode()
 
 
-def add(service, url, consent=True):
+def add(service, url, consent=True, extra=()):
     args = ["add", "Alice", "--service", service, "--url", url, "--username", USERNAME,
-            "--secret-fd", "0"]
+            "--secret-fd", "0"] + list(extra)
     run(args + ([] if consent else ["--no-consent"]), stdin=(CANARY + "\n").encode())
+
+
+USER_SEL = 'form#login input[data-k="l\'identifiant"]'  # both quotes: data, never code
+PASS_SEL = "#mdp-2"
+
+
+def stubborn(site):
+    """Selectors for a site whose clues mislead: recorded with add, shown by list, used first."""
+    url = site.origin + "/stubborn"
+    add("stubborn", url)
+    out, _ = login("stubborn")
+    forms = site.taken("/submit/stubborn")
+    if len(forms) != 1 or forms[0].get("c3") == USERNAME or forms[0].get("c4") == CANARY:
+        fail("stubborn without selectors: the clues found the right fields: %r" % forms)
+    if json.loads(out.splitlines()[-1]).get("by_selector"):
+        fail("stubborn without selectors: reported as found by selector: %s" % out)
+    add("stubborn", url, extra=["--replace", "--username-selector", USER_SEL,
+                                "--password-selector", PASS_SEL])
+    listed = run(["list", "Alice"]).stdout.decode()
+    if USER_SEL not in listed or PASS_SEL not in listed:
+        fail("list does not show the selectors:\n" + listed)
+    entry = [s for s in json.loads(run(["list", "Alice", "--json"]).stdout)["services"]
+             if s["service"] == "stubborn"]
+    if [(s["username_selector"], s["password_selector"]) for s in entry] != [(USER_SEL,
+                                                                              PASS_SEL)]:
+        fail("list --json selectors: %r" % entry)
+    out, _ = login("stubborn", watch=True)
+    forms = site.taken("/submit/stubborn")
+    if len(forms) != 2 or forms[1] != {"c1": "", "c2": "", "c3": USERNAME, "c4": CANARY}:
+        fail("stubborn with selectors: the server received %r" % forms[1:])
+    if not json.loads(out.splitlines()[-1]).get("by_selector"):
+        fail("stubborn with selectors: not reported as found by selector: %s" % out)
+    print("ok stubborn")
+    # a selector that matches nothing: the clues, after a short wait for the selector's field
+    add("stale", site.origin + "/twoforms", extra=["--username-selector", "#gone",
+                                                   "--password-selector", "#gone-too"])
+    before = len(site.taken("/submit/twoforms"))
+    login("stale")
+    forms = site.taken("/submit/twoforms")
+    if len(forms) != before + 1 or forms[-1] != {"nir": USERNAME, "code": CANARY}:
+        fail("stale selectors: the clues did not fill: %r" % forms[before:])
+    if site.taken("/submit/search"):
+        fail("stale selectors: the search form received %r" % site.taken("/submit/search"))
+    print("ok stale selectors")
+    # neither the selectors nor the clues: the failure says which
+    add("nothing", site.origin + "/inner-missing", extra=["--password-selector", "#gone"])
+    out, _ = login("nothing", want=1)
+    if json.loads(out.splitlines()[-1]).get("reason") != "selectors":
+        fail("no field at all: %s" % out)
+    print("ok selectors not found")
 
 
 def status_ok():
@@ -280,6 +333,7 @@ def main():
         print("ok %s (%.1fs)" % (name, time.time() - t0))
     if site.taken("/submit/search"):
         fail("the search form received %r" % site.taken("/submit/search"))
+    stubborn(site)
 
     # Another origin: nothing filled, the refusal audited with the reason.
     before = len(site.all()) + len(other.all())

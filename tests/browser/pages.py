@@ -89,6 +89,17 @@ OUTSIDE = """<!doctype html><form method="post" action="/submit/outside">
 <input name="password" type="password" autocomplete="current-password">
 <button>OK</button></form>"""
 
+# A stubborn site: no autocomplete, names or labels to go by, a contact field and a card code
+# before the real fields. The clues take the first text field and the first password field, the
+# wrong ones; only the selectors recorded with the credential find the right ones.
+STUBBORN = """<!doctype html><title>Espace candidat</title>
+<form id="login" method="post" action="/submit/stubborn">
+<p>Contact <input name="c1"></p>
+<p>Carte <input name="c2" type="password"></p>
+<p>Identifiant <input name="c3" data-k="l'identifiant"></p>
+<p>Mot de passe <input name="c4" id="mdp-2" type="password"></p>
+<button type="submit">Valider</button></form>"""
+
 WELCOME = "<!doctype html><title>Bienvenue</title><p>Bienvenue</p>"
 
 
@@ -132,7 +143,7 @@ class Site:
         pages = {"/plain": PLAIN, "/scripted": SCRIPTED, "/twostep": TWOSTEP1,
                  "/framework": FRAMEWORK, "/iframe": IFRAME, "/inner": INNER,
                  "/twoforms": TWOFORMS, "/foreign": FOREIGN.format(other=self.other),
-                 "/outside": OUTSIDE}
+                 "/outside": OUTSIDE, "/stubborn": STUBBORN}
         path = h.path.split("?")[0]
         if path == "/redirect":
             h.send_page("", 302, [("Location", self.other + "/plain")])

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "entry.h"
 #include "testutil.h"
 #include "vault.h"
 
@@ -159,6 +160,105 @@ static void bad_input_is_refused(void **state)
 	assert_int_equal(vault_entry_add(v, &bad, id), VAULT_E_TOOLONG);
 	assert_int_equal(vault_entry_update(v, "not-an-id", &caf), VAULT_E_INVAL);
 	vault_close(v);
+}
+
+/* A stubborn site: the finder is told where the fields are. */
+static const struct vault_entry_input stubborn = {
+    .service = "France Travail",
+    .url = "https://candidat.francetravail.fr/connexion",
+    .username = "1234567A",
+    .password = "pass-ft",
+    .consent = 1,
+    .username_selector = "form#login input[data-k=\"id\"]",
+    .password_selector = "#mdp-2",
+};
+
+static void selectors_round_trip(void **state)
+{
+	struct fixture *fx = *state;
+	struct vault_entry_input plain = stubborn;
+	char id1[VAULT_ENTRY_ID_HEX], id2[VAULT_ENTRY_ID_HEX];
+	struct vault *v = unlock_ok(fx, PIN);
+	struct vault_entries *es;
+	const struct vault_entry *e;
+
+	assert_int_equal(vault_entry_add(v, &stubborn, id1), VAULT_OK);
+	assert_int_equal(vault_entry_add(v, &caf, id2), VAULT_OK);
+	assert_int_equal(vault_entry_list(v, &es), VAULT_OK);
+	assert_non_null(e = vault_entries_find(es, "france travail"));
+	assert_string_equal(e->username_selector, stubborn.username_selector);
+	assert_string_equal(e->password_selector, stubborn.password_selector);
+	assert_string_equal(e->password, stubborn.password);
+	assert_string_equal(e->notes, "");
+	assert_non_null(e = vault_entries_find(es, "CAF"));
+	assert_string_equal(e->username_selector, "");
+	assert_string_equal(e->password_selector, "");
+	vault_entries_free(es);
+	/* changed without selectors, it goes back to format 1 and has none */
+	plain.username_selector = NULL;
+	plain.password_selector = "";
+	assert_int_equal(vault_entry_update(v, id1, &plain), VAULT_OK);
+	assert_int_equal(vault_entry_list(v, &es), VAULT_OK);
+	assert_non_null(e = vault_entries_find(es, "France Travail"));
+	assert_string_equal(e->username_selector, "");
+	assert_string_equal(e->password_selector, "");
+	vault_entries_free(es);
+	vault_close(v);
+}
+
+static void bad_selectors_are_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct vault_entry_input bad = stubborn;
+	char id[VAULT_ENTRY_ID_HEX], longer[VAULT_SELECTOR_MAX + 2];
+	struct vault *v = unlock_ok(fx, PIN);
+
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	bad.username_selector = longer;
+	assert_int_equal(vault_entry_add(v, &bad, id), VAULT_E_TOOLONG);
+	bad = stubborn;
+	bad.password_selector = longer;
+	assert_int_equal(vault_entry_add(v, &bad, id), VAULT_E_TOOLONG);
+	bad.password_selector = "#a\n#b";
+	assert_int_equal(vault_entry_add(v, &bad, id), VAULT_E_NOTUTF8);
+	longer[VAULT_SELECTOR_MAX] = '\0'; /* exactly the limit */
+	bad.password_selector = longer;
+	assert_int_equal(vault_entry_add(v, &bad, id), VAULT_OK);
+	vault_close(v);
+}
+
+/* Format 1 without selectors (old entries keep their bytes), format 2 with; nothing else. */
+static void entry_formats(void **state)
+{
+	static uint8_t plain[VAULT_ENTRY_PLAIN_MAX];
+	static char strings[VAULT_ENTRY_PLAIN_MAX + VAULT_ENTRY_FIELDS];
+	struct vault_entry e;
+	char *p = strings;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(entry_encode(plain, &len, &caf, 1, 2), VAULT_OK);
+	assert_int_equal(plain[0], VAULT_ENTRY_FORMAT_V1);
+	assert_int_equal(entry_decode(plain, len, &e, &p), VAULT_OK);
+	assert_string_equal(e.username_selector, "");
+	assert_string_equal(e.password_selector, "");
+	/* format 2 with both selectors empty has a format-1 encoding: refused */
+	plain[0] = VAULT_ENTRY_FORMAT_V2;
+	memset(plain + len, 0, 4);
+	assert_int_equal(entry_decode(plain, len + 4, &e, &p), VAULT_E_FORMAT);
+	assert_int_equal(entry_encode(plain, &len, &stubborn, 1, 2), VAULT_OK);
+	assert_int_equal(plain[0], VAULT_ENTRY_FORMAT_V2);
+	p = strings;
+	assert_int_equal(entry_decode(plain, len, &e, &p), VAULT_OK);
+	assert_string_equal(e.username_selector, stubborn.username_selector);
+	assert_string_equal(e.password_selector, stubborn.password_selector);
+	plain[0] = VAULT_ENTRY_FORMAT_V1; /* the selectors are then trailing bytes */
+	assert_int_equal(entry_decode(plain, len, &e, &p), VAULT_E_FORMAT);
+	plain[0] = 3;
+	assert_int_equal(entry_decode(plain, len, &e, &p), VAULT_E_FORMAT);
+	plain[0] = 0;
+	assert_int_equal(entry_decode(plain, len, &e, &p), VAULT_E_FORMAT);
 }
 
 static void names_find_users_and_are_unique(void **state)
@@ -504,6 +604,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(enrol_open_and_manage_credentials, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bad_input_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(selectors_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(bad_selectors_are_refused, setup, teardown),
+	    cmocka_unit_test(entry_formats),
 	    cmocka_unit_test_setup_teardown(names_find_users_and_are_unique, setup, teardown),
 	    cmocka_unit_test_setup_teardown(change_pin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(wrong_pins_count_and_survive_reopening, setup,

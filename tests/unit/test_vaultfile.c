@@ -30,9 +30,19 @@ struct fixture {
 };
 
 static const struct vault_entry_input entries[] = {
-    {"CAF", "https://caf.fr/login", "1234567", "pass-caf", "", 1, 0},
-    {"impots.gouv", "https://cfspart.impots.gouv.fr", "1701234567890", "pass-impots", "note", 1,
-     1893456000},
+    {.service = "CAF",
+     .url = "https://caf.fr/login",
+     .username = "1234567",
+     .password = "pass-caf",
+     .notes = "",
+     .consent = 1},
+    {.service = "impots.gouv",
+     .url = "https://cfspart.impots.gouv.fr",
+     .username = "1701234567890",
+     .password = "pass-impots",
+     .notes = "note",
+     .consent = 1,
+     .consent_until = 1893456000},
 };
 
 static void vault_name(const char *id, char name[64])
@@ -315,6 +325,9 @@ static void known_answer_vault_opens(void **state)
 		assert_string_equal(es->entry[i].password, entries[i].password);
 		assert_string_equal(es->entry[i].notes, entries[i].notes);
 		assert_int_equal(es->entry[i].consent_until, entries[i].consent_until);
+		/* format 1: no selectors */
+		assert_string_equal(es->entry[i].username_selector, "");
+		assert_string_equal(es->entry[i].password_selector, "");
 	}
 	vault_entries_free(es);
 	vault_close(v);
