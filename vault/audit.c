@@ -569,6 +569,7 @@ int audit_init(const char *dir, const char *installation,
 	       const uint8_t sealing_key[AUDIT_SEALING_KEY_LEN])
 {
 	char name[NOTE_NAME_MAX + 1], vkey[AUDIT_VKEY_MAX + 1], cp[AUDIT_CHECKPOINT_MAX];
+	size_t vlen;
 	uint8_t pub[NOTE_PUB_LEN], file[AUDIT_KEYFILE_LEN];
 	uint8_t *seed = NULL, *sk = NULL;
 	struct note_verifier v;
@@ -608,7 +609,9 @@ int audit_init(const char *dir, const char *installation,
 		ret = VAULT_E_IO;
 		goto out;
 	}
-	strcat(vkey, "\n");
+	vlen = strlen(vkey); /* formatted into sizeof(vkey) - 1: there is room for the newline */
+	vkey[vlen] = '\n';
+	vkey[vlen + 1] = '\0';
 	ret = fileio_write_atomic(dirfd, AUDIT_KEY_NAME, file, sizeof(file));
 	if (ret == VAULT_OK)
 		ret = fileio_write_atomic(dirfd, AUDIT_PUB_NAME, vkey, strlen(vkey));
@@ -1480,7 +1483,7 @@ static int append_b64(char *out, size_t cap, size_t *pos, const char *pre, const
 
 	if (*pos + need > cap)
 		return VAULT_E_TOOLONG;
-	*pos += (size_t)sprintf(out + *pos, "%s", pre);
+	*pos += (size_t)snprintf(out + *pos, cap - *pos, "%s", pre);
 	sodium_bin2base64(out + *pos, cap - *pos, bin, len, B64);
 	*pos += strlen(out + *pos);
 	out[(*pos)++] = '\n';
@@ -1522,7 +1525,7 @@ int audit_prove(const char *dir, uint64_t seq, char *out, size_t cap, size_t *le
 		ret = VAULT_E_TOOLONG;
 		goto out;
 	}
-	pos = (size_t)sprintf(out, "c2sp.org/tlog-proof@v1\n");
+	pos = (size_t)snprintf(out, cap, "c2sp.org/tlog-proof@v1\n");
 	ret = append_b64(out, cap, &pos, "extra ", line, linelen);
 	if (ret == VAULT_OK && pos + 32 < cap)
 		pos +=
