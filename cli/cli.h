@@ -79,8 +79,10 @@ struct secret_ask {
 int cli_secret(int fd, const struct secret_ask *ask, char **secret);
 int cli_user_lookup(const struct sesame_home *h, const char *user, char *name, size_t cap,
 		    long long *attempts_left);
-int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char *purpose,
-	       int json);
+/* Ask the PIN and open a session. announce: print the outcome on success (a command that goes
+ * on, like login with --json, prints only its own result). */
+int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char *purpose, int json,
+	       int announce);
 int cli_new_pin(const struct sesame_home *h, int fd, const char *description, char **pin);
 
 #endif

@@ -472,7 +472,8 @@ int cmd_login(int argc, char **argv)
 		return EXIT_FAIL;
 	if ((open_session = has_session(&h, o.user)) < 0)
 		return EXIT_AGENT;
-	if (!open_session && (ret = cli_unlock(&h, o.user, o.pin_fd, o.purpose, o.json)) != EXIT_OK)
+	if (!open_session &&
+	    (ret = cli_unlock(&h, o.user, o.pin_fd, o.purpose, o.json, !o.json)) != EXIT_OK)
 		return ret; /* no PIN, no browser */
 	if (o.screenshot != NULL &&
 	    (b.to_agent[2] = open(

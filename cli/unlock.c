@@ -75,7 +75,8 @@ static cJSON *unlock_request(const char *user, const char *pin, const char *purp
 
 /* Ask and try until the PIN opens the vault, the person cancels, or the vault blocks. With a
  * descriptor, one line is one attempt. */
-int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char *purpose, int json)
+int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char *purpose, int json,
+	       int announce)
 {
 	char name[VAULT_NAME_MAX + 1], desc[1024], err[256], *pin;
 	struct secret_ask ask = {desc, _("PIN:"), NULL, 0};
@@ -104,7 +105,7 @@ int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char
 		ask.error = err;
 		cJSON_Delete(reply);
 	}
-	if ((ret = client_failed(reply, json)) == EXIT_OK) {
+	if ((ret = client_failed(reply, json)) == EXIT_OK && announce) {
 		if (json)
 			cli_json_print(cJSON_Duplicate(reply, 1));
 		else
@@ -148,5 +149,5 @@ int cmd_unlock(int argc, char **argv)
 		return usage(stderr);
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
-	return cli_unlock(&h, argv[optind], fd, purpose, json);
+	return cli_unlock(&h, argv[optind], fd, purpose, json, 1);
 }

@@ -382,10 +382,13 @@ def main():
         fail("something happened without a PIN: %r %r" % (site.all()[before:], profiles_left()))
     # with the PIN on the descriptor, login opens the session itself
     shot = tmp + "/out/after.png"
-    run(["login", "Alice", "plain", "--headless", "--pin-fd", "0", "--screenshot", shot],
-        stdin=(PIN + "\n").encode())
+    p = run(["login", "Alice", "plain", "--headless", "--pin-fd", "0", "--screenshot", shot,
+             "--json"], stdin=(PIN + "\n").encode())
     if len(site.taken("/submit/plain")) != 2:
         fail("login after its own unlock did not fill")
+    lines = p.stdout.decode().splitlines()  # --json: one document, the login's, even so
+    if len(lines) != 1 or json.loads(lines[0]).get("ok") is not True:
+        fail("login --json after its own unlock printed %r" % lines)
     if open(shot, "rb").read(8) != b"\x89PNG\r\n\x1a\n":
         fail("no screenshot of the result")
     print("ok session")
