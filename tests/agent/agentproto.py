@@ -7,6 +7,7 @@ the agent closed the connection without a reply (exit 0 either way, 1 on other e
 import json
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -70,6 +71,22 @@ def closed_without_reply(s, timeout=5.0):
 
 def now_ms():
     return time.monotonic() * 1000.0
+
+
+def start_agent(program, env, sock, log_path, fail):
+    """Start the agent, its output to log_path, and return it once its status answers."""
+    log = open(log_path, "ab")
+    agent = subprocess.Popen([program], env=env, stdout=log, stderr=log)
+    for _ in range(200):
+        if agent.poll() is not None:
+            fail("the agent exited at start with %d" % agent.returncode)
+        try:
+            if call(sock, {"v": 1, "op": "status"}, 2)["ok"]:
+                return agent
+        except (OSError, Closed):
+            pass
+        time.sleep(0.05)
+    fail("the agent does not answer")
 
 
 def main():

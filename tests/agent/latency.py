@@ -66,18 +66,7 @@ def sesame(*args, stdin=None):
 
 def start_agent():
     global agent
-    log = open(agent_log, "ab")
-    agent = subprocess.Popen([AGENT], env=env, stdout=log, stderr=log)
-    for _ in range(200):
-        if agent.poll() is not None:
-            fail("the agent exited at start with %d" % agent.returncode)
-        try:
-            if ap.call(SOCK, {"v": 1, "op": "status"}, 2)["ok"]:
-                return
-        except (OSError, ap.Closed):
-            pass
-        time.sleep(0.05)
-    fail("the agent does not answer")
+    agent = ap.start_agent(AGENT, env, SOCK, agent_log, fail)
 
 
 def timed(req):
