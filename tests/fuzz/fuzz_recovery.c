@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "fuzz.h"
 #include "recovery.h"
 
@@ -18,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (recovery_decode(key, text) != 0)
 		return 0;
 	recovery_encode(again, key);
-	if (recovery_decode(back, again) != 0 || memcmp(key, back, sizeof(key)) != 0)
+	if (recovery_decode(back, again) != 0 || sodium_memcmp(key, back, sizeof(key)) != 0)
 		abort();
 	return 0;
 }
