@@ -22,7 +22,6 @@
 #define AGENT_LOGIN_MAX 64
 #define AGENT_HOST_MAX 64
 #define AGENT_PURPOSE_MAX 200
-#define AGENT_CONN_FDS 3 /* descriptors a request may carry: a browser's pipe pair, a file */
 
 struct conn {
 	unsigned id;
@@ -39,8 +38,9 @@ struct conn {
 	size_t out_len, out_sent;
 	int busy;    /* a PIN job runs for this connection: read nothing more until it replies */
 	int closing; /* close once the reply is sent */
-	int fds[AGENT_CONN_FDS]; /* received with SCM_RIGHTS, ours to close; see login.c */
-	unsigned nfds;
+	int fds_refused;   /* descriptors came with the request: it is refused (docs/protocol.md) */
+	int login_running; /* a login thread works for it: a hang-up interrupts the login */
+	int interrupted;
 	struct conn *next;
 };
 
@@ -143,7 +143,8 @@ void job_free(struct job *j);
 void agent_login(struct agent *a, struct conn *c, const cJSON *req);
 void agent_login_done(struct agent *a, struct conn *c, struct job *j);
 void agent_login_stop(void);
-void agent_conn_fds_close(struct conn *c);
+void agent_login_interrupted(unsigned conn_id);
+void agent_login_session_end(uid_t worker, const char *user);
 
 /* events.c: audit records, written before the action they guard */
 struct audit_event agent_event(struct agent *a, const char *event, uid_t worker, const char *login,

@@ -185,6 +185,18 @@ static int is_fatal_event(const struct cdp *c, const char *method, const cJSON *
 	return 0;
 }
 
+/* What an event read while waiting means: the page is gone, the hook objects, or nothing. */
+static int event_verdict(struct cdp *c, const char *method, const cJSON *msg)
+{
+	if (method == NULL)
+		return CDP_OK;
+	if (is_fatal_event(c, method, msg))
+		return CDP_E_CLOSED;
+	if (c->hook != NULL && c->hook(c->hook_ctx, method, msg) != 0)
+		return CDP_E_EVENT;
+	return CDP_OK;
+}
+
 static int send_command(struct cdp *c, const char *method, cJSON *params, int session, long id,
 			long long deadline)
 {
@@ -235,14 +247,15 @@ int cdp_call(struct cdp *c, const char *method, cJSON *params, int session, long
 			cJSON_Delete(msg);
 			return ret;
 		}
-		ret = ev != NULL && is_fatal_event(c, ev, msg);
+		ret = event_verdict(c, ev, msg);
 		cJSON_Delete(msg);
-		if (ret)
-			return CDP_E_CLOSED;
+		if (ret != CDP_OK)
+			return ret;
 	}
 }
 
-int cdp_wait_event(struct cdp *c, const char *method, long long deadline, cJSON **event)
+int cdp_wait_any(struct cdp *c, const char *const *methods, size_t n, long long deadline,
+		 size_t *which, cJSON **event)
 {
 	for (;;) {
 		cJSON *msg;
@@ -251,17 +264,26 @@ int cdp_wait_event(struct cdp *c, const char *method, long long deadline, cJSON 
 		if (ret != CDP_OK)
 			return ret;
 		ev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "method"));
-		if (ev != NULL && strcmp(ev, method) == 0 && is_ours(c, msg)) {
+		ret = event_verdict(c, ev, msg);
+		for (size_t i = 0; ret == CDP_OK && ev != NULL && i < n; i++) {
+			if (strcmp(ev, methods[i]) != 0 || !is_ours(c, msg))
+				continue;
+			if (which != NULL)
+				*which = i;
 			if (event != NULL)
 				*event = cJSON_DetachItemFromObjectCaseSensitive(msg, "params");
 			cJSON_Delete(msg);
 			return CDP_OK;
 		}
-		ret = ev != NULL && is_fatal_event(c, ev, msg);
 		cJSON_Delete(msg);
-		if (ret)
-			return CDP_E_CLOSED;
+		if (ret != CDP_OK)
+			return ret;
 	}
+}
+
+int cdp_wait_event(struct cdp *c, const char *method, long long deadline, cJSON **event)
+{
+	return cdp_wait_any(c, &method, 1, deadline, NULL, event);
 }
 
 int cdp_drain(struct cdp *c, long long deadline)
@@ -358,7 +380,9 @@ const char *cdp_strerror(int code)
 	case CDP_E_COMMAND:
 		return "the browser refused a command";
 	case CDP_E_CANCELLED:
-		return "the agent is stopping";
+		return "the login was ended";
+	case CDP_E_EVENT:
+		return "a new tab, window or DevTools appeared while a secret was in the page";
 	default:
 		return "out of memory";
 	}

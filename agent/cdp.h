@@ -28,7 +28,12 @@ enum cdp_error {
 	CDP_E_COMMAND = -4,   /* the browser answered the command with an error */
 	CDP_E_CANCELLED = -5, /* the agent is stopping */
 	CDP_E_NOMEM = -6,
+	CDP_E_EVENT = -7, /* the event hook asked to stop: something appeared that must not */
 };
+
+struct cdp;
+/* Called with every event read while waiting; nonzero ends the wait with CDP_E_EVENT. */
+typedef int (*cdp_event_hook)(void *ctx, const char *method, const cJSON *msg);
 
 struct cdp {
 	int rfd, wfd;  /* the browser's fd 4 and fd 3, ours to close */
@@ -37,6 +42,8 @@ struct cdp {
 	size_t in_len, in_cap;
 	long next_id;
 	char session[CDP_SESSION_MAX]; /* the attached page's session, "" for the browser */
+	cdp_event_hook hook;
+	void *hook_ctx;
 };
 
 /* The first message in buf: 1 and *msg (free with cJSON_Delete) with *used bytes consumed,
@@ -60,6 +67,10 @@ int cdp_call(struct cdp *c, const char *method, cJSON *params, int session, long
 
 /* Wait for the event method of the attached page; *event (may be NULL) gets its params. */
 int cdp_wait_event(struct cdp *c, const char *method, long long deadline, cJSON **event);
+
+/* The same for the first of n methods; *which gets its index. */
+int cdp_wait_any(struct cdp *c, const char *const *methods, size_t n, long long deadline,
+		 size_t *which, cJSON **event);
 
 /* Read and drop everything until the browser closes the pipe, or cancel. */
 int cdp_drain(struct cdp *c, long long deadline);

@@ -40,7 +40,6 @@ static void conn_close(struct agent *a, struct conn *c)
 			break;
 		}
 	close(c->fd);
-	agent_conn_fds_close(c);
 	conn_free_input(c);
 	if (c->out != NULL)
 		proto_frame_free(c->out, c->out_len);
@@ -119,20 +118,13 @@ void agent_reply_error(struct agent *a, struct conn *c, int code, const char *me
 	agent_reply(a, c, r);
 }
 
-void agent_conn_fds_close(struct conn *c)
-{
-	for (unsigned i = 0; i < c->nfds; i++)
-		close(c->fds[i]);
-	c->nfds = 0;
-}
-
-/* read(), also taking descriptors sent with SCM_RIGHTS (a login's browser pipes): they replace
- * any the connection held, and the request that follows may claim them. */
+/* read(), refusing descriptors: no client hands the agent a browser, a pipe or a file. Any
+ * that came (SCM_RIGHTS) are closed at once and the request is answered with an error. */
 static ssize_t conn_recv(struct conn *c, void *buf, size_t len)
 {
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * AGENT_CONN_FDS)];
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
 	} control;
 	struct iovec iov = {buf, len};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
@@ -143,18 +135,17 @@ static ssize_t conn_recv(struct conn *c, void *buf, size_t len)
 	msg.msg_controllen = sizeof(control.buf);
 	if ((n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC)) <= 0)
 		return n;
+	if (msg.msg_flags & MSG_CTRUNC) /* more than fit: the kernel closed the rest */
+		c->fds_refused = 1;
 	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
 		size_t nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int fds[CMSG_SPACE(sizeof(int) * AGENT_CONN_FDS) / sizeof(int)];
+		int fds[4];
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
-		agent_conn_fds_close(c);
-		memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
-		for (size_t i = 0; i < nfds; i++) /* alignment may leave room for one too many */
-			if (i < AGENT_CONN_FDS)
-				c->fds[c->nfds++] = fds[i];
-			else
-				close(fds[i]);
+		memcpy(fds, CMSG_DATA(cm), (nfds < 4 ? nfds : 4) * sizeof(int));
+		for (size_t i = 0; i < nfds && i < 4; i++)
+			close(fds[i]);
+		c->fds_refused = 1;
 	}
 	return n;
 }
@@ -187,7 +178,14 @@ static int conn_read(struct agent *a, struct conn *c)
 	if (proto_parse(c->body, c->body_len, &req) != 0)
 		return -1;
 	conn_free_input(c);
-	agent_dispatch(a, c, req);
+	if (c->fds_refused) {
+		agent_reply_error(
+		    a, c, PROTO_E_REQUEST,
+		    "requests carry no descriptors: the agent starts the browser itself");
+		c->closing = 1;
+	} else {
+		agent_dispatch(a, c, req);
+	}
 	cJSON_Delete(req);
 	return 0;
 }
@@ -229,7 +227,10 @@ static void loop_once(struct agent *a, struct pollfd *pfd, struct conn **owner)
 	for (struct conn *c = a->conns; c != NULL; c = c->next, n++) {
 		short ev = c->out != NULL ? POLLOUT : (c->busy || c->closing) ? 0 : POLLIN;
 		/* a connection waiting for its PIN job is not polled at all: a hang-up would
-		 * otherwise wake the loop again and again until the job ends */
+		 * otherwise wake the loop again and again until the job ends; one waiting for its
+		 * login is, once, so that the client going away ends the login */
+		if (ev == 0 && c->login_running && !c->interrupted)
+			ev = POLLRDHUP;
 		pfd[n] = (struct pollfd){ev != 0 ? c->fd : -1, ev, 0};
 		owner[n] = c;
 	}
@@ -243,7 +244,10 @@ static void loop_once(struct agent *a, struct pollfd *pfd, struct conn **owner)
 		int bad = 0;
 		if (agent_conn_find(a, c->id) != c)
 			continue;
-		if (pfd[i].revents & POLLOUT)
+		if (c->login_running && !c->interrupted && pfd[i].revents != 0) {
+			c->interrupted = 1; /* nothing may come during a login but a hang-up */
+			agent_login_interrupted(c->id);
+		} else if (pfd[i].revents & POLLOUT)
 			bad = conn_write(c);
 		else if (pfd[i].revents & POLLIN)
 			bad = conn_read(a, c);

@@ -53,7 +53,7 @@ int proto_frame(const cJSON *msg, uint8_t **buf, size_t *len)
 	if (text == NULL)
 		return -1;
 	n = strlen(text);
-	if (n > PROTO_MESSAGE_MAX || (out = sodium_malloc(n + PROTO_HEADER_BYTES)) == NULL) {
+	if (n > PROTO_REPLY_MAX || (out = sodium_malloc(n + PROTO_HEADER_BYTES)) == NULL) {
 		cJSON_free(text);
 		errno = EMSGSIZE;
 		return -1;
@@ -80,7 +80,7 @@ int proto_parse(const uint8_t *body, size_t len, cJSON **msg)
 	const cJSON *v;
 
 	*msg = NULL;
-	if (len == 0 || len > PROTO_MESSAGE_MAX)
+	if (len == 0 || len > PROTO_REPLY_MAX) /* requests are bounded by the agent's reader */
 		return -1;
 	/* one object and nothing after it: trailing bytes make the frame malformed */
 	m = cJSON_ParseWithLengthOpts((const char *)body, len, &end, 0);
@@ -189,7 +189,7 @@ int proto_recv(int fd, cJSON **msg, int timeout_ms)
 	if (read_full(fd, head, sizeof(head), deadline) != 0)
 		return -1;
 	len = (size_t)head[0] << 24 | (size_t)head[1] << 16 | (size_t)head[2] << 8 | head[3];
-	if (len == 0 || len > PROTO_MESSAGE_MAX) {
+	if (len == 0 || len > PROTO_REPLY_MAX) {
 		errno = EMSGSIZE;
 		return -1;
 	}

@@ -11,7 +11,8 @@
 
 #define PROTO_VERSION 1
 #define PROTO_HEADER_BYTES 4
-#define PROTO_MESSAGE_MAX 65536 /* a longer frame closes the connection */
+#define PROTO_MESSAGE_MAX 65536		   /* a longer request closes the connection */
+#define PROTO_REPLY_MAX (8u * 1024 * 1024) /* a reply: a login's screenshot fits */
 
 /* Error codes of the agent itself, beside the vault's (vault/error.h). */
 enum proto_error {

@@ -48,6 +48,7 @@ static void unlink_session(struct agent *a, struct session *s)
 			*p = s->next;
 			break;
 		}
+	agent_login_session_end(s->worker, s->user); /* its browsers close with it */
 	vault_close(s->vault);
 	memset(s, 0, sizeof(*s));
 	free(s);

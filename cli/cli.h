@@ -62,6 +62,7 @@ void cli_json_print(cJSON *obj); /* prints, then frees obj */
 
 /* client.c: one request to the agent, started on demand in per-user mode */
 int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply);
+int client_call_wait(const struct sesame_home *home, cJSON *req, cJSON **reply, int wait_ms);
 /* The reply's error as a message and exit code; prints it unless json. */
 int client_failed(const cJSON *reply, int json);
 /* Send req (consumed); on success print the reply as JSON, or through show. Returns the exit

@@ -113,6 +113,11 @@ static int connect_agent(const struct sesame_home *home)
 
 int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply)
 {
+	return client_call_wait(home, req, reply, CLIENT_REPLY_WAIT_MS);
+}
+
+int client_call_wait(const struct sesame_home *home, cJSON *req, cJSON **reply, int wait_ms)
+{
 	int fd, ret = -1;
 
 	*reply = NULL;
@@ -121,7 +126,7 @@ int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply)
 		cli_error(_("cannot reach the agent at %s: %s"), home->socket, strerror(errno));
 		goto out;
 	}
-	if (proto_send(fd, req) != 0 || proto_recv(fd, reply, CLIENT_REPLY_WAIT_MS) != 0) {
+	if (proto_send(fd, req) != 0 || proto_recv(fd, reply, wait_ms) != 0) {
 		if (errno == EPIPE || errno == ECONNRESET)
 			/* the agent hangs up before a reply on a peer it does not accept, or it
 			 * died */

@@ -1,44 +1,30 @@
-/* sesame login USER SERVICE: the assisted login. This command starts the browser with a fresh
- * private profile and --remote-debugging-pipe, hands the pipe's ends to the agent over the
- * socket (SCM_RIGHTS) and keeps no copy: only the agent talks to the browser, so the password
- * never passes through this process. A small waiter process owns the browser and removes the
- * profile directory when it exits. */
+/* sesame login USER SERVICE: the assisted login. The agent starts, drives and closes the
+ * browser itself; this command only asks for the login, and hands over the worker's X display
+ * (DISPLAY and its cookie) so that the window appears on the worker's desktop. No password,
+ * and no descriptor of the browser, ever passes through this process. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "cli.h"
 #include "proto.h"
 
-#define LOGIN_DEFAULT_BROWSER "/usr/bin/chromium"
-#define LOGIN_REPLY_WAIT_MS 180000 /* the agent's own waits end well before */
-#define LOGIN_CLOSE_WAIT_MS 5000   /* the browser exits once the agent closes its pipe */
-#define LOGIN_REMOVE_TRIES 20	   /* helpers still writing in the profile, 100 ms apart */
-#define LOGIN_ARGS_MAX 32
-#define LOGIN_FLAGS_MAX 1024
-#define LOGIN_CODE_FAILED (-106) /* the agent's "the login did not fill" (agent/cdp.h) */
+#define LOGIN_REPLY_WAIT_MS 300000 /* the agent's own waits end well before */
+#define LOGIN_CODE_FAILED (-106)   /* the agent's "the login did not fill" (PROTO_E_LOGIN) */
+#define XAUTH_FILE_MAX 65536
+#define XAUTH_COOKIE_MAX 64
+#define XAUTH_FAMILY_LOCAL 256
+#define XAUTH_FAMILY_WILD 65535
 
 struct login_opts {
 	const char *user, *service, *purpose, *screenshot;
 	int headless, no_submit, keep_open, json, pin_fd;
-};
-
-/* The browser's side of things: the waiter's pid, the browser's, and the profile directory. */
-struct browser {
-	pid_t waiter, pid;
-	int to_agent[3]; /* [0] reads the browser's fd 4, [1] writes its fd 3, [2] screenshot */
-	char profile[256];
 };
 
 static int usage(FILE *out)
@@ -48,13 +34,13 @@ static int usage(FILE *out)
 		  "[--no-submit]\n"
 		  "                    [--keep-open] [--screenshot FILE] [--pin-fd N] "
 		  "[--json]\n"
-		  "Open the service's login page in a browser and let the agent fill it in: "
-		  "the\npassword goes from the vault to the page, never through your hands. "
+		  "Open the service's login page in a browser that the agent starts and fills "
+		  "in:\nthe password goes from the vault to the page, never through your hands. "
 		  "The person\ntypes their PIN first if no session is open.\n"
-		  "With a display the browser stays open for the procedure; headless, it "
-		  "closes after\nthe login unless --keep-open. SESAME_BROWSER names the "
-		  "browser (default %s),\nSESAME_BROWSER_FLAGS adds flags.\n"),
-		LOGIN_DEFAULT_BROWSER);
+		  "With a display the browser opens on your desktop and stays open for the "
+		  "procedure,\nuntil the session ends; headless, it closes after the login unless "
+		  "--keep-open.\nThe browser and its flags are set in sesame.conf, never by this "
+		  "command.\n"));
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -78,283 +64,138 @@ static int has_session(const struct sesame_home *h, const char *user)
 	return found;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static unsigned get16(const uint8_t *p)
 {
-	(void)st, (void)flag, (void)ftw;
-	return remove(path) != 0 && errno != ENOENT ? -1 : 0;
+	return (unsigned)p[0] << 8 | p[1];
 }
 
-static int profile_remove(const char *dir)
+/* One field of an Xauthority record: a 16-bit length and its bytes. */
+static const uint8_t *xauth_field(const uint8_t *p, const uint8_t *end, size_t *len)
 {
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT ? -1 : 0;
+	if (end - p < 2 || (size_t)(end - p - 2) < get16(p))
+		return NULL;
+	*len = get16(p);
+	return p + 2;
 }
 
-/* The browser must not offer to save the password it saw typed: whoever sits at the keyboard
- * could then read it back from its password manager while the browser is open. */
-static int profile_seed(const char *profile)
+/* The worker's MIT-MAGIC-COOKIE-1 for display number num, from their Xauthority file: a local
+ * entry for this host first, else a local or wildcard one. */
+static size_t xauth_cookie(const uint8_t *buf, size_t n, const char *num, uint8_t *cookie)
 {
-	static const char prefs[] =
-	    "{\"credentials_enable_service\":false,\"credentials_enable_autosignin\":false,"
-	    "\"profile\":{\"password_manager_enabled\":false},"
-	    "\"autofill\":{\"profile_enabled\":false,\"credit_card_enabled\":false}}\n";
-	char path[300];
-	int fd, ret = -1;
+	const uint8_t *p = buf, *end = buf + n;
+	char host[256] = "";
+	size_t found = 0;
 
-	snprintf(path, sizeof(path), "%s/Default", profile);
-	if (mkdir(path, 0700) != 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/Default/Preferences", profile);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-		return -1;
-	if (write(fd, prefs, sizeof(prefs) - 1) == (ssize_t)sizeof(prefs) - 1)
-		ret = 0;
-	close(fd);
-	return ret;
+	gethostname(host, sizeof(host) - 1);
+	while (p < end) {
+		const uint8_t *f[4];
+		size_t len[4];
+		unsigned family;
+		if (end - p < 2)
+			break;
+		family = get16(p), p += 2;
+		for (int i = 0; i < 4; i++) {
+			if ((f[i] = xauth_field(p, end, &len[i])) == NULL)
+				return found;
+			p = f[i] + len[i];
+		}
+		if ((family != XAUTH_FAMILY_LOCAL && family != XAUTH_FAMILY_WILD) ||
+		    len[1] != strlen(num) || memcmp(f[1], num, len[1]) != 0 || len[2] != 18 ||
+		    memcmp(f[2], "MIT-MAGIC-COOKIE-1", 18) != 0 || len[3] == 0 ||
+		    len[3] > XAUTH_COOKIE_MAX)
+			continue;
+		if (found == 0 || (len[0] == strlen(host) && memcmp(f[0], host, len[0]) == 0)) {
+			memcpy(cookie, f[3], len[3]);
+			found = len[3];
+		}
+	}
+	return found;
 }
 
-/* The argument vector: the configured browser, its pipe, a private profile, nothing that
- * calls home, and whatever SESAME_BROWSER_FLAGS adds. */
-static void browser_argv(const struct login_opts *o, const char *profile, char *flags,
-			 char *profile_arg, size_t cap, char **argv)
+/* {"x11": DISPLAY, "xauth": hex cookie}: what any X client of the worker's has, nothing more.
+ * Without a cookie the display is still named: a server without access control needs none. */
+static cJSON *display_handover(void)
 {
-	const char *env = getenv("SESAME_BROWSER");
-	size_t n = 0;
-
-	argv[n++] = (char *)(env != NULL && env[0] == '/' ? env : LOGIN_DEFAULT_BROWSER);
-	argv[n++] = "--remote-debugging-pipe";
-	snprintf(profile_arg, cap, "--user-data-dir=%s", profile);
-	argv[n++] = profile_arg;
-	argv[n++] = "--no-first-run";
-	argv[n++] = "--no-default-browser-check";
-	argv[n++] = "--disable-background-networking";
-	argv[n++] = "--disable-component-update";
-	argv[n++] = "--disable-sync";
-	argv[n++] = "--disable-quic";
-	argv[n++] = "--password-store=basic";
-	if (o->headless) {
-		argv[n++] = "--headless=new";
-		argv[n++] = "--disable-gpu";
-	}
-	if (geteuid() == 0) /* Chromium refuses to start as root otherwise */
-		argv[n++] = "--no-sandbox";
-	for (char *save = NULL, *f = strtok_r(flags, " ", &save);
-	     f != NULL && n < LOGIN_ARGS_MAX - 2; f = strtok_r(NULL, " ", &save))
-		argv[n++] = f;
-	argv[n++] = "about:blank";
-	argv[n] = NULL;
-}
-
-/* In the browser's process: its pipe ends become fds 3 and 4, nothing else is inherited. */
-static void browser_exec(char **argv, int cmd_read, int ev_write)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	/* above every target first, so no dup2 below overwrites a descriptor still needed */
-	int n = fcntl(null, F_DUPFD, 10), r = fcntl(cmd_read, F_DUPFD, 10);
-	int w = fcntl(ev_write, F_DUPFD, 10);
-
-	if (null < 0 || n < 0 || r < 0 || w < 0 || dup2(n, 0) != 0 || dup2(n, 1) != 1 ||
-	    dup2(n, 2) != 2 || dup2(r, 3) != 3 || dup2(w, 4) != 4)
-		_exit(127);
-	close_range(5, ~0U, 0);
-	execv(argv[0], argv);
-	_exit(127);
-}
-
-/* The waiter: starts the browser, tells us its pid, and cleans the profile up at its exit. */
-static void waiter_run(char **argv, const char *profile, int cmd_read, int ev_write, int report)
-{
-	pid_t pid = fork();
-	int status, null;
-
-	if (pid == 0) {
-		setpgid(0, 0); /* the browser and its helpers, to be ended together */
-		browser_exec(argv, cmd_read, ev_write);
-	}
-	if (pid > 0)
-		setpgid(pid, pid); /* as the child does: whoever runs first */
-	close(cmd_read);
-	close(ev_write);
-	(void)!write(report, &pid, sizeof(pid));
-	close(report);
-	/* holds nothing of the command's: its output, the agent's socket, --pin-fd */
-	if ((null = open("/dev/null", O_RDWR)) >= 0)
-		dup2(null, 0), dup2(null, 1), dup2(null, 2);
-	close_range(3, ~0U, 0);
-	signal(SIGHUP, SIG_IGN); /* a kept browser outlives the terminal */
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (pid > 0)
-		kill(-pid,
-		     SIGKILL); /* helpers that outlive the browser would write in the profile */
-	for (int i = 0; i < LOGIN_REMOVE_TRIES && profile_remove(profile) != 0; i++) {
-		struct timespec pause = {0, 100 * 1000 * 1000};
-		nanosleep(&pause, NULL);
-	}
-	_exit(0);
-}
-
-static int browser_start(const struct login_opts *o, struct browser *b)
-{
-	const char *tmp = getenv("XDG_RUNTIME_DIR");
-	char flags[LOGIN_FLAGS_MAX], profile_arg[300], *argv[LOGIN_ARGS_MAX];
-	const char *env_flags = getenv("SESAME_BROWSER_FLAGS");
-	int cmd[2], ev[2], report[2];
-
-	snprintf(b->profile, sizeof(b->profile), "%s/sesame-browser-XXXXXX",
-		 tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
-	if (mkdtemp(b->profile) == NULL) { /* mode 0700 */
-		cli_error(_("cannot create the browser's profile directory: %s"), strerror(errno));
-		return -1;
-	}
-	if (profile_seed(b->profile) != 0) {
-		cli_error(_("cannot prepare the browser's profile directory: %s"), strerror(errno));
-		return -1;
-	}
-	snprintf(flags, sizeof(flags), "%s", env_flags != NULL ? env_flags : "");
-	browser_argv(o, b->profile, flags, profile_arg, sizeof(profile_arg), argv);
-	if (pipe2(cmd, O_CLOEXEC) != 0 || pipe2(ev, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC))
-		return -1;
-	if ((b->waiter = fork()) < 0)
-		return -1;
-	if (b->waiter == 0) {
-		close(cmd[1]), close(ev[0]), close(report[0]);
-		waiter_run(argv, b->profile, cmd[0], ev[1], report[1]);
-	}
-	close(cmd[0]), close(ev[1]), close(report[1]);
-	b->to_agent[0] = ev[0], b->to_agent[1] = cmd[1];
-	if (read(report[0], &b->pid, sizeof(b->pid)) != sizeof(b->pid) || b->pid <= 0) {
-		close(report[0]);
-		cli_error(_("cannot start the browser %s"), argv[0]);
-		return -1;
-	}
-	close(report[0]);
-	return 0;
-}
-
-/* Close the browser unless it is to stay; the waiter then removes the profile. */
-static void browser_finish(struct browser *b, int keep)
-{
-	int status;
-
-	for (int i = 0; i < 3; i++)
-		if (b->to_agent[i] >= 0)
-			close(b->to_agent[i]);
-	b->to_agent[0] = b->to_agent[1] = b->to_agent[2] = -1;
-	if (b->waiter <= 0 || keep)
-		return;
-	if (b->pid > 0) /* headless and done: nobody will use it, no need to wait for it */
-		kill(-b->pid, SIGTERM);
-	for (int waited = 0; waited < LOGIN_CLOSE_WAIT_MS; waited += 50) {
-		struct timespec pause = {0, 50 * 1000 * 1000};
-		if (waitpid(b->waiter, &status, WNOHANG) == b->waiter)
-			return;
-		nanosleep(&pause, NULL);
-	}
-	if (b->pid > 0) /* a browser that ignores its closed pipe, or never read it */
-		kill(-b->pid, SIGKILL);
-	waitpid(b->waiter, &status, 0);
-}
-
-static int connect_socket(const char *path)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	const char *display = getenv("DISPLAY"), *file = getenv("XAUTHORITY");
+	const char *home = getenv("HOME"), *colon;
+	char path[PATH_MAX], num[16], *hex = NULL;
+	uint8_t *buf = sodium_malloc(XAUTH_FILE_MAX), cookie[XAUTH_COOKIE_MAX];
+	size_t n = 0, clen = 0;
+	cJSON *d = cJSON_CreateObject();
 	int fd;
 
-	if (strlen(path) >= sizeof(sun.sun_path) ||
-	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		close(fd);
-		return -1;
+	if (display == NULL || (colon = strrchr(display, ':')) == NULL || buf == NULL) {
+		sodium_free(buf);
+		cJSON_Delete(d);
+		return NULL;
 	}
-	return fd;
-}
-
-/* One framed request with descriptors attached to its first byte. */
-static int send_with_fds(int sock, const cJSON *req, const int *fds, size_t nfds)
-{
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
-	} control;
-	struct msghdr msg = {0};
-	struct cmsghdr *cm;
-	struct iovec iov;
-	uint8_t *frame;
-	size_t len, off = 0;
-	ssize_t n;
-	int ret = -1;
-
-	if (proto_frame(req, &frame, &len) != 0)
-		return -1;
-	memset(&control, 0, sizeof(control));
-	iov = (struct iovec){frame, len};
-	msg.msg_iov = &iov, msg.msg_iovlen = 1;
-	msg.msg_control = control.buf;
-	msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET, cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-	memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
-	if (n <= 0)
-		goto out;
-	for (off = (size_t)n; off < len; off += (size_t)n) /* the rest, without descriptors */
-		if ((n = send(sock, frame + off, len - off, MSG_NOSIGNAL)) <= 0)
-			goto out;
-	ret = 0;
-out:
-	proto_frame_free(frame, len);
-	return ret;
+	snprintf(num, sizeof(num), "%.*s", (int)strcspn(colon + 1, "."), colon + 1);
+	snprintf(path, sizeof(path), "%s%s",
+		 file != NULL	? file
+		 : home != NULL ? home
+				: "",
+		 file != NULL ? "" : "/.Xauthority");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+		ssize_t r;
+		while (n < XAUTH_FILE_MAX && (r = read(fd, buf + n, XAUTH_FILE_MAX - n)) > 0)
+			n += (size_t)r;
+		close(fd);
+		clen = xauth_cookie(buf, n, num, cookie);
+	}
+	cJSON_AddStringToObject(d, "x11", display);
+	if (clen > 0 && (hex = sodium_malloc(2 * clen + 1)) != NULL) {
+		sodium_bin2hex(hex, 2 * clen + 1, cookie, clen);
+		cJSON_AddStringToObject(d, "xauth", hex); /* the hooks wipe the tree */
+		sodium_free(hex);
+	}
+	sodium_memzero(cookie, sizeof(cookie));
+	sodium_free(buf);
+	return d;
 }
 
 static cJSON *login_request(const struct login_opts *o)
 {
-	cJSON *req = cJSON_CreateObject();
+	cJSON *req = cJSON_CreateObject(), *display;
 
 	cJSON_AddStringToObject(req, "op", "login");
-	cJSON_AddNumberToObject(req, "v", PROTO_VERSION);
 	cJSON_AddStringToObject(req, "user", o->user);
 	cJSON_AddStringToObject(req, "service", o->service);
 	if (o->purpose != NULL)
 		cJSON_AddStringToObject(req, "purpose", o->purpose);
+	cJSON_AddBoolToObject(req, "headless", o->headless);
 	cJSON_AddBoolToObject(req, "no_submit", o->no_submit);
 	cJSON_AddBoolToObject(req, "keep_open", o->keep_open);
+	cJSON_AddBoolToObject(req, "screenshot", o->screenshot != NULL);
+	if (!o->headless && (display = display_handover()) != NULL)
+		cJSON_AddItemToObject(req, "display", display);
 	return req;
 }
 
-/* Hand the pipes to the agent and wait for the outcome; our copies are closed either way. */
-static int agent_login(const struct sesame_home *h, const struct login_opts *o, struct browser *b,
-		       cJSON **reply)
+/* The agent's PNG into the file the worker named. */
+static int screenshot_write(const char *path, const char *b64)
 {
-	cJSON *req = login_request(o);
-	size_t nfds = b->to_agent[2] >= 0 ? 3 : 2;
-	int sock = connect_socket(h->socket), ret = -1;
+	size_t cap = strlen(b64) / 4 * 3 + 3, len = 0, off = 0;
+	unsigned char *png = malloc(cap);
+	int fd = -1, ret = -1;
 
-	if (sock < 0 && getenv("SESAME_AGENT_SOCK") == NULL)
-		sock = connect_socket(HOME_SYSTEM_SOCKET);
-	if (sock < 0) {
-		cli_error(_("cannot reach the agent at %s: %s"), h->socket, strerror(errno));
+	if (png == NULL || sodium_base642bin(png, cap, b64, strlen(b64), NULL, &len, NULL,
+					     sodium_base64_VARIANT_ORIGINAL) != 0)
 		goto out;
-	}
-	if (send_with_fds(sock, req, b->to_agent, nfds) != 0) {
-		cli_error(_("cannot send the request to the agent: %s"), strerror(errno));
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 		goto out;
+	while (off < len) {
+		ssize_t w = write(fd, png + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto out;
+		off += (size_t)w;
 	}
-	for (int i = 0; i < 3; i++) /* the agent holds them now */
-		if (b->to_agent[i] >= 0)
-			close(b->to_agent[i]);
-	b->to_agent[0] = b->to_agent[1] = b->to_agent[2] = -1;
-	if (proto_recv(sock, reply, LOGIN_REPLY_WAIT_MS) != 0)
-		cli_error(_("the agent did not answer: %s"), strerror(errno));
-	else
-		ret = 0;
+	ret = fsync(fd);
 out:
-	if (sock >= 0)
-		close(sock);
-	cJSON_Delete(req);
+	if (fd >= 0)
+		close(fd);
+	free(png);
 	return ret;
 }
 
@@ -366,8 +207,16 @@ static const char *advice(const char *reason)
 	} table[] = {
 	    {"origin", N_("the page is not on the site recorded for this service: nothing was "
 			  "filled.\nCheck the address with the person before going on.")},
+	    {"foreign_frame",
+	     N_("the login page holds a frame of another site, which could catch what is "
+		"typed:\nnothing was filled. Fill it in by hand with the person.")},
+	    {"new_target", N_("a new tab, window or developer tool opened while the password was "
+			      "in the page:\nthe browser was closed and this was recorded.")},
 	    {"not_found", N_("the login page has changed: fill it in by hand with the person.")},
 	    {"not_filled", N_("the login page has changed: fill it in by hand with the person.")},
+	    {"not_submitted",
+	     N_("the page was filled but did not send the login: nothing was sent, the "
+		"fields were\nemptied. Fill it in by hand with the person.")},
 	    {"selectors", N_("the login page has changed and its recorded field selectors find "
 			     "nothing:\nfill it in by hand with the person, then correct them "
 			     "(sesame add --replace).")},
@@ -378,6 +227,14 @@ static const char *advice(const char *reason)
 			       "recorded address.")},
 	    {"timeout", N_("the browser did not answer in time: nothing more was filled.")},
 	    {"browser", N_("the browser closed or stopped answering: nothing more was filled.")},
+	    {"browser_flags", N_("sesame.conf asks for a browser flag that Sesame refuses: ask "
+				 "the administrator\nto remove it (the message below names it).")},
+	    {"browser_unavailable",
+	     N_("the browser could not be started: ask the administrator to check the "
+		"browser\nsetting of sesame.conf (the message below says why).")},
+	    {"session_closed", N_("the session ended during the login: unlock again with the "
+				  "person.")},
+	    {"interrupted", N_("the login was interrupted: nothing was sent.")},
 	};
 
 	for (size_t i = 0; reason != NULL && i < sizeof(table) / sizeof(table[0]); i++)
@@ -390,10 +247,16 @@ static int report(const struct login_opts *o, cJSON *reply)
 {
 	long long code = VAULT_E_IO;
 	int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"));
+	const char *png = proto_string(reply, "screenshot_png");
 
 	proto_int(reply, "code", &code);
 	if (!ok && code != LOGIN_CODE_FAILED)
 		return client_failed(reply, o->json);
+	if (ok && o->screenshot != NULL && png != NULL && screenshot_write(o->screenshot, png)) {
+		cli_error(_("cannot write the screenshot %s: %s"), o->screenshot, strerror(errno));
+		return EXIT_FAIL;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(reply, "screenshot_png"); /* in the file */
 	if (o->json) {
 		cli_json_print(cJSON_Duplicate(reply, 1));
 	} else if (ok) {
@@ -401,14 +264,14 @@ static int report(const struct login_opts *o, cJSON *reply)
 			   ? _("The login page of %s was filled in and sent.\n")
 			   : _("The login page of %s was filled in (not sent).\n"),
 		       o->service);
-		if (o->screenshot != NULL &&
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "screenshot")))
+		if (o->screenshot != NULL && png != NULL)
 			printf(_("Screenshot: %s\n"), o->screenshot);
+		if (o->keep_open)
+			printf(_("The browser stays open until the session ends (sesame lock).\n"));
 	} else {
 		const char *detail = proto_string(reply, "error");
 		cli_error("%s", advice(proto_string(reply, "reason")));
-		if (detail !=
-		    NULL) /* the agent's words: never a secret, sometimes the page's site */
+		if (detail != NULL) /* the agent's words: never a secret */
 			fprintf(stderr, "(%s)\n", detail);
 	}
 	return ok ? EXIT_OK : EXIT_FAIL;
@@ -451,7 +314,7 @@ static int parse_opts(int argc, char **argv, struct login_opts *o)
 		return -1;
 	o->user = argv[optind];
 	o->service = argv[optind + 1];
-	if (getenv("DISPLAY") == NULL && getenv("WAYLAND_DISPLAY") == NULL)
+	if (getenv("DISPLAY") == NULL) /* Wayland desktops: through XWayland's DISPLAY */
 		o->headless = 1;
 	if (!o->headless) /* with a display, the browser is the worker's for the procedure */
 		o->keep_open = 1;
@@ -460,7 +323,6 @@ static int parse_opts(int argc, char **argv, struct login_opts *o)
 
 int cmd_login(int argc, char **argv)
 {
-	struct browser b = {.to_agent = {-1, -1, -1}};
 	struct login_opts o;
 	struct sesame_home h;
 	cJSON *reply = NULL;
@@ -475,23 +337,9 @@ int cmd_login(int argc, char **argv)
 	if (!open_session &&
 	    (ret = cli_unlock(&h, o.user, o.pin_fd, o.purpose, o.json, !o.json)) != EXIT_OK)
 		return ret; /* no PIN, no browser */
-	if (o.screenshot != NULL &&
-	    (b.to_agent[2] = open(
-		 o.screenshot, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
-		cli_error(_("cannot write %s: %s"), o.screenshot, strerror(errno));
-		return EXIT_FAIL;
-	}
-	if (browser_start(&o, &b) != 0) {
-		browser_finish(&b, 0);
-		return EXIT_FAIL;
-	}
-	if (agent_login(&h, &o, &b, &reply) != 0)
-		ret = EXIT_AGENT;
-	else
-		ret = report(&o, reply);
+	if (client_call_wait(&h, login_request(&o), &reply, LOGIN_REPLY_WAIT_MS) != 0)
+		return EXIT_AGENT;
+	ret = report(&o, reply);
 	cJSON_Delete(reply);
-	if (o.keep_open && ret == EXIT_OK && !o.json)
-		printf(_("The browser stays open: close it at the end of the procedure.\n"));
-	browser_finish(&b, o.keep_open);
 	return ret;
 }

@@ -32,6 +32,7 @@ const char *const audit_event_names[] = {
     "credential_changed",
     "credential_removed",
     "login_started",
+    "browser_started",
     "login_filled",
     "login_failed",
     "export",

@@ -12,6 +12,10 @@ void config_default(struct sesame_config *cfg)
 	cfg->session_max_seconds = CONFIG_SESSION_MAX_DEFAULT;
 	cfg->session_idle_seconds = CONFIG_SESSION_IDLE_DEFAULT;
 	memcpy(cfg->worker_group, "sesame-workers", sizeof("sesame-workers"));
+	memcpy(cfg->browser, CONFIG_BROWSER_DEFAULT, sizeof(CONFIG_BROWSER_DEFAULT));
+	memcpy(cfg->browser_user, CONFIG_BROWSER_USER_DEFAULT, sizeof(CONFIG_BROWSER_USER_DEFAULT));
+	memcpy(cfg->browser_socket, CONFIG_BROWSER_SOCKET_DEFAULT,
+	       sizeof(CONFIG_BROWSER_SOCKET_DEFAULT));
 }
 
 /* A group name as useradd accepts it: letters, digits, '_', '-', '.', not starting with '-'. */
@@ -26,6 +30,15 @@ static int parse_group(const char *v, char out[CONFIG_GROUP_MAX])
 		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
 			return VAULT_E_FORMAT;
 	memcpy(out, v, len + 1);
+	return VAULT_OK;
+}
+
+/* An absolute path that fits CONFIG_PATH_MAX. */
+static int parse_path(const char *v, char out[CONFIG_PATH_MAX])
+{
+	if (v[0] != '/' || strlen(v) >= CONFIG_PATH_MAX)
+		return VAULT_E_FORMAT;
+	memcpy(out, v, strlen(v) + 1);
 	return VAULT_OK;
 }
 
@@ -90,14 +103,22 @@ static int set_key(struct sesame_config *cfg, const char *key, const char *v)
 
 	if (strcmp(key, "device_secret") == 0)
 		return parse_backend(v, &cfg->device_secret);
-	if (strcmp(key, "device_secret_file") == 0) {
-		if (v[0] != '/' || strlen(v) >= sizeof(cfg->device_secret_file))
+	if (strcmp(key, "device_secret_file") == 0)
+		return parse_path(v, cfg->device_secret_file);
+	if (strcmp(key, "browser") == 0)
+		return parse_path(v, cfg->browser);
+	if (strcmp(key, "browser_socket") == 0)
+		return parse_path(v, cfg->browser_socket);
+	if (strcmp(key, "browser_flags") == 0) {
+		if (strlen(v) >= sizeof(cfg->browser_flags))
 			return VAULT_E_FORMAT;
-		memcpy(cfg->device_secret_file, v, strlen(v) + 1);
+		memcpy(cfg->browser_flags, v, strlen(v) + 1);
 		return VAULT_OK;
 	}
 	if (strcmp(key, "worker_group") == 0)
 		return parse_group(v, cfg->worker_group);
+	if (strcmp(key, "browser_user") == 0)
+		return parse_group(v, cfg->browser_user);
 	if (strcmp(key, "allow_http_loopback") == 0)
 		return parse_bool(v, &cfg->allow_http_loopback);
 	if (strcmp(key, "session_max_seconds") == 0)

@@ -16,6 +16,10 @@
 #define CONFIG_SESSION_IDLE_DEFAULT 600 /* 10 minutes without use end it sooner */
 #define CONFIG_SESSION_SECONDS_MIN 1
 #define CONFIG_SESSION_SECONDS_MAX 86400
+#define CONFIG_BROWSER_DEFAULT "/usr/bin/chromium"
+#define CONFIG_BROWSER_USER_DEFAULT "sesame-browser"
+#define CONFIG_BROWSER_SOCKET_DEFAULT "/run/sesame-browser.sock"
+#define CONFIG_BROWSER_FLAGS_MAX 512
 
 struct sesame_config {
 	struct vault_policy policy;
@@ -24,8 +28,12 @@ struct sesame_config {
 	uint32_t session_max_seconds;		  /* a session ends this long after it opened */
 	uint32_t session_idle_seconds;		  /* ... or this long after its last use */
 	char worker_group[CONFIG_GROUP_MAX];	  /* system mode: the group allowed to connect */
-	int allow_http_loopback; /* assisted logins may fill http pages on 127.0.0.0/8, ::1 */
-	unsigned line;		 /* on error, the offending line (1-based) */
+	int allow_http_loopback;       /* assisted logins may fill http pages on 127.0.0.0/8, ::1 */
+	char browser[CONFIG_PATH_MAX]; /* the program the agent starts for a login */
+	char browser_flags[CONFIG_BROWSER_FLAGS_MAX]; /* extra flags, checked at each login */
+	char browser_user[CONFIG_GROUP_MAX];	      /* system mode: the launcher's account */
+	char browser_socket[CONFIG_PATH_MAX];	      /* system mode: the launcher's socket */
+	unsigned line;				      /* on error, the offending line (1-based) */
 };
 
 void config_default(struct sesame_config *cfg);
