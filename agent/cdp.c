@@ -192,8 +192,13 @@ static int event_verdict(struct cdp *c, const char *method, const cJSON *msg)
 		return CDP_OK;
 	if (is_fatal_event(c, method, msg))
 		return CDP_E_CLOSED;
-	if (c->hook != NULL && c->hook(c->hook_ctx, method, msg) != 0)
-		return CDP_E_EVENT;
+	if (c->hook != NULL)
+		switch (c->hook(c->hook_ctx, method, msg)) {
+		case CDP_HOOK_STOP:
+			return CDP_E_EVENT;
+		case CDP_HOOK_WAKE:
+			return CDP_HOOK_WAKE; /* positive: not an error */
+		}
 	return CDP_OK;
 }
 
@@ -249,7 +254,7 @@ int cdp_call(struct cdp *c, const char *method, cJSON *params, int session, long
 		}
 		ret = event_verdict(c, ev, msg);
 		cJSON_Delete(msg);
-		if (ret != CDP_OK)
+		if (ret < 0)
 			return ret;
 	}
 }
@@ -265,6 +270,12 @@ int cdp_wait_any(struct cdp *c, const char *const *methods, size_t n, long long 
 			return ret;
 		ev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "method"));
 		ret = event_verdict(c, ev, msg);
+		if (ret == CDP_HOOK_WAKE) {
+			if (which != NULL)
+				*which = n;
+			cJSON_Delete(msg);
+			return CDP_OK;
+		}
 		for (size_t i = 0; ret == CDP_OK && ev != NULL && i < n; i++) {
 			if (strcmp(ev, methods[i]) != 0 || !is_ours(c, msg))
 				continue;

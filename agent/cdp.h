@@ -32,7 +32,10 @@ enum cdp_error {
 };
 
 struct cdp;
-/* Called with every event read while waiting; nonzero ends the wait with CDP_E_EVENT. */
+/* Called with every event read while waiting: CDP_HOOK_STOP ends the wait with CDP_E_EVENT,
+ * CDP_HOOK_WAKE ends a cdp_wait_any (as if its event had come, *which set to n), 0 goes on. */
+#define CDP_HOOK_STOP 1
+#define CDP_HOOK_WAKE 2
 typedef int (*cdp_event_hook)(void *ctx, const char *method, const cJSON *msg);
 
 struct cdp {

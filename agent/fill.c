@@ -178,24 +178,50 @@ static int find_page(struct cdp *c, long long dl, char target[64])
 	return ret;
 }
 
-/* A target appearing while a secret is in the page: a tab, a window, DevTools (an anomaly), or
- * a frame of another site (refused like any foreign frame). Workers are the page's own. */
+/* Request types and events that show a submission leaving the page. */
+static int leaves(const char *method, const cJSON *params)
+{
+	const cJSON *req = cJSON_GetObjectItemCaseSensitive(params, "request");
+	const char *how = proto_string(req, "method"), *type = proto_string(params, "type");
+
+	if (strcmp(method, "Page.frameRequestedNavigation") == 0 ||
+	    strcmp(method, "Page.frameStartedLoading") == 0)
+		return 1;
+	return strcmp(method, "Network.requestWillBeSent") == 0 &&
+	       ((how != NULL && strcmp(how, "GET") != 0) ||
+		(type != NULL && strcmp(type, "Document") == 0));
+}
+
+static int settles(const char *method)
+{
+	return strcmp(method, "Page.frameStoppedLoading") == 0 ||
+	       strcmp(method, "Network.loadingFinished") == 0 ||
+	       strcmp(method, "Network.loadingFailed") == 0;
+}
+
+/* Every event, whatever call is waiting. After the submit: did it leave, did the answer come?
+ * While a secret is in the page, a new target: a tab, a window, DevTools (an anomaly), or a
+ * frame of another site (refused like any foreign frame). Workers are the page's own. */
 static int on_event(void *ctx, const char *method, const cJSON *msg)
 {
 	struct login_task *t = ctx;
-	const cJSON *info;
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
 	const char *type;
 
+	int wake = 0;
+
+	if (t->submitting && !t->left && leaves(method, params))
+		t->left = wake = 1;
+	else if (t->left && !t->settled && settles(method))
+		t->settled = wake = 1;
 	if (strcmp(method, "Target.targetCreated") != 0 || !t->secret_in_page)
-		return 0;
-	info = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(msg, "params"),
-						"targetInfo");
-	type = proto_string(info, "type");
+		return wake ? CDP_HOOK_WAKE : 0;
+	type = proto_string(cJSON_GetObjectItemCaseSensitive(params, "targetInfo"), "type");
 	if (type != NULL && (strcmp(type, "worker") == 0 || strcmp(type, "service_worker") == 0 ||
 			     strcmp(type, "shared_worker") == 0))
-		return 0;
+		return wake ? CDP_HOOK_WAKE : 0;
 	t->foreign_target = type != NULL && strcmp(type, "iframe") == 0;
-	return 1;
+	return CDP_HOOK_STOP;
 }
 
 /* Attach to the page with a flattened session. Before anything reaches it: targets watched,
@@ -523,45 +549,33 @@ static int field_set(struct cdp *c, struct login_task *t, const struct frame_hit
 	return -1;
 }
 
-/* Request types and events that show a submission leaving the page. */
-static int has_left(size_t which, const cJSON *ev)
+/* Wait for a flag the event hook sets, or the deadline. */
+static int hook_wait(struct cdp *c, const int *flag, long long deadline)
 {
-	const cJSON *req = cJSON_GetObjectItemCaseSensitive(ev, "request");
-	const char *method = proto_string(req, "method"), *type = proto_string(ev, "type");
+	static const char *const none[] = {""};
+	int ret = CDP_OK;
 
-	if (which > 0) /* a navigation of the page or a frame */
-		return 1;
-	return (method != NULL && strcmp(method, "GET") != 0) ||
-	       (type != NULL && strcmp(type, "Document") == 0);
+	while (!*flag && ret == CDP_OK)
+		ret = cdp_wait_any(c, none, 1, deadline, NULL, NULL);
+	return *flag ? CDP_OK : ret;
 }
 
 /* Wait until the submission leaves the page (a navigation, or a request that is not a plain
- * fetch), then for the next page to load or the answer to arrive. */
+ * GET), then for the next page to load or the answer to arrive. */
 static int submission_wait(struct cdp *c, struct login_task *t)
 {
-	static const char *const left[] = {"Network.requestWillBeSent",
-					   "Page.frameRequestedNavigation",
-					   "Page.frameStartedLoading"};
-	static const char *const settled[] = {"Page.frameStoppedLoading", "Network.loadingFinished",
-					      "Network.loadingFailed"};
-	long long dl = cdp_now_ms() + LOGIN_AFTER_SUBMIT_MS;
-	size_t which;
-	int ret, gone = 0;
+	int ret = hook_wait(c, &t->left, cdp_now_ms() + LOGIN_AFTER_SUBMIT_MS);
 
-	while (!gone) {
-		cJSON *ev = NULL;
-		if ((ret = cdp_wait_any(c, left, 3, dl, &which, &ev)) != CDP_OK) {
-			if (ret == CDP_E_TIMEOUT)
-				fail(t, "not_submitted", "the page did not send the login form");
-			else
-				fail_cdp(t, ret);
-			return -1;
-		}
-		gone = has_left(which, ev);
-		cJSON_Delete(ev);
+	t->submitting = 0;
+	if (ret != CDP_OK) {
+		if (ret == CDP_E_TIMEOUT)
+			fail(t, "not_submitted", "the page did not send the login form");
+		else
+			fail_cdp(t, ret);
+		return -1;
 	}
 	t->res.submitted = 1;
-	ret = cdp_wait_any(c, settled, 3, cdp_now_ms() + LOGIN_AFTER_SUBMIT_MS, NULL, NULL);
+	ret = hook_wait(c, &t->settled, cdp_now_ms() + LOGIN_AFTER_SUBMIT_MS);
 	if (ret != CDP_OK && ret != CDP_E_TIMEOUT) {
 		fail_cdp(t, ret);
 		return -1;
@@ -574,8 +588,12 @@ static int submission_wait(struct cdp *c, struct login_task *t)
 static int form_submit(struct cdp *c, struct login_task *t, const struct frame_hit *hit)
 {
 	cJSON *v = NULL;
-	int ret = eval(c, hit->context, "__sesame.submit()", &v);
-	const char *how = cJSON_GetStringValue(v);
+	const char *how;
+	int ret;
+
+	t->submitting = 1, t->left = t->settled = 0;
+	ret = eval(c, hit->context, "__sesame.submit()", &v);
+	how = cJSON_GetStringValue(v);
 
 	if (ret == CDP_OK && how != NULL && strcmp(how, "changed") == 0) {
 		cJSON_Delete(v);

@@ -33,8 +33,9 @@ struct login_task {
 	char *user_sel, *pass_sel;	 /* the credential's field selectors, "" for none */
 	struct cdp_origin origin;
 	int no_submit, keep_open, want_screenshot;
-	volatile int secret_in_page; /* set before the first value, cleared once wiped */
-	int foreign_target;	     /* a cross-site frame's target appeared */
+	volatile int secret_in_page;   /* set before the first value, cleared once wiped */
+	int foreign_target;	       /* a cross-site frame's target appeared */
+	int submitting, left, settled; /* seen by the event hook, whatever call was waiting */
 	struct login_result res;
 };
 

@@ -307,6 +307,213 @@ def stubborn(site):
     print("ok selectors not found")
 
 
+# The launcher's own bounds (agent/browser.h): SIGTERM, its grace, then SIGKILL and the
+# profile's removal. A browser still there after them is a defect, not a slow machine.
+TEARDOWN_LIMIT = 15 + 3 + 2
+
+
+def gone(what, limit=TEARDOWN_LIMIT):
+    """Wait until no browser of the test runs and no profile is left."""
+    end = time.time() + limit
+    while time.time() < end:
+        if not browsers() and not profiles_left():
+            return
+        time.sleep(0.05)
+    fail("%s: browser %r or profile %r left" % (what, browsers(), profiles_left()))
+
+
+def records(event, **fields):
+    return [r for r in audit() if r["event"] == event and
+            all(r.get(k) == v for k, v in fields.items())]
+
+
+def hostile_client():
+    """A client that hands the agent its own "browser" pipes: refused, nothing written."""
+    cmd_r, cmd_w = os.pipe()
+    ev_r, ev_w = os.pipe()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(env["SESAME_AGENT_SOCK"])
+    body = json.dumps({"v": 1, "op": "login", "user": "Alice", "service": "plain",
+                       "no_submit": True}).encode()
+    frame = struct.pack(">I", len(body)) + body
+    s.sendmsg([frame], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                         struct.pack("ii", cmd_r, ev_w))])
+    os.close(cmd_r)
+    os.close(ev_w)
+    head = s.recv(4, socket.MSG_WAITALL)
+    reply = json.loads(s.recv(struct.unpack(">I", head)[0], socket.MSG_WAITALL))
+    s.close()
+    if reply.get("ok") is not False or reply.get("code") != -101:
+        fail("a login with descriptors was not refused: %r" % reply)
+    if b"descriptor" not in json.dumps(reply).encode():
+        fail("the refusal does not say why: %r" % reply)
+    os.set_blocking(ev_r, False)
+    try:
+        got = os.read(ev_r, 65536)  # EOF: the agent closed its copy and wrote nothing
+    except BlockingIOError:
+        fail("the agent kept the client's pipe open")
+    os.close(ev_r)
+    os.close(cmd_w)
+    if got:
+        fail("the agent wrote into the client's pipe: %r" % got[:200])
+    if records("login_started", service="plain") != started_plain:
+        fail("a refused request was recorded as a login")
+    print("ok hostile client: refused with %r" % reply.get("error"))
+
+
+def client_environment(site):
+    """SESAME_BROWSER and SESAME_BROWSER_FLAGS of the client decide nothing."""
+    marker = tmp + "/fake-ran"
+    fake = tmp + "/fake-browser"
+    with open(fake, "w") as f:
+        f.write("#!/bin/sh\ntouch %s\nexec sleep 60\n" % marker)
+    os.chmod(fake, 0o755)
+    before = len(site.taken("/submit/plain"))
+    out, _ = login("plain", args=["--keep-open"],
+                   extra_env={"SESAME_BROWSER": fake,
+                              "SESAME_BROWSER_FLAGS": "--remote-debugging-port=9"})
+    if os.path.exists(marker):
+        fail("the client's SESAME_BROWSER was started")
+    if len(site.taken("/submit/plain")) != before + 1:
+        fail("the login with a client environment did not fill")
+    reply = json.loads(out.splitlines()[-1])
+    pid = reply.get("browser", {}).get("pid")
+    if reply["browser"].get("program") != BROWSER or pid not in browsers():
+        fail("the reply does not name the browser the agent started: %r" % reply)
+    cmdline = open("/proc/%d/cmdline" % pid, "rb").read()
+    if b"remote-debugging-port" in cmdline:
+        fail("the client's SESAME_BROWSER_FLAGS reached the browser")
+    started = records("browser_started")
+    if not started or started[-1].get("reason") != "pid %d %s" % (pid, BROWSER):
+        fail("browser_started does not record the program and pid: %r" % started[-1:])
+    run(["lock", "Alice"])
+    gone("lock with a kept browser")
+    run(["unlock", "Alice", "--pin-fd", "0"], stdin=(PIN + "\n").encode())
+    print("ok client environment ignored; lock closes the kept browser")
+
+
+def refused_flags():
+    """Flags that open the browser to others are refused, with the flag named."""
+    for flag in ("--remote-debugging-port=9333", "--load-extension=/tmp/x",
+                 "--user-data-dir=/tmp/y", "--remote-debugging-address=0.0.0.0"):
+        start_agent("browser_flags = --lang=fr %s\n" % flag)
+        out, err = login("plain", want=1)
+        reply = json.loads(out.splitlines()[-1])
+        if reply.get("reason") != "browser_flags" or flag.split("=")[0] not in reply["error"]:
+            fail("flag %s: %r" % (flag, reply))
+        if browsers() or profiles_left():
+            fail("flag %s: a browser was started" % flag)
+    if len(records("login_failed", reason="browser_flags", outcome="refused")) != 4:
+        fail("refused flags are not recorded")
+    print("ok refused flags")
+
+
+def foreign_frames(site, other):
+    """A cross-origin frame grabbing focus: nothing reaches it, nothing is sent."""
+    for name in ("grab", "grabstep"):
+        out, _ = login(name, want=1)
+        if json.loads(out.splitlines()[-1]).get("reason") != "foreign_frame":
+            fail("%s: %s" % (name, out))
+    if other.taken("/capture"):
+        fail("the other origin received %r" % other.taken("/capture"))
+    if site.taken("/submit/grab") or site.taken("/submit/grabstep"):
+        fail("a page with a foreign frame was submitted")
+    if len(records("login_failed", reason="foreign_frame", outcome="refused")) < 2:
+        fail("foreign frames are not recorded as refusals")
+    print("ok foreign focus-grabbing frame")
+
+
+def honest_records(site):
+    """No login_filled unless the submission left; a page that stays is wiped."""
+    filled = len(records("login_filled"))
+    out, _ = login("deadend", want=1)
+    if json.loads(out.splitlines()[-1]).get("reason") != "not_submitted":
+        fail("deadend: %s" % out)
+    if len(records("login_filled")) != filled or not records("login_failed",
+                                                               reason="not_submitted"):
+        fail("deadend was recorded as filled")
+    shot = tmp + "/out/stay.png"
+    out, _ = login("stay", args=["--screenshot", shot])
+    if site.taken("/submit/stay") != [{"username": USERNAME, "password": CANARY}]:
+        fail("stay: the server received %r" % site.taken("/submit/stay"))
+    if open(shot, "rb").read(8) != b"\x89PNG\r\n\x1a\n" or os.stat(shot).st_mode & 0o077:
+        fail("stay: no private screenshot")
+    print("ok records: not_submitted, and a page that stays")
+
+
+def interrupted():
+    """Ctrl-C of sesame login: login_failed, reason interrupted, browser and profile gone."""
+    p = subprocess.Popen([SESAME, "login", "Alice", "hang", "--headless"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env)
+    n = len(records("browser_started", service="hang"))
+    end = time.time() + LOGIN_TIMEOUT
+    while len(records("browser_started", service="hang")) == n and time.time() < end:
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=LOGIN_TIMEOUT)
+    end = time.time() + TEARDOWN_LIMIT
+    while not records("login_failed", service="hang", reason="interrupted"):
+        if time.time() > end:
+            fail("Ctrl-C was not recorded as interrupted: %r" % audit()[-3:])
+        time.sleep(0.1)
+    gone("interrupted login")
+    print("ok Ctrl-C: login_failed/interrupted")
+
+
+def anomaly(site):
+    """A new window while the password is in the page closes the browser: an anomaly."""
+    start_agent("browser_flags = --disable-popup-blocking\n")
+    out, _ = login("popup", want=1)
+    if json.loads(out.splitlines()[-1]).get("reason") != "new_target":
+        fail("popup: %s" % out)
+    if not records("login_failed", reason="new_target", outcome="anomaly"):
+        fail("the new target is not recorded as an anomaly")
+    gone("anomaly")
+    if site.taken("/submit/popup"):
+        fail("the popup page was submitted")
+    print("ok new target while the password is in the page")
+
+
+def session_bound():
+    """The idle time-out and the agent stopping close kept browsers and remove profiles."""
+    idle = int(3 * measured["plain"]) + 2  # the login itself must end well before
+    start_agent("session_idle_seconds = %d\n" % idle)
+    login("plain", args=["--keep-open"])
+    if not browsers():
+        fail("no kept browser")
+    gone("idle time-out", limit=idle + TEARDOWN_LIMIT)
+    if not records("login_filled", service="plain"):
+        fail("the kept login was not recorded")
+    start_agent()
+    login("plain", args=["--keep-open"])
+    stop_agent()  # SIGTERM: the agent waits for its browsers' end before it exits
+    if browsers() or profiles_left():
+        fail("SIGTERM left %r %r" % (browsers(), profiles_left()))
+    start_agent()
+    print("ok idle time-out and SIGTERM close the browser")
+
+
+def agent_owned(site, other):
+    global started_plain
+    started_plain = records("login_started", service="plain")
+    for name in ("grab", "grabstep", "deadend", "stay", "popup"):
+        add(name, site.origin + "/" + name)
+    hostile_client()
+    client_environment(site)
+    foreign_frames(site, other)
+    honest_records(site)
+    interrupted()
+    refused_flags()
+    anomaly(site)
+    session_bound()
+
+
+started_plain = []
+measured = {}  # seconds each kind of login took here, for the waits that depend on it
+
+
 def status_ok():
     r = call({"op": "status"})
     if not r.get("ok"):
@@ -370,6 +577,7 @@ def main():
     for name, (_, submit, (ukey, pkey)) in good.items():
         t0 = time.time()
         out, _ = login(name, watch=(name in ("plain", "twostep")))
+        measured[name] = time.time() - t0
         forms = site.taken(submit)
         if len(forms) != 1 or forms[0] != {ukey: USERNAME, pkey: CANARY}:
             fail("%s: the server received %r" % (name, forms))
@@ -485,6 +693,8 @@ def main():
         fail("crash: %s %s" % (out, err))
     status_ok()
     print("ok crash (%.1fs)" % (time.time() - t0))
+
+    agent_owned(site, other)
 
     # A "browser" that never speaks (set in sesame.conf, the only place a browser is named):
     # a timeout, and meanwhile the agent answers.

