@@ -15,7 +15,7 @@
 
 /* What a login thread reports to the loop: no secret in here. */
 struct login_result {
-	int filled, submitted, by_selector, anomaly;
+	int filled, submitted, by_selector, anomaly, kept_open;
 	unsigned steps;
 	char reason[LOGIN_REASON_MAX];
 	char detail[LOGIN_DETAIL_MAX];

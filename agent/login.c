@@ -135,6 +135,7 @@ static void *login_thread(void *arg)
 	result_settle(t);
 	if (t->fill.keep_open && t->fill.res.filled) {
 		fill_release(&c);
+		t->fill.res.kept_open = 1;
 		post_result(t);
 		/* the browser is the worker's for the procedure, until the session ends */
 		cdp_drain(&c, cdp_now_ms() + (long long)LOGIN_KEEP_OPEN_S * 1000);
@@ -435,6 +436,7 @@ void agent_login_done(struct agent *a, struct conn *c, struct job *j)
 	cJSON_AddNumberToObject(rep, "steps", r->steps);
 	cJSON_AddBoolToObject(rep, "by_selector", r->by_selector);
 	cJSON_AddBoolToObject(rep, "screenshot", r->screenshot != NULL);
+	cJSON_AddBoolToObject(rep, "kept_open", r->kept_open);
 	browser = cJSON_AddObjectToObject(rep, "browser");
 	cJSON_AddNumberToObject(browser, "pid", (double)r->browser_pid);
 	cJSON_AddStringToObject(browser, "program", a->home.cfg.browser);
