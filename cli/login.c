@@ -250,6 +250,11 @@ static int report(const struct login_opts *o, cJSON *reply)
 	const char *png = proto_string(reply, "screenshot_png");
 
 	proto_int(reply, "code", &code);
+	if (!ok && code == PROTO_E_REQUEST && o->no_submit && !o->json) {
+		cli_error(_("--no-submit is not offered in system mode: the password would stay in "
+			    "a page\nthat you could use. Leave it out."));
+		return cli_exit_for((int)code);
+	}
 	if (!ok && code != LOGIN_CODE_FAILED)
 		return client_failed(reply, o->json);
 	if (ok && o->screenshot != NULL && png != NULL && screenshot_write(o->screenshot, png)) {

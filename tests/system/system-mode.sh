@@ -5,13 +5,21 @@
 # counter holds against them; anyone outside the group is refused by the socket's permissions
 # and, when those are opened up, by the agent's own peer check (SO_PEERCRED / SO_PEERGROUPS).
 #
-# Usage: system-mode.sh SESAME SESAME_AGENT. Needs root (useradd, setpriv); skips (77) otherwise.
+# Assisted logins in system mode: the browser runs under its own account, started by
+# sesame-browser for the agent alone; a worker can neither hand the agent a browser, nor choose
+# it, nor read or trace the one the agent started.
+#
+# Usage: system-mode.sh SESAME SESAME_AGENT SESAME_BROWSER. Needs root (useradd, setpriv);
+# skips (77) otherwise; the browser part needs /usr/bin/chromium.
 # Every user, group and directory it creates is removed at exit, on failure too.
 set -u
 
 SESAME_BIN=${1:?usage: system-mode.sh SESAME SESAME_AGENT}
-AGENT_BIN=${2:?usage: system-mode.sh SESAME SESAME_AGENT}
-SESAME_BIN=$(readlink -f "$SESAME_BIN") && AGENT_BIN=$(readlink -f "$AGENT_BIN") || exit 1
+AGENT_BIN=${2:?usage: system-mode.sh SESAME SESAME_AGENT SESAME_BROWSER}
+LAUNCHER_BIN=${3:?usage: system-mode.sh SESAME SESAME_AGENT SESAME_BROWSER}
+SESAME_BIN=$(readlink -f "$SESAME_BIN") && AGENT_BIN=$(readlink -f "$AGENT_BIN") &&
+	LAUNCHER_BIN=$(readlink -f "$LAUNCHER_BIN") || exit 1
+CHROMIUM=/usr/bin/chromium
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: system mode needs root to create users and groups"
@@ -30,8 +38,11 @@ WKG=sesame-wk-$suffix    # worker_group
 W1=sesame-w1-$suffix     # a worker whose primary group is the worker group
 W2=sesame-w2-$suffix     # a worker with the worker group as a supplementary group only
 OUT=sesame-o-$suffix     # an outsider, not in the group
+BRW=sesame-b-$suffix     # browser_user: runs sesame-browser and the browsers it starts
 T=
 AGENT_PID=
+LAUNCHER_PID=
+WEB_PID=
 made_users=
 made_group=
 steps=0
@@ -48,6 +59,14 @@ cleanup() {
 		done
 		kill -KILL "$AGENT_PID" 2>/dev/null
 		wait "$AGENT_PID" 2>/dev/null
+	fi
+	for p in $LAUNCHER_PID $WEB_PID; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	if [ -n "$made_users" ]; then # a browser left behind must not keep its user alive
+		for u in $made_users; do
+			pkill -KILL -u "$u" 2>/dev/null
+		done
 	fi
 	for u in $made_users; do
 		userdel -r "$u" >/dev/null 2>&1 || userdel -f "$u" >/dev/null 2>&1
@@ -108,6 +127,10 @@ made_users="$made_users $W2"
 useradd --create-home --home-dir "$T/home/$OUT" --user-group --shell /bin/sh "$OUT" ||
 	fail "useradd $OUT"
 made_users="$made_users $OUT"
+# The browser account: its own uid and group, in neither the worker group nor the service's.
+useradd --system --user-group --no-create-home --home-dir "$T/brhome" --shell "$NOLOGIN" \
+	"$BRW" || fail "useradd $BRW"
+made_users="$made_users $BRW"
 [ "$(id -gn "$W1")" = "$WKG" ] || fail "$W1's primary group is not $WKG"
 if [ "$(id -gn "$W2")" = "$WKG" ] || ! id -Gn "$W2" | tr ' ' '\n' | grep -qx "$WKG"; then
 	fail "$W2 should have $WKG as a supplementary group only"
@@ -122,15 +145,24 @@ KEYFILE=$KEYDIR/device-secret
 RUNDIR=$T/run                # /run/sesame: the agent makes it 0750, group $WKG
 SOCK=$RUNDIR/agent.sock
 CONF=$T/etc/sesame.conf      # /etc/sesame/sesame.conf: root's, readable
-mkdir -p "$T/lib" "$T/etc" "$HOMEDIR" "$KEYDIR" "$RUNDIR" "$T/svchome"
+BRHOME=$T/brhome             # /var/lib/sesame-browser: the browser account's, 0700
+BRRUN=$T/brrun               # the launcher's socket: reachable by the service user alone
+BRSOCK=$BRRUN/launcher.sock
+mkdir -p "$T/lib" "$T/etc" "$HOMEDIR" "$KEYDIR" "$RUNDIR" "$T/svchome" "$BRHOME" "$BRRUN"
 chmod 0755 "$T/lib" "$T/etc" "$RUNDIR"
-chmod 0700 "$HOMEDIR" "$KEYDIR" "$T/svchome"
+chmod 0700 "$HOMEDIR" "$KEYDIR" "$T/svchome" "$BRHOME"
 chown "$SVC:$SVC" "$HOMEDIR" "$KEYDIR" "$RUNDIR" "$T/svchome"
+chown "$BRW:$BRW" "$BRHOME"
+chown "$BRW:$SVC" "$BRRUN" && chmod 0710 "$BRRUN" # SocketGroup= in the unit
 cat >"$CONF" <<EOF
 # sesame.conf for the system-mode test
 device_secret = file
 device_secret_file = $KEYFILE
 worker_group = $WKG
+browser = $CHROMIUM
+browser_user = $BRW
+browser_socket = $BRSOCK
+allow_http_loopback = yes
 kdf_passes = 1
 kdf_memory_mib = 8
 pin_retries = 3
@@ -142,14 +174,15 @@ chmod 0644 "$CONF"
 SESAME=$SESAME_BIN
 AGENT=$AGENT_BIN
 if ! setpriv --reuid="$(id -u "$OUT")" --regid="$(id -g "$OUT")" --clear-groups \
-	sh -c 'test -x "$1" && test -r "$1" && test -x "$2" && test -r "$2"' sh \
-	"$SESAME_BIN" "$AGENT_BIN"; then
+	sh -c 'test -x "$1" && test -r "$1" && test -x "$2" && test -r "$2" && test -x "$3"' sh \
+	"$SESAME_BIN" "$AGENT_BIN" "$LAUNCHER_BIN"; then
 	mkdir -p "$T/bin"
-	cp "$SESAME_BIN" "$T/bin/sesame" && cp "$AGENT_BIN" "$T/bin/sesame-agent" ||
-		fail "cannot copy the binaries"
-	chmod 0755 "$T/bin" "$T/bin/sesame" "$T/bin/sesame-agent"
+	cp "$SESAME_BIN" "$T/bin/sesame" && cp "$AGENT_BIN" "$T/bin/sesame-agent" &&
+		cp "$LAUNCHER_BIN" "$T/bin/sesame-browser" || fail "cannot copy the binaries"
+	chmod 0755 "$T/bin" "$T/bin/sesame" "$T/bin/sesame-agent" "$T/bin/sesame-browser"
 	SESAME=$T/bin/sesame
 	AGENT=$T/bin/sesame-agent
+	LAUNCHER_BIN=$T/bin/sesame-browser
 	echo "# the build tree is not reachable by other users: running copies in $T/bin"
 fi
 
@@ -454,6 +487,155 @@ ok "$OUT: sesame status fails without a reply (exit $rc: $(head -n1 "$T/out"))"
 expect 0 "$W1 is still served" worker "$W1" "$SESAME" status
 chmod 0750 "$RUNDIR" && chmod 0660 "$SOCK" || fail "chmod the socket back"
 
+# --- assisted logins: the browser belongs to the agent, under its own account -----------------
+
+if [ ! -x "$CHROMIUM" ] || [ -z "$PY" ]; then
+	echo "# note: no $CHROMIUM or python3: the system-mode browser checks are skipped"
+else
+	# the login page, on loopback: it records what it receives
+	cat >"$T/web.py" <<'PY'
+import http.server, sys
+out = sys.argv[1]
+PAGE = b"""<!doctype html><title>Connexion</title><form method="post" action="/submit">
+<input name="username" autocomplete="username"><input type="password" name="password">
+<button type="submit">Se connecter</button></form>"""
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def reply(self, body):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        self.reply(PAGE)
+    def do_POST(self):
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with open(out, "ab") as f:
+            f.write(data + b"\n")
+        self.reply(b"<!doctype html><p>Bienvenue</p>")
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+with open(out + ".port", "w") as f:
+    f.write(str(s.server_address[1]))
+s.serve_forever()
+PY
+	"$PY" "$T/web.py" "$T/posted" >/dev/null 2>&1 &
+	WEB_PID=$!
+	i=0
+	while [ ! -s "$T/posted.port" ]; do
+		i=$((i + 1))
+		[ "$i" -lt 200 ] || fail "the test's web server did not start"
+		sleep 0.05
+	done
+	URL="http://127.0.0.1:$(cat "$T/posted.port")/login"
+
+	(step_limit='' as_exec "$BRW" "$LAUNCHER_BIN" --serve --socket "$BRSOCK" \
+		--agent-user "$SVC" --profiles "$BRHOME") >>"$T/launcher.log" 2>&1 &
+	LAUNCHER_PID=$!
+	i=0
+	while [ ! -S "$BRSOCK" ]; do
+		kill -0 "$LAUNCHER_PID" 2>/dev/null || fail "sesame-browser --serve exited"
+		i=$((i + 1))
+		[ "$i" -lt 200 ] || fail "sesame-browser --serve made no socket"
+		sleep 0.05
+	done
+	ok "sesame-browser --serve runs as $BRW"
+
+	CANARY="Canary-$suffix-Pw"
+	expect --in 274916 0 "unlock Marie as $W1 for a login" \
+		worker "$W1" "$SESAME" unlock Marie --pin-fd 0
+	expect --in "$CANARY" 0 "add a login page on loopback for Marie" \
+		worker "$W1" "$SESAME" add Marie --service Local --url "$URL" --username marie \
+		--secret-fd 0
+
+	# a worker's own fake browser, named in the environment, is never started
+	printf '#!/bin/sh\ntouch %s/fake-ran\nexec sleep 30\n' "$T" >"$T/fake-browser"
+	chmod 0755 "$T/fake-browser"
+	expect 0 "assisted login as $W1, kept open" worker "$W1" \
+		SESAME_BROWSER="$T/fake-browser" SESAME_BROWSER_FLAGS=--remote-debugging-port=9 \
+		"$SESAME" login Marie Local --headless --keep-open --json
+	grep -q "username=marie&password=$CANARY" "$T/posted" ||
+		fail "the page did not receive the credential: $(cat "$T/posted" 2>/dev/null)"
+	[ ! -e "$T/fake-ran" ] || fail "the worker's SESAME_BROWSER was started"
+	ok "the page received the credential; the worker's SESAME_BROWSER was ignored"
+	BPID=$(sed -n 's/.*"browser":{"pid":\([0-9]*\).*/\1/p' "$T/out")
+	[ -n "$BPID" ] && [ -d "/proc/$BPID" ] || fail "no running browser in the reply: $(cat "$T/out")"
+	[ "$(stat -c %U "/proc/$BPID")" = "$BRW" ] ||
+		fail "the browser runs as $(stat -c %U "/proc/$BPID"), not $BRW"
+	tr '\0' ' ' <"/proc/$BPID/cmdline" | grep -q remote-debugging-port &&
+		fail "the worker's SESAME_BROWSER_FLAGS reached the browser"
+	ok "the browser (pid $BPID) runs as $BRW"
+	PROFILE=$(tr '\0' '\n' <"/proc/$BPID/cmdline" | sed -n 's/^--user-data-dir=//p')
+	[ -d "$PROFILE" ] || fail "no profile directory for the browser"
+	denied "$W1 reads the browser's environment" as "$W1" cat "/proc/$BPID/environ"
+	denied "$W1 lists the browser's profile" as "$W1" ls "$PROFILE"
+	denied "$SVC (the agent's account) lists the browser's profile" as "$SVC" ls "$PROFILE"
+	run as "$W1" "$PY" -c '
+import sys
+pid = int(sys.argv[1])
+maps = open("/proc/%d/maps" % pid).read()
+' "$BPID" && fail "$W1 could read the browser's memory map"
+	grep -q "Permission denied\|PermissionError" "$T/out" ||
+		fail "$W1 reading /proc/$BPID/maps: $(cat "$T/out")"
+	run as "$W1" "$PY" -c '
+import sys
+f = open("/proc/%s/mem" % sys.argv[1], "rb")
+' "$BPID" && fail "$W1 could open the browser's memory"
+	grep -q "Permission denied\|PermissionError" "$T/out" ||
+		fail "$W1 opening /proc/$BPID/mem: $(cat "$T/out")"
+	ok "$W1 can open neither /proc/$BPID/mem nor /proc/$BPID/maps"
+	
+	# a hostile client of the worker's hands the agent its own "browser"
+	cat >"$T/hostile.py" <<'PY'
+import json, os, socket, struct, sys
+cmd_r, cmd_w = os.pipe()
+ev_r, ev_w = os.pipe()
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(sys.argv[1])
+body = json.dumps({"v": 1, "op": "login", "user": "Marie", "service": "Local"}).encode()
+s.sendmsg([struct.pack(">I", len(body)) + body],
+          [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("ii", cmd_r, ev_w))])
+os.close(cmd_r)
+os.close(ev_w)
+head = s.recv(4, socket.MSG_WAITALL)
+reply = json.loads(s.recv(struct.unpack(">I", head)[0], socket.MSG_WAITALL))
+print(reply)
+got = os.read(ev_r, 65536)
+print("written into the client's pipe:", got)
+sys.exit(0 if reply.get("code") == -101 and got == b"" else 1)
+PY
+	chmod 0644 "$T/hostile.py"
+	run as "$W1" "$PY" "$T/hostile.py" "$SOCK" || fail "hostile client: $(cat "$T/out")"
+	ok "$W1's client with its own pipes is refused, and nothing is written to them"
+	grep -c "$CANARY" "$T/posted" | grep -qx 1 || fail "the hostile client caused a login"
+
+	expect 1 "--no-submit is refused in system mode" worker "$W1" "$SESAME" login Marie Local \
+		--headless --no-submit
+	grep -q "not offered in system mode" "$T/out" || fail "--no-submit: $(cat "$T/out")"
+
+	# the launcher answers the agent's uid alone; its socket is closed to the workers
+	denied "$W1 connects to the launcher" as "$W1" "$PY" -c '
+import socket, sys
+socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$BRSOCK"
+	chmod 0711 "$BRRUN"
+	run as "$W1" "$PY" "$T/probe.py" "$BRSOCK" refused ||
+		fail "the launcher served $W1: $(cat "$T/out")"
+	ok "with its directory opened, the launcher still refuses $W1: $(head -n1 "$T/out")"
+	chmod 0710 "$BRRUN"
+
+	# the end of the session ends the browser and removes its profile
+	expect 0 "lock Marie as $W1" worker "$W1" "$SESAME" lock Marie
+	i=0
+	while [ -d "/proc/$BPID" ] || [ -d "$PROFILE" ]; do
+		i=$((i + 1)) # the launcher's own bounds: 3 s of grace, then SIGKILL
+		[ "$i" -lt 400 ] || fail "after lock the browser or its profile is still there"
+		sleep 0.05
+	done
+	ok "lock closed the browser and removed its profile"
+fi
+
 # --- the audit log, read by the service user ---------------------------------------------------
 
 stop_agent
@@ -482,5 +664,12 @@ ok "agent_started is recorded under the service user $SVC"
 grep "\"login\":\"$OUT\"" "$HOMEDIR/audit/audit.log" >/dev/null &&
 	fail "the outsider $OUT appears in the log"
 ok "the outsider left no record"
+if [ -n "${BPID:-}" ]; then
+	grep '"event":"browser_started"' "$HOMEDIR/audit/audit.log" | grep -q "pid $BPID $CHROMIUM" ||
+		fail "browser_started does not name the browser's pid $BPID and program"
+	grep '"event":"login_filled"' "$HOMEDIR/audit/audit.log" | grep -q "\"login\":\"$W1\"" ||
+		fail "no login_filled for $W1"
+	ok "the log names the browser the agent started (pid $BPID) and the filled login"
+fi
 
 echo "PASS: $steps checks"
