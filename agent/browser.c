@@ -181,45 +181,80 @@ fail:
 	return -1;
 }
 
-/* System mode: the launcher's socket, answered by the browser account and nobody else. */
-static int launcher_connect(const struct sesame_home *h, int *ctl, char *err, size_t cap)
+/* A launcher's socket, answered by uid and nobody else: the connection, or -1 with errno. */
+static int launcher_dial(const char *path, uid_t uid)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	const char *path = h->cfg.browser_socket;
-	const struct passwd *pw = getpwnam(h->cfg.browser_user);
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	int fd;
 
-	if (pw == NULL || pw->pw_uid == 0 || pw->pw_uid == getuid()) {
-		snprintf(err, cap,
-			 "browser_user %s is not a separate account: create it "
-			 "(see sesame-agent(8))",
-			 h->cfg.browser_user);
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (strlen(path) >= sizeof(sun.sun_path) ||
-	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		snprintf(err, cap, "bad browser_socket %s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
-	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != uid) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/* System mode: the launcher's socket, answered by the browser account and nobody else. */
+static int launcher_connect(const struct sesame_home *h, int *ctl, char *err, size_t cap)
+{
+	const struct passwd *pw = getpwnam(h->cfg.browser_user);
+	const char *path = h->cfg.browser_socket;
+
+	if (pw == NULL || pw->pw_uid == 0 || pw->pw_uid == getuid()) {
 		snprintf(err, cap,
-			 "cannot reach the browser launcher at %s: %s (is "
-			 "sesame-browser.socket started?)",
-			 path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != pw->pw_uid) {
-		snprintf(err, cap, "the browser launcher at %s does not run as %s", path,
+			 "browser_user %s is not a separate account: create it (see "
+			 "sesame-agent(8))",
 			 h->cfg.browser_user);
-		close(fd);
 		return -1;
 	}
-	*ctl = fd;
+	if ((*ctl = launcher_dial(path, pw->pw_uid)) < 0) {
+		snprintf(err, cap,
+			 "cannot reach the browser launcher at %s as %s: %s (is "
+			 "sesame-browser-system.socket started?)",
+			 path, h->cfg.browser_user, strerror(errno));
+		return -1;
+	}
 	return 0;
+}
+
+/* Per-user mode: the user's own launcher service (sesame-browser.socket, beside the agent's
+ * socket), which runs outside the agent's sandbox; -1 when there is none. */
+static int launcher_user(const struct sesame_home *h, int *ctl)
+{
+	char path[PATH_MAX + 32];
+	const char *slash = strrchr(h->socket, '/');
+
+	if (slash == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - h->socket), h->socket,
+		 BROWSER_USER_SOCKET);
+	return (*ctl = launcher_dial(path, getuid())) < 0 ? -1 : 0;
+}
+
+/* The launcher for this agent: system mode's service, else the user's service or a child. */
+static int launcher_open(const struct sesame_home *h, int *ctl, char *err, size_t cap)
+{
+	if (h->system)
+		return launcher_connect(h, ctl, err, cap);
+	if (launcher_user(h, ctl) == 0)
+		return 0;
+	return launcher_spawn(ctl, err, cap);
 }
 
 static cJSON *start_request(const struct sesame_home *h, const struct browser_display *d,
@@ -301,8 +336,7 @@ int browser_start(const struct sesame_home *h, const struct browser_display *d, 
 			 bad, why != NULL ? why : "too many flags");
 		return -1;
 	}
-	if ((h->system ? launcher_connect(h, &b->ctl, err, cap)
-		       : launcher_spawn(&b->ctl, err, cap)) != 0)
+	if (launcher_open(h, &b->ctl, err, cap) != 0)
 		return -1;
 	req = start_request(h, d, headless, flags, n);
 	ret = launcher_exchange(b, req, err, cap);

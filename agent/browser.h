@@ -1,7 +1,8 @@
 /* The browser that receives a secret belongs to the agent: it is started by sesame-browser (the
  * launcher, launcher.c), never by a client. The agent hands the launcher the two ends of
  * Chromium's --remote-debugging-pipe over a Unix socket and keeps that socket: closing it ends
- * the browser and removes its profile. Per-user mode: the agent starts the launcher itself.
+ * the browser and removes its profile. Per-user mode: the user's launcher service if there is
+ * one (beside the agent's socket, outside the agent's sandbox), else the agent's own child.
  * System mode: the launcher runs under its own account and accepts only the agent's uid.
  * docs/protocol.md ("The browser launcher") specifies the exchange. */
 #ifndef SESAME_AGENT_BROWSER_H
@@ -23,6 +24,7 @@
 #define BROWSER_END_MS 15000	   /* the launcher ends the browser and removes its profile */
 #define BROWSER_TERM_GRACE_MS 3000 /* a browser's own shutdown before SIGKILL */
 #define BROWSER_PROFILE_PREFIX "sesame-browser-"
+#define BROWSER_USER_SOCKET "browser.sock" /* per-user launcher, beside the agent's socket */
 
 /* The worker's X display, handed over with its cookie (headless when x11 is empty). */
 struct browser_display {

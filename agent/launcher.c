@@ -3,6 +3,8 @@
  * ("The browser launcher") specifies the exchange.
  *
  *   sesame-browser --child --profiles DIR       per-user mode: the agent's own child, on fd 3
+ *   sesame-browser --serve --profiles DIR [--socket PATH]
+ *                                                per-user mode, as a service of the user's
  *   sesame-browser --serve --agent-user USER --profiles DIR [--socket PATH]
  *                                                system mode, as the browser account */
 #include <errno.h>
@@ -436,18 +438,21 @@ static int listen_socket(const char *path)
 	return fd;
 }
 
-/* Accept the agent's connections, each served by its own child. */
+/* Accept the agent's connections, each served by its own child: the agent_user's (system
+ * mode, another account) or, without it, our own uid's (per-user mode). */
 static int serve(const char *path, const char *agent_user, const char *profiles)
 {
-	const struct passwd *pw = getpwnam(agent_user);
+	const struct passwd *pw = agent_user != NULL ? getpwnam(agent_user) : NULL;
+	uid_t agent_uid = pw != NULL ? pw->pw_uid : getuid();
 	struct sigaction sa = {0};
-	int lfd = listen_socket(path);
+	int lfd;
 
-	if (pw == NULL || pw->pw_uid == getuid()) {
+	if (agent_user != NULL && (pw == NULL || pw->pw_uid == getuid())) {
 		fprintf(stderr, "sesame-browser: --agent-user %s is not another account\n",
 			agent_user);
 		return 1;
 	}
+	lfd = listen_socket(path);
 	if (lfd < 0) {
 		fprintf(stderr, "sesame-browser: cannot listen on %s: %s\n", path, strerror(errno));
 		return 1;
@@ -464,7 +469,7 @@ static int serve(const char *path, const char *agent_user, const char *profiles)
 		if (fd < 0)
 			continue;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-		    cred.uid != pw->pw_uid) {
+		    cred.uid != agent_uid) {
 			close(fd); /* only the agent's uid: refused before a byte is read */
 			continue;
 		}
@@ -483,7 +488,7 @@ static int serve(const char *path, const char *agent_user, const char *profiles)
 static int usage(FILE *out)
 {
 	fprintf(out, "Usage: sesame-browser --child --profiles DIR\n"
-		     "       sesame-browser --serve --agent-user USER --profiles DIR "
+		     "       sesame-browser --serve [--agent-user USER] --profiles DIR "
 		     "[--socket PATH]\n"
 		     "Starts the browser of an assisted login for sesame-agent; not for people.\n");
 	return out == stdout ? 0 : 2;
@@ -513,8 +518,7 @@ int main(int argc, char **argv)
 		else
 			return usage(opt == 'h' ? stdout : stderr);
 	}
-	if (mode == 0 || profiles == NULL || profiles[0] != '/' ||
-	    (mode == 's' && agent_user == NULL) || optind != argc)
+	if (mode == 0 || profiles == NULL || profiles[0] != '/' || optind != argc)
 		return usage(stderr);
 	if (sodium_init() < 0)
 		return 1;

@@ -495,6 +495,35 @@ def session_bound():
     print("ok idle time-out and SIGTERM close the browser")
 
 
+def parent(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def user_launcher(site):
+    """With the user's launcher service running (sesame-browser.socket), the agent asks it for
+    the browser instead of starting one inside its own sandbox."""
+    launcher = subprocess.Popen([os.path.join(os.path.dirname(AGENT), "sesame-browser"),
+                                 "--serve", "--socket", tmp + "/run/browser.sock",
+                                 "--profiles", tmp + "/run"], env=env)
+    for _ in range(400):
+        if os.path.exists(tmp + "/run/browser.sock"):
+            break
+        time.sleep(0.05)
+    before = len(site.taken("/submit/plain"))
+    out, _ = login("plain", args=["--keep-open"])
+    pid = json.loads(out.splitlines()[-1])["browser"]["pid"]
+    served = parent(pid)
+    if parent(served) != launcher.pid or len(site.taken("/submit/plain")) != before + 1:
+        fail("the browser %d was not started by the user's launcher %d" % (pid, launcher.pid))
+    run(["lock", "Alice"])
+    gone("lock, with the user's launcher")
+    launcher.terminate()
+    launcher.wait(10)
+    run(["unlock", "Alice", "--pin-fd", "0"], stdin=(PIN + "\n").encode())
+    print("ok the user's launcher service starts the browser when it runs")
+
+
 def agent_owned(site, other):
     global started_plain
     started_plain = records("login_started", service="plain")
@@ -508,6 +537,7 @@ def agent_owned(site, other):
     refused_flags()
     anomaly(site)
     session_bound()
+    user_launcher(site)
 
 
 started_plain = []
