@@ -7,6 +7,7 @@
  *                                                per-user mode, as a service of the user's
  *   sesame-browser --serve --agent-user USER --profiles DIR [--socket PATH]
  *                                                system mode, as the browser account */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -413,6 +414,25 @@ out:
 	close(fd);
 }
 
+/* System mode: the profiles directory is ours alone, and a profile still in it at start was
+ * left by a launcher that was killed. It holds a person's logged-in accounts: remove it. */
+static void profiles_sweep(const char *profiles)
+{
+	DIR *d = opendir(profiles);
+	const struct dirent *e;
+	char path[PATH_MAX];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, BROWSER_PROFILE_PREFIX, strlen(BROWSER_PROFILE_PREFIX)) ==
+			0 &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", profiles, e->d_name) <
+			sizeof(path))
+			profile_remove(path);
+	closedir(d);
+}
+
 static int listen_socket(const char *path)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
@@ -452,6 +472,8 @@ static int serve(const char *path, const char *agent_user, const char *profiles)
 			agent_user);
 		return 1;
 	}
+	if (agent_user != NULL)
+		profiles_sweep(profiles);
 	lfd = listen_socket(path);
 	if (lfd < 0) {
 		fprintf(stderr, "sesame-browser: cannot listen on %s: %s\n", path, strerror(errno));

@@ -530,6 +530,9 @@ PY
 	done
 	URL="http://127.0.0.1:$(cat "$T/posted.port")/login"
 
+	# a profile left by a launcher that was killed: the next one removes it at start
+	mkdir -p "$BRHOME/sesame-browser-stale/Default" && echo cookie >"$BRHOME/sesame-browser-stale/Default/Cookies"
+	chown -R "$BRW:$BRW" "$BRHOME/sesame-browser-stale"
 	(step_limit='' as_exec "$BRW" "$LAUNCHER_BIN" --serve --socket "$BRSOCK" \
 		--agent-user "$SVC" --profiles "$BRHOME") >>"$T/launcher.log" 2>&1 &
 	LAUNCHER_PID=$!
@@ -540,7 +543,8 @@ PY
 		[ "$i" -lt 200 ] || fail "sesame-browser --serve made no socket"
 		sleep 0.05
 	done
-	ok "sesame-browser --serve runs as $BRW"
+	[ ! -e "$BRHOME/sesame-browser-stale" ] || fail "a stale profile survived the launcher's start"
+	ok "sesame-browser --serve runs as $BRW and removed a profile left behind"
 
 	CANARY="Canary-$suffix-Pw"
 	expect --in 274916 0 "unlock Marie as $W1 for a login" \
