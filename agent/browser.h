@@ -14,24 +14,15 @@
 #include <cjson/cJSON.h>
 
 #include "home.h"
+#include "launch.h"
 
 #define BROWSER_PROGRAM "sesame-browser"
-#define BROWSER_DISPLAY_MAX 64
-#define BROWSER_XAUTH_MAX 64	   /* cookie bytes; MIT-MAGIC-COOKIE-1 has 16 */
-#define BROWSER_FLAGS_MAX 24	   /* flags from sesame.conf */
 #define BROWSER_ARGS_MAX 48	   /* the whole argument vector */
 #define BROWSER_START_MS 10000	   /* the launcher forks, execs and answers */
 #define BROWSER_END_MS 15000	   /* the launcher ends the browser and removes its profile */
 #define BROWSER_TERM_GRACE_MS 3000 /* a browser's own shutdown before SIGKILL */
 #define BROWSER_PROFILE_PREFIX "sesame-browser-"
 #define BROWSER_USER_SOCKET "browser.sock" /* per-user launcher, beside the agent's socket */
-
-/* The worker's X display, handed over with its cookie (headless when x11 is empty). */
-struct browser_display {
-	char x11[BROWSER_DISPLAY_MAX];
-	unsigned char cookie[BROWSER_XAUTH_MAX];
-	size_t cookie_len;
-};
 
 /* A running browser, as the agent holds it. */
 struct browser {
@@ -40,16 +31,6 @@ struct browser {
 	pid_t pid;
 	char program[CONFIG_PATH_MAX];
 };
-
-/* Is this flag refused? Returns the reason, or NULL for an accepted flag. */
-const char *browser_flag_refused(const char *flag);
-
-/* Split sesame.conf's browser_flags into out (pointers into buf, a copy the caller owns).
- * Returns the count, or -1 with *bad naming a refused flag (or too many flags). */
-int browser_flags_split(char *buf, const char **out, size_t cap, const char **bad);
-
-/* Parse a display object of a request ({"x11": ":0", "xauth": "hex"}); absent is headless. */
-int browser_display_parse(const cJSON *o, struct browser_display *d);
 
 /* Start the configured browser for a login: 0, or -1 with a message for the worker in err. */
 int browser_start(const struct sesame_home *h, const struct browser_display *d, int headless,

@@ -38,11 +38,7 @@
 static volatile sig_atomic_t quit;
 
 struct start {
-	char program[CONFIG_PATH_MAX];
-	char flags_buf[CONFIG_BROWSER_FLAGS_MAX];
-	const char *flags[BROWSER_FLAGS_MAX];
-	int nflags, headless;
-	struct browser_display display;
+	struct launch_request r;
 	int fds[2]; /* the browser's fd 3 (commands) and fd 4 (answers) */
 };
 
@@ -114,41 +110,6 @@ out:
 	return ret;
 }
 
-/* Check everything the agent asked for; the agent checked it too. */
-static const char *start_parse(const cJSON *req, struct start *s)
-{
-	const char *op = proto_string(req, "op"), *program = proto_string(req, "program"), *bad;
-	const cJSON *flags = cJSON_GetObjectItemCaseSensitive(req, "flags"), *f;
-	size_t used = 0;
-
-	if (op == NULL || strcmp(op, "start") != 0)
-		return "unknown request";
-	if (program == NULL || program[0] != '/' || strlen(program) >= sizeof(s->program) ||
-	    access(program, X_OK) != 0)
-		return "the browser program is not an executable absolute path";
-	snprintf(s->program, sizeof(s->program), "%s", program);
-	s->headless = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "headless"));
-	if (browser_display_parse(cJSON_GetObjectItemCaseSensitive(req, "display"), &s->display) !=
-	    0)
-		return "bad display";
-	if (flags != NULL && !cJSON_IsArray(flags))
-		return "bad flags";
-	cJSON_ArrayForEach(f, flags)
-	{
-		const char *v = cJSON_GetStringValue(f);
-		size_t len = v != NULL ? strlen(v) : 0;
-		if (v == NULL || s->nflags == BROWSER_FLAGS_MAX ||
-		    used + len + 1 > sizeof(s->flags_buf))
-			return "bad flags";
-		if ((bad = browser_flag_refused(v)) != NULL)
-			return bad;
-		memcpy(s->flags_buf + used, v, len + 1);
-		s->flags[s->nflags++] = s->flags_buf + used;
-		used += len + 1;
-	}
-	return NULL;
-}
-
 static int write_file(const char *path, const void *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600), ret = -1;
@@ -178,36 +139,19 @@ static int profile_seed(const char *profile)
 	return write_file(path, prefs, sizeof(prefs) - 1);
 }
 
-static void put16(uint8_t *p, size_t n)
-{
-	p[0] = (uint8_t)(n >> 8), p[1] = (uint8_t)n;
-}
-
-/* An Xauthority file with the one cookie, for any host (FamilyWild): the worker's display and
- * nothing else of theirs. */
+/* An Xauthority file with the one cookie: the worker's display and nothing else of theirs. */
 static int xauth_write(const char *profile, const struct browser_display *d)
 {
-	static const char name[] = "MIT-MAGIC-COOKIE-1";
-	const char *num = strrchr(d->x11, ':');
-	uint8_t rec[2 + 2 + 2 + BROWSER_DISPLAY_MAX + 2 + sizeof(name) + 2 + BROWSER_XAUTH_MAX];
+	uint8_t
+	    rec[6 + BROWSER_DISPLAY_MAX + 2 + sizeof(XAUTH_COOKIE_NAME) + 2 + BROWSER_XAUTH_MAX];
+	size_t len = xauth_record(d, rec, sizeof(rec));
 	char path[PATH_MAX];
-	size_t off = 0, nlen;
 	int ret;
 
-	if (num == NULL || d->cookie_len == 0)
+	if (d->cookie_len == 0)
 		return 0;
-	num++;
-	nlen = strcspn(num, ".");
-	put16(rec, 0xffff), off = 2;
-	put16(rec + off, 0), off += 2; /* no address */
-	put16(rec + off, nlen), off += 2;
-	memcpy(rec + off, num, nlen), off += nlen;
-	put16(rec + off, sizeof(name) - 1), off += 2;
-	memcpy(rec + off, name, sizeof(name) - 1), off += sizeof(name) - 1;
-	put16(rec + off, d->cookie_len), off += 2;
-	memcpy(rec + off, d->cookie, d->cookie_len), off += d->cookie_len;
 	snprintf(path, sizeof(path), "%s/Xauthority", profile);
-	ret = write_file(path, rec, off);
+	ret = len > 0 ? write_file(path, rec, len) : -1;
 	sodium_memzero(rec, sizeof(rec));
 	return ret;
 }
@@ -246,19 +190,19 @@ static void browser_argv(const struct start *s, const char *profile, char *profi
 	};
 	size_t n = 0;
 
-	argv[n++] = (char *)s->program;
+	argv[n++] = (char *)s->r.program;
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		argv[n++] = (char *)fixed[i];
 	snprintf(profile_arg, cap, "--user-data-dir=%s", profile);
 	argv[n++] = profile_arg;
-	if (s->headless) {
+	if (s->r.headless) {
 		argv[n++] = "--headless=new";
 		argv[n++] = "--disable-gpu";
 	}
 	if (geteuid() == 0) /* Chromium refuses to start as root otherwise */
 		argv[n++] = "--no-sandbox";
-	for (int i = 0; i < s->nflags && n < BROWSER_ARGS_MAX - 2; i++)
-		argv[n++] = (char *)s->flags[i];
+	for (int i = 0; i < s->r.nflags && n < BROWSER_ARGS_MAX - 2; i++)
+		argv[n++] = (char *)s->r.flags[i];
 	argv[n++] = "about:blank";
 	argv[n] = NULL;
 }
@@ -275,9 +219,9 @@ static void browser_env(const struct start *s, const char *profile, char env[6][
 	snprintf(env[n], sizeof(env[n]), "XDG_CACHE_HOME=%s/.cache", profile), envp[n] = env[n],
 									       n++;
 	snprintf(env[n], sizeof(env[n]), "PATH=/usr/bin:/bin"), envp[n] = env[n], n++;
-	if (!s->headless && s->display.x11[0] != '\0') {
-		snprintf(env[n], sizeof(env[n]), "DISPLAY=%s", s->display.x11), envp[n] = env[n],
-										n++;
+	if (!s->r.headless && s->r.display.x11[0] != '\0') {
+		snprintf(env[n], sizeof(env[n]), "DISPLAY=%s", s->r.display.x11), envp[n] = env[n],
+										  n++;
 		snprintf(env[n], sizeof(env[n]), "XAUTHORITY=%s/Xauthority", profile),
 		    envp[n] = env[n], n++;
 	}
@@ -388,11 +332,15 @@ static void serve_one(int fd, const char *profiles)
 		why = "malformed request";
 		goto out;
 	}
-	if ((why = start_parse(req, s)) != NULL)
+	if ((why = launch_request_parse(req, &s->r)) != NULL)
 		goto out;
+	if (access(s->r.program, X_OK) != 0) {
+		why = "the browser program cannot be run";
+		goto out;
+	}
 	snprintf(profile, sizeof(profile), "%s/" BROWSER_PROFILE_PREFIX "XXXXXX", profiles);
 	if (mkdtemp(profile) == NULL || profile_seed(profile) != 0 ||
-	    xauth_write(profile, &s->display) != 0) {
+	    xauth_write(profile, &s->r.display) != 0) {
 		why = "cannot create the browser's profile directory";
 		goto out;
 	}
@@ -402,7 +350,7 @@ out:
 		for (int i = 0; i < 2; i++)
 			if (s->fds[i] >= 0)
 				close(s->fds[i]); /* the browser holds them now */
-		sodium_memzero(&s->display, sizeof(s->display));
+		sodium_memzero(&s->r.display, sizeof(s->r.display));
 		free(s);
 	}
 	cJSON_Delete(req);

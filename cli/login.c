@@ -13,14 +13,11 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "launch.h"
 #include "proto.h"
 
 #define LOGIN_REPLY_WAIT_MS 300000 /* the agent's own waits end well before */
 #define LOGIN_CODE_FAILED (-106)   /* the agent's "the login did not fill" (PROTO_E_LOGIN) */
-#define XAUTH_FILE_MAX 65536
-#define XAUTH_COOKIE_MAX 64
-#define XAUTH_FAMILY_LOCAL 256
-#define XAUTH_FAMILY_WILD 65535
 
 struct login_opts {
 	const char *user, *service, *purpose, *screenshot;
@@ -64,92 +61,55 @@ static int has_session(const struct sesame_home *h, const char *user)
 	return found;
 }
 
-static unsigned get16(const uint8_t *p)
+/* The worker's cookie for display number num, from $XAUTHORITY or ~/.Xauthority. */
+static size_t xauth_cookie(const char *num, uint8_t cookie[BROWSER_XAUTH_MAX])
 {
-	return (unsigned)p[0] << 8 | p[1];
-}
+	const char *file = getenv("XAUTHORITY"), *home = getenv("HOME");
+	uint8_t *buf = sodium_malloc(XAUTH_FILE_MAX);
+	char path[PATH_MAX], host[256] = "";
+	size_t n = 0, len = 0;
+	ssize_t r;
+	int fd;
 
-/* One field of an Xauthority record: a 16-bit length and its bytes. */
-static const uint8_t *xauth_field(const uint8_t *p, const uint8_t *end, size_t *len)
-{
-	if (end - p < 2 || (size_t)(end - p - 2) < get16(p))
-		return NULL;
-	*len = get16(p);
-	return p + 2;
-}
-
-/* The worker's MIT-MAGIC-COOKIE-1 for display number num, from their Xauthority file: a local
- * entry for this host first, else a local or wildcard one. */
-static size_t xauth_cookie(const uint8_t *buf, size_t n, const char *num, uint8_t *cookie)
-{
-	const uint8_t *p = buf, *end = buf + n;
-	char host[256] = "";
-	size_t found = 0;
-
-	gethostname(host, sizeof(host) - 1);
-	while (p < end) {
-		const uint8_t *f[4];
-		size_t len[4];
-		unsigned family;
-		if (end - p < 2)
-			break;
-		family = get16(p), p += 2;
-		for (int i = 0; i < 4; i++) {
-			if ((f[i] = xauth_field(p, end, &len[i])) == NULL)
-				return found;
-			p = f[i] + len[i];
-		}
-		if ((family != XAUTH_FAMILY_LOCAL && family != XAUTH_FAMILY_WILD) ||
-		    len[1] != strlen(num) || memcmp(f[1], num, len[1]) != 0 || len[2] != 18 ||
-		    memcmp(f[2], "MIT-MAGIC-COOKIE-1", 18) != 0 || len[3] == 0 ||
-		    len[3] > XAUTH_COOKIE_MAX)
-			continue;
-		if (found == 0 || (len[0] == strlen(host) && memcmp(f[0], host, len[0]) == 0)) {
-			memcpy(cookie, f[3], len[3]);
-			found = len[3];
-		}
+	if (file != NULL)
+		snprintf(path, sizeof(path), "%s", file);
+	else
+		snprintf(path, sizeof(path), "%s/.Xauthority", home != NULL ? home : "");
+	if (buf == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		sodium_free(buf);
+		return 0;
 	}
-	return found;
+	while (n < XAUTH_FILE_MAX && (r = read(fd, buf + n, XAUTH_FILE_MAX - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	gethostname(host, sizeof(host) - 1);
+	len = xauth_find(buf, n, num, host, cookie);
+	sodium_free(buf); /* wiped: it held every cookie of the worker's */
+	return len;
 }
 
 /* {"x11": DISPLAY, "xauth": hex cookie}: what any X client of the worker's has, nothing more.
  * Without a cookie the display is still named: a server without access control needs none. */
 static cJSON *display_handover(void)
 {
-	const char *display = getenv("DISPLAY"), *file = getenv("XAUTHORITY");
-	const char *home = getenv("HOME"), *colon;
-	char path[PATH_MAX], num[16], *hex = NULL;
-	uint8_t *buf = sodium_malloc(XAUTH_FILE_MAX), cookie[XAUTH_COOKIE_MAX];
-	size_t n = 0, clen = 0;
-	cJSON *d = cJSON_CreateObject();
-	int fd;
+	const char *display = getenv("DISPLAY"), *colon;
+	char num[16], hex[2 * BROWSER_XAUTH_MAX + 1];
+	uint8_t cookie[BROWSER_XAUTH_MAX];
+	size_t clen;
+	cJSON *d;
 
-	if (display == NULL || (colon = strrchr(display, ':')) == NULL || buf == NULL) {
-		sodium_free(buf);
-		cJSON_Delete(d);
+	if (display == NULL || (colon = strrchr(display, ':')) == NULL)
 		return NULL;
-	}
 	snprintf(num, sizeof(num), "%.*s", (int)strcspn(colon + 1, "."), colon + 1);
-	snprintf(path, sizeof(path), "%s%s",
-		 file != NULL	? file
-		 : home != NULL ? home
-				: "",
-		 file != NULL ? "" : "/.Xauthority");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
-		ssize_t r;
-		while (n < XAUTH_FILE_MAX && (r = read(fd, buf + n, XAUTH_FILE_MAX - n)) > 0)
-			n += (size_t)r;
-		close(fd);
-		clen = xauth_cookie(buf, n, num, cookie);
-	}
+	clen = xauth_cookie(num, cookie);
+	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "x11", display);
-	if (clen > 0 && (hex = sodium_malloc(2 * clen + 1)) != NULL) {
-		sodium_bin2hex(hex, 2 * clen + 1, cookie, clen);
+	if (clen > 0) {
+		sodium_bin2hex(hex, sizeof(hex), cookie, clen);
 		cJSON_AddStringToObject(d, "xauth", hex); /* the hooks wipe the tree */
-		sodium_free(hex);
 	}
 	sodium_memzero(cookie, sizeof(cookie));
-	sodium_free(buf);
+	sodium_memzero(hex, sizeof(hex));
 	return d;
 }
 
