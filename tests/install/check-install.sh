@@ -1,9 +1,11 @@
 #!/bin/sh
-# Checks what `meson install` would install, from the build tree: see meson.build. Prints one
-# line per check; exits 1 on the first failure, 77 (skipped) if there was nothing to check.
+# Checks what `meson install` would install, from the build tree, then installs it into a
+# temporary DESTDIR and checks the browser launcher and its units there: see meson.build. Prints
+# one line per check; exits 1 on the first failure, 77 (skipped) if there was nothing to check.
 set -u
 
 main_c='' completion='' bindir='' mans='' units=''
+meson='' build_root='' libexecdir='' user_unit_dir='' system_unit_dir=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--main-c) main_c=$2 ;;
@@ -11,7 +13,13 @@ while [ $# -gt 0 ]; do
 	--bindir) bindir=$2 ;;
 	--man) mans="$mans $2" ;;
 	--unit) units="$units $2" ;;
-	*) echo "usage: $0 --main-c FILE --completion FILE --bindir DIR [--man PAGE]... [--unit FILE]..." >&2
+	--meson) meson=$2 ;;
+	--build-root) build_root=$2 ;;
+	--libexecdir) libexecdir=$2 ;;
+	--user-unit-dir) user_unit_dir=$2 ;;
+	--system-unit-dir) system_unit_dir=$2 ;;
+	*) echo "usage: $0 --main-c FILE --completion FILE --bindir DIR [--man PAGE]... [--unit FILE]..." \
+		"[--meson PROG --build-root DIR --libexecdir DIR [--user-unit-dir DIR --system-unit-dir DIR]]" >&2
 	   exit 2 ;;
 	esac
 	shift 2
@@ -117,4 +125,87 @@ for unit in $units; do
 		;;
 	esac
 done
+
+# The installed tree: `meson install` into a temporary DESTDIR, keeping the build directory's
+# install log (`ninja uninstall` reads it) as it was.
+if [ -z "$meson" ] || [ -z "$build_root" ] || [ -z "$libexecdir" ]; then
+	echo "skip: meson install not checked (no meson, build root or libexecdir given)"
+	exit 0
+fi
+tmp=$(mktemp -d) || fail "cannot make a temporary directory"
+trap 'rm -rf "$tmp"' EXIT
+log=$build_root/meson-logs/install-log.txt
+[ ! -e "$log" ] || cp -p "$log" "$tmp/install-log.txt" || fail "cannot save $log"
+"$meson" install -C "$build_root" --destdir "$tmp/root" --no-rebuild --quiet >"$tmp/out" 2>&1
+status=$?
+if [ -e "$tmp/install-log.txt" ]; then
+	cp -p "$tmp/install-log.txt" "$log" || fail "cannot restore $log"
+else
+	rm -f "$log"
+fi
+[ $status -eq 0 ] || { cat "$tmp/out"; fail "meson install --destdir failed"; }
+root=$tmp/root
+ok "meson install --destdir"
+
+# The launcher: installed, executable, and it is sesame-browser.
+launcher=$libexecdir/sesame/sesame-browser
+[ -f "$root$launcher" ] && [ -x "$root$launcher" ] || fail "$launcher is not installed or not executable"
+"$root$launcher" --help 2>&1 | grep -q '^Usage: sesame-browser ' || fail "$launcher --help gives no usage"
+ok "$launcher installed and executable"
+
+if [ -z "$user_unit_dir" ] || [ -z "$system_unit_dir" ]; then
+	echo "skip: systemd units not installed (-Dsystemd=disabled)"
+	exit 0
+fi
+# Where systemd/meson.build puts them: the agent's and the per-user launcher's units in the user
+# unit directory, the system mode's in the system unit directory.
+for unit in "$user_unit_dir/sesame-agent.socket" "$user_unit_dir/sesame-agent.service" \
+	"$user_unit_dir/sesame-browser.socket" "$user_unit_dir/sesame-browser.service" \
+	"$system_unit_dir/sesame-agent-system.socket" "$system_unit_dir/sesame-agent-system.service" \
+	"$system_unit_dir/sesame-browser-system.socket" "$system_unit_dir/sesame-browser-system.service"; do
+	[ -s "$root$unit" ] || fail "$unit is not installed"
+	! grep -q '@[a-z_]*@' "$root$unit" || fail "$unit: a @variable@ is left"
+done
+ok "units installed in $user_unit_dir and $system_unit_dir"
+
+# value FILE KEY: the value of the last KEY= line of FILE.
+value() {
+	sed -n "s/^$2=//p" "$1" | tail -n 1
+}
+# launcher_units SOCKET SERVICE AGENT: the service runs the installed launcher with --serve on
+# the socket's path, and the agent's service wants the socket.
+launcher_units() {
+	start=$(value "$root$2" ExecStart)
+	case $start in
+	"$launcher --serve "*) ;;
+	*) fail "$(basename "$2"): ExecStart is not $launcher --serve: $start" ;;
+	esac
+	listen=$(value "$root$1" ListenStream)
+	[ -n "$listen" ] || fail "$(basename "$1"): no ListenStream="
+	case " $start " in
+	*" --socket $listen "*) ;;
+	*) fail "$(basename "$2"): --socket is not $listen, the ListenStream of $(basename "$1")" ;;
+	esac
+	sed -n 's/^Wants=//p' "$root$3" | tr ' ' '\n' | grep -qx "$(basename "$1")" ||
+		fail "$(basename "$3") does not want $(basename "$1")"
+	ok "$(basename "$2"): ExecStart=$launcher --serve --socket $listen, wanted by $(basename "$3")"
+}
+launcher_units "$user_unit_dir/sesame-browser.socket" "$user_unit_dir/sesame-browser.service" \
+	"$user_unit_dir/sesame-agent.service"
+launcher_units "$system_unit_dir/sesame-browser-system.socket" \
+	"$system_unit_dir/sesame-browser-system.service" "$system_unit_dir/sesame-agent-system.service"
+
+# Per-user, the launcher serves its own uid (no --agent-user, no User=); in system mode it runs
+# as sesame-browser and serves sesame.
+unit=$user_unit_dir/sesame-browser.service
+! grep -q -- '--agent-user' "$root$unit" || fail "$(basename "$unit"): --agent-user in a user unit"
+[ -z "$(value "$root$unit" User)" ] || fail "$(basename "$unit"): User= in a user unit"
+ok "$(basename "$unit"): serves the user's own uid"
+unit=$system_unit_dir/sesame-browser-system.service
+case " $(value "$root$unit" ExecStart) " in
+*" --agent-user sesame "*) ;;
+*) fail "$(basename "$unit"): ExecStart has no --agent-user sesame" ;;
+esac
+[ "$(value "$root$unit" User)" = sesame-browser ] || fail "$(basename "$unit"): User= is not sesame-browser"
+ok "$(basename "$unit"): --agent-user sesame, User=sesame-browser"
 exit 0
