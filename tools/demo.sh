@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 tools/deps.sh demo
 if [ -f build/build.ninja ]; then meson setup --reconfigure build >/dev/null; else meson setup build >/dev/null; fi
-meson compile -C build sesame sesame-agent >/dev/null
+meson compile -C build sesame sesame-agent sesame-browser >/dev/null
 
 bin=$PWD/build/cli/sesame
 demo=$(mktemp -d "${TMPDIR:-/tmp}/sesame-demo.XXXXXX")
