@@ -492,7 +492,12 @@ def session_bound():
     if browsers() or profiles_left():
         fail("SIGTERM left %r %r" % (browsers(), profiles_left()))
     start_agent()
-    print("ok idle time-out and SIGTERM close the browser")
+    login("plain", args=["--keep-open"])
+    agent.kill()  # SIGKILL: its end of the launcher's connection closes with it
+    agent.wait()
+    gone("SIGKILL of the agent")
+    start_agent()
+    print("ok idle time-out, SIGTERM and SIGKILL of the agent close the browser")
 
 
 def parent(pid):
@@ -556,6 +561,9 @@ def profiles_left():
 
 def stop_agent():
     global agent
+    if agent.poll() is not None:  # killed on purpose
+        agent = None
+        return
     agent.terminate()
     if agent.wait(60) != 0:
         fail("the agent exited %d" % agent.returncode)
