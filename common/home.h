@@ -1,7 +1,7 @@
 /* Where an installation lives: the data directory, its configuration, the device secret and the
  * agent's socket, from the environment and sesame.conf. Shared by sesame and sesame-agent. */
-#ifndef SESAME_AGENT_HOME_H
-#define SESAME_AGENT_HOME_H
+#ifndef SESAME_COMMON_HOME_H
+#define SESAME_COMMON_HOME_H
 
 #include <limits.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* The launcher's protocol, shared by sesame-agent, sesame-browser and the sesame command: the
  * worker's X display and its cookie, the flags a browser may be given, and the start request
  * (docs/protocol.md, "The browser launcher"). Parsers of untrusted bytes: fuzzed. */
-#ifndef SESAME_AGENT_LAUNCH_H
-#define SESAME_AGENT_LAUNCH_H
+#ifndef SESAME_COMMON_LAUNCH_H
+#define SESAME_COMMON_LAUNCH_H
 
 #include <stddef.h>
 #include <stdint.h>

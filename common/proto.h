@@ -1,8 +1,8 @@
 /* The agent protocol's framing and JSON helpers, shared by sesame-agent and the sesame CLI.
  * A message is a 4-byte big-endian length followed by that many bytes of one JSON object.
  * docs/protocol.md specifies every request and reply. */
-#ifndef SESAME_AGENT_PROTO_H
-#define SESAME_AGENT_PROTO_H
+#ifndef SESAME_COMMON_PROTO_H
+#define SESAME_COMMON_PROTO_H
 
 #include <stddef.h>
 #include <stdint.h>
