@@ -87,6 +87,8 @@ static void h_status(struct agent *a, struct conn *c, const cJSON *req)
 	cJSON_AddStringToObject(agent, "version", SESAME_VERSION);
 	cJSON_AddStringToObject(agent, "mode", a->home.system ? "system" : "user");
 	cJSON_AddNumberToObject(agent, "pid", (double)getpid());
+	/* the rules a new PIN must meet are the agent's, whoever's configuration the client has */
+	cJSON_AddNumberToObject(agent, "pin_min_length", a->home.cfg.policy.pin_min_length);
 	for (struct session *s = a->sessions; s != NULL; s = s->next) {
 		cJSON *o;
 		long max_left = (long)(s->opened + (time_t)a->home.cfg.session_max_seconds - now);

@@ -153,7 +153,7 @@ static int open_state(struct agent *a)
 	    (ret = home_device_secret(&a->home, secret, NULL)) != VAULT_OK ||
 	    (ret = vault_store_open(a->home.vaults, secret, &a->store)) != VAULT_OK)
 		goto out;
-	home_audit_key(secret, audit_key);
+	vault_audit_key(secret, audit_key);
 	ctx = agent_event(a, "log_recovered", getuid(),
 			  agent_login_of(getuid(), login, sizeof(login)), t);
 	ret = audit_open(a->home.audit, audit_key, &ctx, &a->log);

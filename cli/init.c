@@ -1,5 +1,4 @@
 /* sesame init: create the installation. Runs without the agent: it makes what the agent needs. */
-#include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -12,7 +11,7 @@
 
 #include "audit.h"
 #include "cli.h"
-#include "fileio.h"
+#include "installation.h"
 
 static int usage(FILE *out)
 {
@@ -26,61 +25,14 @@ static int usage(FILE *out)
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
-/* Written last: an installation file means everything else is in place. */
-static int write_installation(struct sesame_home *h)
+/* The first record, installation_created, by whoever runs init, here and now. */
+static struct audit_event first_record(char t[AUDIT_TIME_LEN + 1], char *host, size_t cap)
 {
-	char line[HOME_INSTALLATION_HEX + 2];
-	int dfd, ret;
-
-	if ((ret = fileio_dir_open(h->dir, 0, &dfd)) != VAULT_OK)
-		return ret;
-	snprintf(line, sizeof(line), "%s\n", h->installation);
-	ret = fileio_create_atomic(dfd, HOME_INSTALLATION_FILE, line, HOME_INSTALLATION_HEX + 1);
-	close(dfd);
-	return ret;
-}
-
-/* mkdir -p for the parents of path, each new one 0700 (the key file's, under XDG_CONFIG_HOME). */
-static void make_parents(const char *path)
-{
-	char dir[PATH_MAX];
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		mkdir(dir, 0700);
-		*p = '/';
-	}
-}
-
-static int new_installation(struct sesame_home *h)
-{
-	uint8_t id[DEVSECRET_ID_BYTES];
-	char hex[HOME_INSTALLATION_HEX + 1];
-	int dfd, ret;
-
-	make_parents(h->dir);
-	if ((ret = fileio_dir_open(h->dir, 1, &dfd)) != VAULT_OK)
-		return ret;
-	close(dfd);
-	randombytes_buf(id, sizeof(id));
-	sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
-	if ((ret = home_set_installation(h, hex)) == VAULT_OK)
-		make_parents(h->key_file);
-	return ret;
-}
-
-static int first_record(struct sesame_home *h, const uint8_t *secret)
-{
-	uint8_t key[32];
-	char t[AUDIT_TIME_LEN + 1], host[64] = "localhost";
 	struct passwd *pw = getpwuid(getuid());
 	struct audit_event ev = {0};
-	struct audit_log *log;
-	int ret;
 
-	home_audit_key(secret, key);
-	gethostname(host, sizeof(host) - 1);
+	snprintf(host, cap, "localhost");
+	gethostname(host, cap - 1);
 	audit_time_format((int64_t)time(NULL), t);
 	ev.event = "installation_created";
 	ev.time = t;
@@ -89,39 +41,22 @@ static int first_record(struct sesame_home *h, const uint8_t *secret)
 	ev.host = host;
 	ev.outcome = "ok";
 	ev.attempts_left = -1;
-	if ((ret = audit_init(h->audit, h->installation, key)) == VAULT_OK &&
-	    (ret = audit_open(h->audit, key, &ev, &log)) == VAULT_OK) {
-		ret = audit_append(log, &ev, NULL);
-		audit_close(log);
-	}
-	sodium_memzero(key, sizeof(key));
-	return ret;
+	return ev;
 }
 
 static int create(struct sesame_home *h, enum devsecret_backend *used)
 {
-	uint8_t *secret = sodium_malloc(DEVSECRET_BYTES);
-	struct devsecret_config dc;
-	int dfd, ret;
+	char id[VAULT_INSTALLATION_HEX + 1], t[AUDIT_TIME_LEN + 1], host[64];
+	struct audit_event ev = first_record(t, host, sizeof(host));
+	struct vault_installation in;
+	int ret;
 
-	if (secret == NULL)
-		return VAULT_E_NOMEM;
-	if ((ret = new_installation(h)) != VAULT_OK)
-		goto out;
-	dc = (struct devsecret_config){h->cfg.device_secret, h->installation, h->key_file};
-	if ((ret = devsecret_create(&dc, secret, used)) != VAULT_OK)
-		goto out;
-	if ((ret = fileio_dir_open(h->vaults, 1, &dfd)) == VAULT_OK) {
-		close(dfd);
-		ret = first_record(h, secret);
-	}
-	if (ret == VAULT_OK)
-		ret = write_installation(h);
-	if (ret != VAULT_OK)
-		devsecret_delete(&dc); /* no half installation keeps a secret around */
-out:
-	sodium_free(secret);
-	return ret;
+	vault_installation_id(id);
+	if ((ret = home_set_installation(h, id)) != VAULT_OK) /* the key file's path needs it */
+		return ret;
+	in = (struct vault_installation){id,	   h->dir,	h->vaults,
+					 h->audit, h->key_file, h->cfg.device_secret};
+	return vault_installation_create(&in, &ev, used);
 }
 
 static void report(struct sesame_home *h, enum devsecret_backend used, int json)

@@ -2,6 +2,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "proto.h"
 #include "secret.h"
 
 #define PIN_TRIES 3 /* chances to choose an acceptable new PIN at the prompt */
@@ -42,17 +43,39 @@ int cli_secret(int fd, const struct secret_ask *ask, char **secret)
 	}
 }
 
-/* A new PIN that the rules accept: from the descriptor once, or through pinentry until the
- * person chooses an acceptable one. */
+/* The agent's PIN rules: in system mode they are the structure's, not this account's. */
+static int agent_policy(const struct sesame_home *h, struct vault_policy *p)
+{
+	cJSON *req = cJSON_CreateObject(), *reply;
+	long long min;
+
+	*p = h->cfg.policy;
+	cJSON_AddStringToObject(req, "op", "status");
+	if (client_call(h, req, &reply) != 0)
+		return -1;
+	if (proto_int(cJSON_GetObjectItemCaseSensitive(reply, "agent"), "pin_min_length", &min) ==
+		0 &&
+	    min >= VAULT_PIN_MIN_FLOOR && min <= VAULT_PIN_MAX)
+		p->pin_min_length = (unsigned)min;
+	cJSON_Delete(reply);
+	return 0;
+}
+
+/* A new PIN that the agent's rules accept: from the descriptor once, or through pinentry until
+ * the person chooses an acceptable one. */
 int cli_new_pin(const struct sesame_home *h, int fd, const char *description, char **pin)
 {
 	struct secret_ask ask = {description, _("New PIN:"), NULL, 1};
+	struct vault_policy policy;
 	int ret, why;
+
+	if (agent_policy(h, &policy) != 0)
+		return EXIT_AGENT;
 
 	for (int i = 0; i < PIN_TRIES; i++) {
 		if ((ret = cli_secret(fd, &ask, pin)) != EXIT_OK)
 			return ret;
-		if ((why = vault_pin_check(*pin, &h->cfg.policy)) == VAULT_OK)
+		if ((why = vault_pin_check(*pin, &policy)) == VAULT_OK)
 			return EXIT_OK;
 		sodium_free(*pin);
 		*pin = NULL;

@@ -12,8 +12,6 @@
 #include "format.h"
 #include "home.h"
 
-#define AUDIT_SUBKEY 5 /* device-secret subkey 5 seals the audit signing key */
-
 static int join(char *out, size_t cap, const char *a, const char *b)
 {
 	return snprintf(out, cap, "%s/%s", a, b) < (int)cap ? VAULT_OK : VAULT_E_TOOLONG;
@@ -139,21 +137,21 @@ int home_resolve(struct sesame_home *h, int system)
 
 int home_read_installation(struct sesame_home *h)
 {
-	char path[PATH_MAX + 32], buf[HOME_INSTALLATION_HEX + 2];
+	char path[PATH_MAX + 32], buf[VAULT_INSTALLATION_HEX + 2];
 	size_t len;
 	int ret;
 
-	if ((ret = join(path, sizeof(path), h->dir, HOME_INSTALLATION_FILE)) != VAULT_OK)
+	if ((ret = join(path, sizeof(path), h->dir, VAULT_INSTALLATION_FILE)) != VAULT_OK)
 		return ret;
 	ret = fileio_read(AT_FDCWD, path, (uint8_t *)buf, sizeof(buf), &len);
 	if (ret != VAULT_OK)
 		return ret == VAULT_E_TOOLONG ? VAULT_E_FORMAT : ret;
-	if (len != HOME_INSTALLATION_HEX + 1 || buf[HOME_INSTALLATION_HEX] != '\n')
+	if (len != VAULT_INSTALLATION_HEX + 1 || buf[VAULT_INSTALLATION_HEX] != '\n')
 		return VAULT_E_FORMAT;
-	for (size_t i = 0; i < HOME_INSTALLATION_HEX; i++)
+	for (size_t i = 0; i < VAULT_INSTALLATION_HEX; i++)
 		if (!((buf[i] >= '0' && buf[i] <= '9') || (buf[i] >= 'a' && buf[i] <= 'f')))
 			return VAULT_E_FORMAT;
-	buf[HOME_INSTALLATION_HEX] = '\0';
+	buf[VAULT_INSTALLATION_HEX] = '\0';
 	return home_set_installation(h, buf);
 }
 
@@ -168,9 +166,4 @@ int home_device_secret(const struct sesame_home *h, uint8_t *secret, enum devsec
 	struct devsecret_config dc = {h->cfg.device_secret, h->installation, h->key_file};
 
 	return devsecret_load(&dc, secret, used);
-}
-
-void home_audit_key(const uint8_t *secret, uint8_t key[32])
-{
-	crypto_kdf_derive_from_key(key, 32, AUDIT_SUBKEY, VAULT_KDF_CONTEXT, secret);
 }

@@ -8,8 +8,8 @@
 
 #include "sesameconf.h"
 #include "devsecret.h"
+#include "installation.h"
 
-#define HOME_INSTALLATION_FILE "installation"
 #define HOME_VAULTS_DIR "vaults"
 #define HOME_AUDIT_DIR "audit"
 #define HOME_CONFIG_FILE "sesame.conf"
@@ -17,7 +17,6 @@
 #define HOME_SYSTEM_CONFIG "/etc/sesame/sesame.conf"
 #define HOME_SYSTEM_KEY_FILE "/etc/sesame/private/device-secret"
 #define HOME_SYSTEM_SOCKET "/run/sesame/agent.sock"
-#define HOME_INSTALLATION_HEX (2 * DEVSECRET_ID_BYTES)
 
 struct sesame_home {
 	int system;
@@ -27,7 +26,7 @@ struct sesame_home {
 	char config_path[PATH_MAX];
 	char socket[PATH_MAX];
 	char key_file[PATH_MAX];
-	char installation[HOME_INSTALLATION_HEX + 1]; /* empty until init */
+	char installation[VAULT_INSTALLATION_HEX + 1]; /* empty until init */
 	struct sesame_config cfg;
 };
 
@@ -44,8 +43,5 @@ int home_set_installation(struct sesame_home *h, const char *id);
 
 /* Load the device secret into secret (a sodium_malloc buffer of DEVSECRET_BYTES). */
 int home_device_secret(const struct sesame_home *h, uint8_t *secret, enum devsecret_backend *used);
-
-/* The key sealing the audit log's signing key, derived from the device secret. */
-void home_audit_key(const uint8_t *secret, uint8_t key[32]);
 
 #endif

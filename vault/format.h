@@ -3,6 +3,8 @@
 #ifndef SESAME_VAULT_FORMAT_H
 #define SESAME_VAULT_FORMAT_H
 
+#include "keys.h" /* the device-secret subkeys */
+
 #include <sodium.h>
 
 #define VAULT_MAGIC "SESAMEVF"
@@ -71,13 +73,6 @@
 #define VAULT_AD_RECOVERY_SLOT 2
 #define VAULT_AD_NAME 3
 #define VAULT_AD_ENTRY 4
-
-/* Device-secret subkeys (crypto_kdf, context VAULT_KDF_CONTEXT). */
-#define VAULT_KDF_CONTEXT "SesameV1"
-#define VAULT_SUBKEY_FILE_MAC 1
-#define VAULT_SUBKEY_PIN 2
-#define VAULT_SUBKEY_RECOVERY 3
-#define VAULT_SUBKEY_NAME 4
 
 /* Layout: fixed header, then variable parts. */
 #define VAULT_HEADER_BYTES 64

@@ -325,6 +325,14 @@ expect 0 "status as $W1" worker "$W1" "$SESAME" status
 grep -q "system mode" "$T/out" || fail "status does not say system mode"
 expect --in 274916 0 "enroll Marie as $W1" worker "$W1" "$SESAME" enroll Marie --pin-fd 0
 expect --in 581302 0 "enroll Jeanne as $W1" worker "$W1" "$SESAME" enroll Jeanne --pin-fd 0
+# a new PIN meets the agent's rules, not those of the worker's own sesame.conf
+printf 'pin_min_length = 10\n' >"$T/home/$W1/strict.conf"
+printf 'pin_min_length = 4\n' >"$T/home/$W1/lax.conf"
+chmod 0644 "$T/home/$W1/strict.conf" "$T/home/$W1/lax.conf"
+expect --in 592817 0 "enroll Paul as $W1, whose own sesame.conf asks 10 digits" \
+	worker "$W1" SESAME_CONFIG="$T/home/$W1/strict.conf" "$SESAME" enroll Paul --pin-fd 0
+expect --in 59281 2 "a 5-digit PIN is refused, though $W1's own sesame.conf allows 4" \
+	worker "$W1" SESAME_CONFIG="$T/home/$W1/lax.conf" "$SESAME" enroll Pierre --pin-fd 0
 expect --in 274916 0 "unlock Marie as $W1" worker "$W1" "$SESAME" unlock Marie --pin-fd 0
 expect --in caf-secret-123 0 "add a credential for Marie as $W1" \
 	worker "$W1" "$SESAME" add Marie --service CAF --url https://caf.fr/ --username marie \
