@@ -343,8 +343,7 @@ int checkpoint_body_format(const struct checkpoint *cp, char *out, size_t cap, s
 	return VAULT_OK;
 }
 
-/* Next line of s from pos: sets line and linelen, advances past its newline. */
-static int next_line(const uint8_t *s, size_t len, size_t *pos, const char **line, size_t *linelen)
+int note_next_line(const uint8_t *s, size_t len, size_t *pos, const char **line, size_t *linelen)
 {
 	const uint8_t *nl;
 
@@ -369,10 +368,11 @@ int checkpoint_body_parse(const uint8_t *body, size_t len, struct checkpoint *cp
 	if (!text_valid(body, len))
 		return VAULT_E_CHECKPOINT;
 	/* The origin is any non-empty line; ours are key names, so hold it to the same bound. */
-	if (!next_line(body, len, &pos, &l, &ll) || ll == 0 || ll > CHECKPOINT_ORIGIN_MAX)
+	if (!note_next_line(body, len, &pos, &l, &ll) || ll == 0 || ll > CHECKPOINT_ORIGIN_MAX)
 		return VAULT_E_CHECKPOINT;
 	memcpy(cp->origin, l, ll);
-	if (!next_line(body, len, &pos, &l, &ll) || ll == 0 || ll > 20 || (l[0] == '0' && ll > 1))
+	if (!note_next_line(body, len, &pos, &l, &ll) || ll == 0 || ll > 20 ||
+	    (l[0] == '0' && ll > 1))
 		goto bad;
 	for (size_t i = 0; i < ll; i++) {
 		if (l[i] < '0' || l[i] > '9' || size > (UINT64_MAX - (uint64_t)(l[i] - '0')) / 10)
@@ -380,10 +380,10 @@ int checkpoint_body_parse(const uint8_t *body, size_t len, struct checkpoint *cp
 		size = size * 10 + (uint64_t)(l[i] - '0');
 	}
 	cp->size = size;
-	if (!next_line(body, len, &pos, &l, &ll) ||
+	if (!note_next_line(body, len, &pos, &l, &ll) ||
 	    b64_decode_exact(l, ll, cp->root, MERKLE_HASH_LEN) != 0)
 		goto bad;
-	while (next_line(body, len, &pos, &l, &ll))
+	while (note_next_line(body, len, &pos, &l, &ll))
 		if (++ext > CHECKPOINT_EXT_MAX)
 			goto bad;
 	return VAULT_OK;

@@ -42,6 +42,9 @@ int note_verifier_parse(const char *text, size_t len, struct note_verifier *v);
  * line) with sk as name: writes body, an empty line and one signature line to out. */
 int note_sign(const char *body, size_t bodylen, const char *name, const uint8_t sk[NOTE_SK_LEN],
 	      char *out, size_t cap, size_t *outlen);
+/* The line of s that starts at *pos, without its '\n': 1, and *pos moved past the '\n', or 0
+ * when no complete line is left. */
+int note_next_line(const uint8_t *s, size_t len, size_t *pos, const char **line, size_t *linelen);
 /* Checks the note's syntax and finds its body: VAULT_E_CHECKPOINT if malformed. */
 int note_body(const uint8_t *msg, size_t len, size_t *bodylen);
 /* Verifies msg: VAULT_OK if it carries a valid signature by v, VAULT_E_SIGNATURE if v's
