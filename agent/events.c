@@ -11,19 +11,7 @@
 struct audit_event agent_event(struct agent *a, const char *event, uid_t worker, const char *login,
 			       char time_buf[AUDIT_TIME_LEN + 1])
 {
-	struct audit_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	if (audit_time_format((int64_t)time(NULL), time_buf) != VAULT_OK)
-		time_buf[0] = '\0';
-	ev.event = event;
-	ev.time = time_buf;
-	ev.worker_uid = (uint32_t)worker;
-	ev.worker_login = login;
-	ev.host = a->host;
-	ev.outcome = "ok";
-	ev.attempts_left = -1;
-	return ev;
+	return audit_event_now(event, (uint32_t)worker, login, a->host, time_buf);
 }
 
 int agent_audit(struct agent *a, struct audit_event *ev)

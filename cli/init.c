@@ -29,19 +29,11 @@ static int usage(FILE *out)
 static struct audit_event first_record(char t[AUDIT_TIME_LEN + 1], char *host, size_t cap)
 {
 	struct passwd *pw = getpwuid(getuid());
-	struct audit_event ev = {0};
 
 	snprintf(host, cap, "localhost");
 	gethostname(host, cap - 1);
-	audit_time_format((int64_t)time(NULL), t);
-	ev.event = "installation_created";
-	ev.time = t;
-	ev.worker_uid = (uint32_t)getuid();
-	ev.worker_login = pw != NULL ? pw->pw_name : "unknown";
-	ev.host = host;
-	ev.outcome = "ok";
-	ev.attempts_left = -1;
-	return ev;
+	return audit_event_now("installation_created", (uint32_t)getuid(),
+			       pw != NULL ? pw->pw_name : "unknown", host, t);
 }
 
 static int create(struct sesame_home *h, enum devsecret_backend *used)

@@ -285,6 +285,24 @@ int audit_time_format(int64_t t, char out[AUDIT_TIME_LEN + 1])
 	return VAULT_OK;
 }
 
+struct audit_event audit_event_now(const char *event, uint32_t worker_uid, const char *login,
+				   const char *host, char time_buf[AUDIT_TIME_LEN + 1])
+{
+	struct audit_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	if (audit_time_format((int64_t)time(NULL), time_buf) != VAULT_OK)
+		time_buf[0] = '\0';
+	ev.event = event;
+	ev.time = time_buf;
+	ev.worker_uid = worker_uid;
+	ev.worker_login = login;
+	ev.host = host;
+	ev.outcome = "ok";
+	ev.attempts_left = -1;
+	return ev;
+}
+
 /* ---------- from the caller's event ---------- */
 
 static const char *event_text(const struct audit_event *ev, const struct field *f)

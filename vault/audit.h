@@ -85,6 +85,11 @@ extern const char *const audit_event_names[]; /* NULL-terminated */
 
 /* Formats t (seconds since the epoch) as RFC 3339 UTC. */
 int audit_time_format(int64_t t, char out[AUDIT_TIME_LEN + 1]);
+
+/* An event by worker (uid, login) on host, now, outcome "ok", no attempts count: the fields
+ * every writer fills alike. time_buf must outlive the event. */
+struct audit_event audit_event_now(const char *event, uint32_t worker_uid, const char *login,
+				   const char *host, char time_buf[AUDIT_TIME_LEN + 1]);
 /* Parses one line (without '\n') into rec: VAULT_E_LOG_RECORD unless the line is exactly the
  * canonical serialisation of rec. A function from buffer to struct, for fuzzers. */
 int audit_record_parse(const uint8_t *line, size_t len, struct audit_record *rec);
