@@ -202,20 +202,10 @@ static void refuse(struct agent *a, struct conn *c, struct login_result *r, cons
 		agent_reply_error(a, c, code, detail);
 }
 
-/* This worker's session with the request's user, the credential, and its consent. Replies
- * itself and returns -1 when the login cannot go on. */
-static int login_check(struct agent *a, struct conn *c, const cJSON *req, struct login_job *t,
-		       struct vault_entries **es)
+/* The request's own fields, before anything is looked up. */
+static int request_check(struct agent *a, struct conn *c, const cJSON *req, struct login_job *t)
 {
-	const char *user = proto_string(req, "user"), *service = proto_string(req, "service");
-	const char *purpose = proto_string(req, "purpose");
-	char id[VAULT_USER_ID_HEX];
-	const struct vault_entry *e;
-	struct login_task *f = &t->fill;
-	struct session *s;
-	int ret;
-
-	if (user == NULL || service == NULL ||
+	if (proto_string(req, "user") == NULL || proto_string(req, "service") == NULL ||
 	    browser_display_parse(cJSON_GetObjectItemCaseSensitive(req, "display"), &t->display) !=
 		0) {
 		agent_reply_error(a, c, PROTO_E_REQUEST,
@@ -229,6 +219,59 @@ static int login_check(struct agent *a, struct conn *c, const cJSON *req, struct
 				  "stay in a page the worker can use");
 		return -1;
 	}
+	return 0;
+}
+
+/* The person's consent, and a login address Sesame fills: refusals are recorded. */
+static int credential_check(struct agent *a, struct conn *c, const struct vault_entry *e,
+			    struct login_job *t)
+{
+	if (!e->consent || (e->consent_until != 0 && e->consent_until <= (uint64_t)time(NULL))) {
+		refuse(a, c, &t->fill.res, "consent",
+		       !e->consent ? "the person has not allowed assisted logins for this service"
+				   : "the person's consent for assisted logins has expired",
+		       PROTO_E_CONSENT);
+		return -1;
+	}
+	if (cdp_origin_parse(e->url, &t->fill.origin) != 0 ||
+	    (strcmp(t->fill.origin.scheme, "https") != 0 &&
+	     !(a->home.cfg.allow_http_loopback && cdp_origin_loopback(&t->fill.origin)))) {
+		refuse(a, c, &t->fill.res, "insecure_url",
+		       "the credential's login address is not https: Sesame fills only https pages",
+		       PROTO_E_LOGIN);
+		return -1;
+	}
+	return 0;
+}
+
+/* The login thread's own copies: secrets in guarded memory. -2 when memory runs out. */
+static int task_copy(struct login_task *f, const struct vault_entry *e)
+{
+	f->url = guarded_dup(e->url);
+	f->username = guarded_dup(e->username);
+	f->password = guarded_dup(e->password);
+	f->user_sel = strdup(e->username_selector); /* not secret: plain memory */
+	f->pass_sel = strdup(e->password_selector);
+	if (f->url == NULL || f->username == NULL || f->password == NULL || f->user_sel == NULL ||
+	    f->pass_sel == NULL)
+		return -2;
+	return 0;
+}
+
+/* This worker's session with the request's user, the credential, and its consent. Replies
+ * itself and returns -1 when the login cannot go on. */
+static int login_check(struct agent *a, struct conn *c, const cJSON *req, struct login_job *t,
+		       struct vault_entries **es)
+{
+	const char *user = proto_string(req, "user"), *service = proto_string(req, "service");
+	const char *purpose = proto_string(req, "purpose");
+	char id[VAULT_USER_ID_HEX];
+	const struct vault_entry *e;
+	struct session *s;
+	int ret;
+
+	if (request_check(a, c, req, t) != 0)
+		return -1;
 	if ((ret = vault_user_find(a->store, user, id)) != VAULT_OK) {
 		agent_reply_error(a, c, ret, NULL);
 		return -1;
@@ -250,30 +293,9 @@ static int login_check(struct agent *a, struct conn *c, const cJSON *req, struct
 	}
 	snprintf(t->fill.res.service, sizeof(t->fill.res.service), "%s", e->service);
 	snprintf(t->fill.res.credential, sizeof(t->fill.res.credential), "%s", e->id);
-	if (!e->consent || (e->consent_until != 0 && e->consent_until <= (uint64_t)time(NULL))) {
-		refuse(a, c, &t->fill.res, "consent",
-		       !e->consent ? "the person has not allowed assisted logins for this service"
-				   : "the person's consent for assisted logins has expired",
-		       PROTO_E_CONSENT);
+	if (credential_check(a, c, e, t) != 0)
 		return -1;
-	}
-	if (cdp_origin_parse(e->url, &t->fill.origin) != 0 ||
-	    (strcmp(t->fill.origin.scheme, "https") != 0 &&
-	     !(a->home.cfg.allow_http_loopback && cdp_origin_loopback(&t->fill.origin)))) {
-		refuse(a, c, &t->fill.res, "insecure_url",
-		       "the credential's login address is not https: Sesame fills only https pages",
-		       PROTO_E_LOGIN);
-		return -1;
-	}
-	f->url = guarded_dup(e->url);
-	f->username = guarded_dup(e->username);
-	f->password = guarded_dup(e->password);
-	f->user_sel = strdup(e->username_selector); /* not secret: plain memory */
-	f->pass_sel = strdup(e->password_selector);
-	if (f->url == NULL || f->username == NULL || f->password == NULL || f->user_sel == NULL ||
-	    f->pass_sel == NULL)
-		return -2;
-	return 0;
+	return task_copy(&t->fill, e);
 }
 
 static int thread_start(struct login_job *t)
