@@ -16,8 +16,8 @@
 #define CDP_SESSION_MAX 64 /* flattened session ids are 32 hex digits */
 #define CDP_HOST_MAX 256
 
-/* The agent's reply code for a login that did not fill (its "reason" says why). To be moved to
- * proto.h as PROTO_E_LOGIN. */
+/* An older name of PROTO_E_LOGIN, which proto.h defines: the agent's reply code for a login
+ * that did not fill (its "reason" says why). Nothing uses this name any more. */
 #define CDP_E_LOGIN PROTO_E_LOGIN
 
 enum cdp_error {

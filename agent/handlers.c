@@ -303,6 +303,21 @@ static int entry_input(const cJSON *req, struct vault_entry_input *in, char **pa
 	return *password != NULL ? 0 : -1;
 }
 
+/* The id of service's credential, or "" if it has none. A vault that cannot be read is an
+ * error, not "none": replacing must never turn into adding a second credential. */
+static int entry_id_of(struct session *s, const char *service, char id[VAULT_ENTRY_ID_HEX])
+{
+	struct vault_entries *es = NULL;
+	const struct vault_entry *e;
+	int ret = vault_entry_list(s->vault, &es);
+
+	id[0] = '\0';
+	if (ret == VAULT_OK && (e = vault_entries_find(es, service)) != NULL)
+		snprintf(id, VAULT_ENTRY_ID_HEX, "%s", e->id);
+	vault_entries_free(es);
+	return ret;
+}
+
 /* Add, or with "replace": true change, a credential; the record comes first. */
 static void h_add(struct agent *a, struct conn *c, const cJSON *req)
 {
@@ -310,11 +325,9 @@ static void h_add(struct agent *a, struct conn *c, const cJSON *req)
 	int replace = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "replace"));
 	char t[AUDIT_TIME_LEN + 1], id[VAULT_ENTRY_ID_HEX] = "";
 	struct vault_entry_input in;
-	struct vault_entries *es = NULL;
-	const struct vault_entry *old = NULL;
 	struct audit_event ev;
 	char *password = NULL;
-	int ret;
+	int ret, old;
 
 	if (s == NULL)
 		return;
@@ -324,29 +337,29 @@ static void h_add(struct agent *a, struct conn *c, const cJSON *req)
 				  "selectors, if any, are strings");
 		goto out;
 	}
-	if (replace && (ret = vault_entry_list(s->vault, &es)) == VAULT_OK &&
-	    (old = vault_entries_find(es, in.service)) != NULL)
-		snprintf(id, sizeof(id), "%s", old->id);
-	ev = conn_event(a, c, old != NULL ? "credential_changed" : "credential_added", t);
+	if (replace && (ret = entry_id_of(s, in.service, id)) != VAULT_OK) {
+		agent_reply_error(a, c, ret, NULL);
+		goto out;
+	}
+	old = id[0] != '\0';
+	ev = conn_event(a, c, old ? "credential_changed" : "credential_added", t);
 	ev.user = s->user;
 	ev.service = in.service;
-	ev.credential = old != NULL ? id : NULL;
+	ev.credential = old ? id : NULL;
 	if (agent_audit(a, &ev) != VAULT_OK) {
 		agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
 		goto out;
 	}
-	ret = old != NULL ? vault_entry_update(s->vault, id, &in)
-			  : vault_entry_add(s->vault, &in, id);
+	ret = old ? vault_entry_update(s->vault, id, &in) : vault_entry_add(s->vault, &in, id);
 	if (ret != VAULT_OK) {
 		agent_reply_error(a, c, ret, NULL);
 		goto out;
 	}
 	cJSON *r = reply_ok();
 	cJSON_AddStringToObject(r, "id", id);
-	cJSON_AddBoolToObject(r, "replaced", old != NULL);
+	cJSON_AddBoolToObject(r, "replaced", old);
 	agent_reply(a, c, r);
 out:
-	vault_entries_free(es);
 	sodium_free(password);
 }
 

@@ -217,8 +217,10 @@ static void jobs_finish(struct agent *a)
 	}
 }
 
-/* One round of poll over everything; the timeout wakes the loop for session deadlines. */
-static void loop_once(struct agent *a, struct pollfd *pfd, struct conn **owner)
+/* One round of poll over everything; the timeout wakes the loop for session deadlines. ids[i]
+ * names the connection of pfd[i]: a handler may close any connection during the round, so
+ * each is looked up again by id, never reached through a pointer kept from before. */
+static void loop_once(struct agent *a, struct pollfd *pfd, unsigned *ids)
 {
 	int deadline = session_expire(a, time(NULL)), n = 2, ready;
 
@@ -232,7 +234,7 @@ static void loop_once(struct agent *a, struct pollfd *pfd, struct conn **owner)
 		if (ev == 0 && c->login_running && !c->interrupted)
 			ev = POLLRDHUP;
 		pfd[n] = (struct pollfd){ev != 0 ? c->fd : -1, ev, 0};
-		owner[n] = c;
+		ids[n] = c->id;
 	}
 	ready = poll(pfd, (nfds_t)n, deadline < 0 ? -1 : deadline * 1000 + 50);
 	if (ready <= 0)
@@ -240,9 +242,9 @@ static void loop_once(struct agent *a, struct pollfd *pfd, struct conn **owner)
 	if (pfd[1].revents & POLLIN)
 		jobs_finish(a);
 	for (int i = 2; i < n; i++) {
-		struct conn *c = owner[i];
+		struct conn *c = agent_conn_find(a, ids[i]);
 		int bad = 0;
-		if (agent_conn_find(a, c->id) != c)
+		if (c == NULL)
 			continue;
 		if (c->login_running && !c->interrupted && pfd[i].revents != 0) {
 			c->interrupted = 1; /* nothing may come during a login but a hang-up */
@@ -268,15 +270,18 @@ static void loop_once(struct agent *a, struct pollfd *pfd, struct conn **owner)
 int agent_loop(struct agent *a)
 {
 	struct pollfd *pfd = calloc(AGENT_MAX_CONNS + 2, sizeof(*pfd));
-	struct conn **owner = calloc(AGENT_MAX_CONNS + 2, sizeof(*owner));
+	unsigned *ids = calloc(AGENT_MAX_CONNS + 2, sizeof(*ids));
+	int ret = -1;
 
-	if (pfd == NULL || owner == NULL)
-		return -1;
+	if (pfd == NULL || ids == NULL)
+		goto out;
 	while (!agent_quit)
-		loop_once(a, pfd, owner);
+		loop_once(a, pfd, ids);
 	while (a->conns != NULL)
 		conn_close(a, a->conns);
+	ret = 0;
+out:
 	free(pfd);
-	free(owner);
-	return 0;
+	free(ids);
+	return ret;
 }

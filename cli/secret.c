@@ -1,6 +1,15 @@
 /* Reading a secret from the person, through pinentry and its Assuan protocol, or from a file
  * descriptor. Every buffer that may hold a byte of the secret is a sodium_malloc buffer: the
- * reply lines of the pinentry, the decoded data, the line read from a descriptor. */
+ * reply lines of the pinentry, the decoded data, the line read from a descriptor.
+ *
+ * The Assuan client is this file, not libassuan. libassuan reads a reply into line buffers of its
+ * context and decodes a D line there in place: plain heap memory from its allocation hooks
+ * (malloc, realloc, free), neither locked nor guarded, wiped when the context is released, or
+ * after each D line with ASSUAN_CONFIDENTIAL from 3.0 on (Debian 12 has 2.5). The PIN would pass
+ * through that memory before any sodium_malloc buffer. It also reads with a blocking read(): a
+ * timeout on a hung pinentry would need I/O hooks of our own, which is this loop again. What we
+ * use of the protocol is small: one command at a time; OK, ERR, D, S, comments, and INQUIRE,
+ * answered with CAN. */
 #include "secret.h"
 
 #include <errno.h>
@@ -26,13 +35,13 @@ extern char **environ;
 #define PINENTRY_ENV "SESAME_PINENTRY"
 #define PINENTRY_DEFAULT "pinentry"
 
-/* Assuan's bound on a line it sends us, CR LF included (libassuan's ASSUAN_LINELENGTH). */
-#define ASSUAN_LINE_MAX 1002
 /* What we send stays within 1000 bytes, newline included, as the protocol asks. */
 #define ASSUAN_SEND_MAX 1000
 
-/* libgpg-error codes live in the low 16 bits; the high bits name the source. */
-#define GPG_ERR_CODE_MASK 0xFFFFul
+/* libgpg-error codes are 32-bit (10 digits at most); the code is in the low 16 bits, the high
+ * bits name the source. */
+#define GPG_ERR_DIGITS_MAX 10
+#define GPG_ERR_CODE_MASK 0xFFFFu
 #define GPG_ERR_CANCELED 99
 #define GPG_ERR_FULLY_CANCELED 198
 
@@ -55,17 +64,11 @@ extern char **environ;
 
 struct pinentry {
 	pid_t pid;
-	int to;	       /* its stdin */
-	int from;      /* its stdout */
-	char *line;    /* sodium_malloc: a reply line may carry the secret */
-	int timeout;   /* for each byte of a reply, in ms; -1 while the person types */
+	int to;	     /* its stdin */
+	int from;    /* its stdout */
+	char *line;  /* sodium_malloc, SECRET_ASSUAN_LINE_MAX: a reply line may carry the secret */
+	int timeout; /* for each byte of a reply, in ms; -1 while the person types */
 	bool repeated; /* it sent "S PIN_REPEATED": it asked twice and compared itself */
-};
-
-struct pin_data {
-	char *buf; /* sodium_malloc, SECRET_MAX + 1 */
-	size_t len;
-	bool toolong;
 };
 
 static int fd_write_all(int fd, const char *buf, size_t len)
@@ -112,22 +115,19 @@ static int fd_wait(int fd, int timeout_ms)
 	return r;
 }
 
-/* Reads one reply line into pe->line, without its LF or CR LF, NUL-terminated. */
+/* Reads one reply line into pe->line; *len counts its bytes before the LF. */
 static int pe_read_line(struct pinentry *pe, size_t *len)
 {
 	size_t n = 0;
 
 	for (;;) {
-		if (n == ASSUAN_LINE_MAX || fd_wait(pe->from, pe->timeout) != 1 ||
+		if (n == SECRET_ASSUAN_LINE_MAX || fd_wait(pe->from, pe->timeout) != 1 ||
 		    fd_read_byte(pe->from, pe->line + n) != 1)
 			return SECRET_ERROR;
 		if (pe->line[n] == '\n')
 			break;
 		n++;
 	}
-	if (n > 0 && pe->line[n - 1] == '\r')
-		n--;
-	pe->line[n] = '\0';
 	*len = n;
 	return SECRET_OK;
 }
@@ -144,91 +144,110 @@ static int hex_value(char c)
 }
 
 /* Appends the percent-decoded payload of a "D " line, straight into the guarded buffer. */
-static int pin_data_add(struct pin_data *d, const char *s)
+static int reply_data(struct secret_reply *r, const char *s, size_t len)
 {
-	for (; *s != '\0'; s++) {
+	for (size_t i = 0; i < len; i++) {
 		int hi = 0, lo = 0;
 
-		if (d->len == SECRET_MAX) {
+		if (r->len == SECRET_MAX) {
 			/* Keep reading the reply so the protocol stays in step. */
-			d->toolong = true;
-			return SECRET_OK;
+			r->toolong = true;
+			return SECRET_LINE_MORE;
 		}
-		if (*s != '%') {
-			d->buf[d->len++] = *s;
+		if (s[i] != '%') {
+			r->data[r->len++] = s[i];
 			continue;
 		}
-		hi = hex_value(s[1]);
-		lo = hi < 0 ? -1 : hex_value(s[2]);
+		hi = i + 1 < len ? hex_value(s[i + 1]) : -1;
+		lo = hi < 0 || i + 2 >= len ? -1 : hex_value(s[i + 2]);
 		/* A NUL inside would make the C string lie about the secret's length. */
 		if (lo < 0 || (hi | lo) == 0)
 			return SECRET_ERROR;
-		d->buf[d->len++] = (char)(hi << 4 | lo);
-		s += 2;
+		r->data[r->len++] = (char)(hi << 4 | lo);
+		i += 2;
 	}
-	return SECRET_OK;
+	return SECRET_LINE_MORE;
 }
 
 /* "WORD" alone or followed by a space and arguments. */
-static bool reply_is(const char *line, const char *word)
+static bool reply_is(const char *line, size_t len, const char *word)
 {
 	size_t n = strlen(word);
 
-	return strncmp(line, word, n) == 0 && (line[n] == '\0' || line[n] == ' ');
+	return len >= n && memcmp(line, word, n) == 0 && (len == n || line[n] == ' ');
 }
 
-static int reply_error(const char *line)
+/* The code of "ERR code description", 0 if there is none. */
+static unsigned reply_error(const char *s, size_t len)
 {
-	unsigned long code = 0;
+	unsigned long long code = 0;
+	size_t i = 0, digits = 0;
 
-	if (line[3] == ' ')
-		code = strtoul(line + 4, NULL, 10);
-	code &= GPG_ERR_CODE_MASK;
-	if (code == GPG_ERR_CANCELED || code == GPG_ERR_FULLY_CANCELED)
-		return SECRET_CANCELLED;
-	return PE_REFUSED;
-}
-
-/* Handles one line that does not end the reply. */
-static int pe_reply_line(struct pinentry *pe, struct pin_data *data)
-{
-	const char *line = pe->line;
-
-	if (reply_is(line, "D"))
-		return data != NULL ? pin_data_add(data, line + 2) : SECRET_ERROR;
-	if (reply_is(line, "S")) {
-		if (reply_is(line + 2, "PIN_REPEATED"))
-			pe->repeated = true;
-		return SECRET_OK;
+	while (i < len && s[i] == ' ')
+		i++;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+		if (digits == GPG_ERR_DIGITS_MAX)
+			return 0;
+		code = code * 10 + (unsigned long long)(s[i] - '0');
 	}
-	if (line[0] == '#')
-		return SECRET_OK;
-	/* We never have anything to give; CAN makes the pinentry finish with ERR. */
-	if (reply_is(line, "INQUIRE"))
-		return fd_write_all(pe->to, "CAN\n", 4) == 0 ? SECRET_OK : SECRET_ERROR;
+	return (unsigned)(code & GPG_ERR_CODE_MASK);
+}
+
+int secret_reply_line(struct secret_reply *r, const char *line, size_t len)
+{
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	/* A NUL could only cut a secret short, or hide the rest of a line. */
+	if (memchr(line, '\0', len) != NULL)
+		return SECRET_ERROR;
+	if (reply_is(line, len, "OK"))
+		return SECRET_LINE_OK;
+	if (reply_is(line, len, "ERR")) {
+		r->error = reply_error(line + 3, len - 3);
+		return SECRET_LINE_ERR;
+	}
+	if (len >= 2 && line[0] == 'D' && line[1] == ' ')
+		return r->data != NULL ? reply_data(r, line + 2, len - 2) : SECRET_ERROR;
+	if (reply_is(line, len, "S")) {
+		if (len > 2 && reply_is(line + 2, len - 2, "PIN_REPEATED"))
+			r->repeated = true;
+		return SECRET_LINE_MORE;
+	}
+	if (len > 0 && line[0] == '#')
+		return SECRET_LINE_MORE;
+	if (reply_is(line, len, "INQUIRE"))
+		return SECRET_LINE_INQUIRE;
 	return SECRET_ERROR;
 }
 
-/* Reads lines up to OK or ERR. Data lines go to data, which may be NULL when none is due. */
-static int pe_read_reply(struct pinentry *pe, struct pin_data *data)
+/* Reads lines up to OK or ERR into r, whose data may be NULL when none is due. */
+static int pe_read_reply(struct pinentry *pe, struct secret_reply *r)
 {
 	size_t len = 0;
 	int ret;
 
-	for (;;) {
+	do {
 		ret = pe_read_line(pe, &len);
-		if (ret == SECRET_OK && reply_is(pe->line, "OK"))
-			break;
-		if (ret == SECRET_OK && reply_is(pe->line, "ERR"))
-			ret = reply_error(pe->line);
-		else if (ret == SECRET_OK)
-			ret = pe_reply_line(pe, data);
-		sodium_memzero(pe->line, len);
-		if (ret != SECRET_OK)
-			return ret;
-	}
-	sodium_memzero(pe->line, len);
-	return SECRET_OK;
+		if (ret == SECRET_OK)
+			ret = secret_reply_line(r, pe->line, len);
+		sodium_memzero(pe->line, SECRET_ASSUAN_LINE_MAX);
+		/* We never have anything to give; CAN makes the pinentry finish with ERR. */
+		if (ret == SECRET_LINE_INQUIRE && fd_write_all(pe->to, "CAN\n", 4) != 0)
+			ret = SECRET_ERROR;
+	} while (ret == SECRET_LINE_MORE || ret == SECRET_LINE_INQUIRE);
+	if (ret == SECRET_LINE_ERR)
+		return r->error == GPG_ERR_CANCELED || r->error == GPG_ERR_FULLY_CANCELED
+			   ? SECRET_CANCELLED
+			   : PE_REFUSED;
+	return ret == SECRET_LINE_OK ? SECRET_OK : ret;
+}
+
+/* A command's reply that carries no data. */
+static int pe_read_ack(struct pinentry *pe)
+{
+	struct secret_reply none = {0};
+
+	return pe_read_reply(pe, &none);
 }
 
 /* Percent-encodes text into out so it fits in room bytes. A longer text is cut at the start of
@@ -273,12 +292,11 @@ static int pe_send(struct pinentry *pe, const char *verb, const char *arg)
 	return fd_write_all(pe->to, line, len) == 0 ? SECRET_OK : SECRET_ERROR;
 }
 
-static int pe_transact(struct pinentry *pe, const char *verb, const char *arg,
-		       struct pin_data *data)
+static int pe_transact(struct pinentry *pe, const char *verb, const char *arg)
 {
 	int ret = pe_send(pe, verb, arg);
 
-	return ret == SECRET_OK ? pe_read_reply(pe, data) : ret;
+	return ret == SECRET_OK ? pe_read_ack(pe) : ret;
 }
 
 /* Option values go unencoded (Assuan does not decode them), so one that could break the line
@@ -305,7 +323,7 @@ static int pe_option(struct pinentry *pe, const char *name, const char *value)
 		return SECRET_OK;
 	if (fd_write_all(pe->to, line, (size_t)n) != 0)
 		return SECRET_ERROR;
-	ret = pe_read_reply(pe, NULL);
+	ret = pe_read_ack(pe);
 	/* An option this pinentry does not know is not a reason to fail. */
 	return ret == PE_REFUSED ? SECRET_OK : ret;
 }
@@ -330,7 +348,7 @@ static int pe_options(struct pinentry *pe)
 
 static int pe_set_text(struct pinentry *pe, const char *verb, const char *text)
 {
-	return text != NULL ? pe_transact(pe, verb, text, NULL) : SECRET_OK;
+	return text != NULL ? pe_transact(pe, verb, text) : SECRET_OK;
 }
 
 static int pe_describe(struct pinentry *pe, const struct secret_prompt *prompt)
@@ -434,7 +452,7 @@ static void pe_kill(pid_t pid)
 /* After a clean exchange BYE ends it; after an error it may be stuck, so it is killed. */
 static void pe_stop(struct pinentry *pe, bool clean)
 {
-	if (pe->pid > 0 && clean && pe_transact(pe, "BYE", NULL, NULL) != SECRET_OK)
+	if (pe->pid > 0 && clean && pe_transact(pe, "BYE", NULL) != SECRET_OK)
 		clean = false;
 	close_fd(&pe->to);
 	close_fd(&pe->from);
@@ -448,7 +466,7 @@ static void pe_stop(struct pinentry *pe, bool clean)
 /* One GETPIN, with its label and an optional error shown above it. */
 static int pe_getpin(struct pinentry *pe, const char *label, const char *error, char **pin)
 {
-	struct pin_data data = {0};
+	struct secret_reply r = {0};
 	int ret = pe_set_text(pe, "SETERROR", error);
 
 	*pin = NULL;
@@ -456,21 +474,23 @@ static int pe_getpin(struct pinentry *pe, const char *label, const char *error, 
 		ret = pe_set_text(pe, "SETPROMPT", label);
 	if (ret != SECRET_OK)
 		return ret;
-	data.buf = sodium_malloc(SECRET_MAX + 1);
-	if (data.buf == NULL)
+	r.data = sodium_malloc(SECRET_MAX + 1);
+	if (r.data == NULL)
 		return SECRET_ERROR;
-	pe->repeated = false;
 	pe->timeout = -1;
-	ret = pe_transact(pe, "GETPIN", NULL, &data);
+	ret = pe_send(pe, "GETPIN", NULL);
+	if (ret == SECRET_OK)
+		ret = pe_read_reply(pe, &r);
 	pe->timeout = PINENTRY_REPLY_TIMEOUT_MS;
-	if (ret == SECRET_OK && data.toolong)
+	pe->repeated = r.repeated;
+	if (ret == SECRET_OK && r.toolong)
 		ret = SECRET_TOOLONG;
 	if (ret != SECRET_OK) {
-		sodium_free(data.buf);
+		sodium_free(r.data);
 		return ret;
 	}
-	data.buf[data.len] = '\0';
-	*pin = data.buf;
+	r.data[r.len] = '\0';
+	*pin = r.data;
 	return SECRET_OK;
 }
 
@@ -485,10 +505,10 @@ static bool secret_equal(const char *a, const char *b)
 /* Asks the pinentry to repeat the question itself; one that cannot gets asked twice by us. */
 static int pe_set_repeat(struct pinentry *pe, const char *repeat, const char *mismatch)
 {
-	int ret = pe_transact(pe, "SETREPEAT", repeat, NULL);
+	int ret = pe_transact(pe, "SETREPEAT", repeat);
 
 	if (ret == SECRET_OK)
-		ret = pe_transact(pe, "SETREPEATERROR", mismatch, NULL);
+		ret = pe_transact(pe, "SETREPEATERROR", mismatch);
 	return ret == PE_REFUSED ? SECRET_OK : ret;
 }
 
@@ -538,12 +558,12 @@ int secret_pinentry(const struct secret_prompt *prompt, char **secret)
 	sigemptyset(&ignore.sa_mask);
 	if (sigaction(SIGPIPE, &ignore, &saved) != 0)
 		return SECRET_ERROR;
-	pe.line = sodium_malloc(ASSUAN_LINE_MAX + 1);
+	pe.line = sodium_malloc(SECRET_ASSUAN_LINE_MAX);
 	if (pe.line == NULL)
 		goto out;
 	ret = pe_start(&pe);
 	if (ret == SECRET_OK)
-		ret = pe_read_reply(&pe, NULL); /* the greeting, "OK ..." */
+		ret = pe_read_ack(&pe); /* the greeting, "OK ..." */
 	if (ret == SECRET_OK)
 		ret = pe_options(&pe);
 	if (ret == SECRET_OK)

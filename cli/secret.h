@@ -4,9 +4,12 @@
 #ifndef SESAME_CLI_SECRET_H
 #define SESAME_CLI_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SECRET_MAX 1024 /* longest secret accepted (a password); PINs are far shorter */
+/* Assuan's bound on a line a pinentry sends, CR LF included (libassuan's ASSUAN_LINELENGTH). */
+#define SECRET_ASSUAN_LINE_MAX 1002
 
 enum secret_result {
 	SECRET_OK = 0,
@@ -34,5 +37,27 @@ int secret_pinentry(const struct secret_prompt *prompt, char **secret);
 /* Read one line (without its newline) from fd, byte by byte so that later lines stay unread for
  * the next call. A final line without a newline is accepted. */
 int secret_from_fd(int fd, char **secret);
+
+/* A pinentry's reply to one command, gathered line by line by secret_reply_line. */
+struct secret_reply {
+	char *data;	/* sodium_malloc, SECRET_MAX + 1, for GETPIN's "D" lines; NULL: none due */
+	size_t len;	/* decoded bytes in data, never a NUL among them */
+	bool toolong;	/* the data went past SECRET_MAX; what came after was dropped */
+	bool repeated;	/* "S PIN_REPEATED": the pinentry asked twice and compared itself */
+	unsigned error; /* after "ERR": its libgpg-error code (low 16 bits), 0 if it gave none */
+};
+
+enum secret_line {
+	SECRET_LINE_MORE = 0,	 /* "D", "S" or a comment: the reply goes on */
+	SECRET_LINE_OK = 1,	 /* "OK": the command succeeded and the reply is over */
+	SECRET_LINE_ERR = 2,	 /* "ERR": the command failed and the reply is over */
+	SECRET_LINE_INQUIRE = 3, /* "INQUIRE": it waits for an answer (we send CAN) */
+};
+
+/* Parses one line of a pinentry's reply into r: len bytes, without the LF (a CR before it is
+ * dropped). No I/O: it reads no byte past line + len. Returns a secret_line, or SECRET_ERROR for
+ * a line that is no Assuan reply, holds a NUL byte or a bad or NUL %-escape, or is data when
+ * r->data is NULL. */
+int secret_reply_line(struct secret_reply *r, const char *line, size_t len);
 
 #endif

@@ -8,8 +8,10 @@
 /* Files are 0600, directories 0700; every open uses O_NOFOLLOW and O_CLOEXEC. */
 #define FILEIO_FILE_MODE 0600
 #define FILEIO_DIR_MODE 0700
-/* How long a writer waits for another writer's lock before giving up with VAULT_E_BUSY. Long
- * enough to cover a PIN check (one Argon2id run), which holds the lock. */
+/* How long a writer waits for another writer's lock before giving up with VAULT_E_BUSY. A vault
+ * file's lock is held only while the file is read and rewritten (a PIN check runs Argon2id
+ * outside it); the store's lock is held across vault_user_create's one Argon2id run, which this
+ * wait covers. The running agent holds the audit log's lock for its whole life. */
 #define FILEIO_LOCK_WAIT_MS 20000
 #define FILEIO_LOCK_POLL_MS 10
 

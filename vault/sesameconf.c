@@ -98,7 +98,7 @@ static int parse_bool(const char *v, int *out)
 static int set_key(struct sesame_config *cfg, const char *key, const char *v)
 {
 	struct vault_policy *p = &cfg->policy;
-	uint32_t n;
+	uint32_t n = 0;
 	int ret;
 
 	if (strcmp(key, "device_secret") == 0)
@@ -127,17 +127,19 @@ static int set_key(struct sesame_config *cfg, const char *key, const char *v)
 	if (strcmp(key, "session_idle_seconds") == 0)
 		return parse_uint(v, CONFIG_SESSION_SECONDS_MIN, CONFIG_SESSION_SECONDS_MAX,
 				  &cfg->session_idle_seconds);
+	/* n is stored only once it parsed: a refused line leaves the policy as it was. */
 	if (strcmp(key, "pin_min_length") == 0) {
-		ret = parse_uint(v, VAULT_PIN_MIN_FLOOR, VAULT_PIN_MAX, &n);
-		p->pin_min_length = n;
+		if ((ret = parse_uint(v, VAULT_PIN_MIN_FLOOR, VAULT_PIN_MAX, &n)) == VAULT_OK)
+			p->pin_min_length = n;
 	} else if (strcmp(key, "pin_retries") == 0) {
-		ret = parse_uint(v, VAULT_RETRY_MIN, VAULT_RETRY_MAX, &n);
-		p->retry_limit = n;
+		if ((ret = parse_uint(v, VAULT_RETRY_MIN, VAULT_RETRY_MAX, &n)) == VAULT_OK)
+			p->retry_limit = n;
 	} else if (strcmp(key, "kdf_passes") == 0) {
 		ret = parse_uint(v, VAULT_KDF_OPS_MIN, VAULT_KDF_OPS_MAX, &p->kdf_ops);
 	} else if (strcmp(key, "kdf_memory_mib") == 0) {
 		ret = parse_uint(v, VAULT_KDF_MEM_KIB_MIN / 1024, VAULT_KDF_MEM_KIB_MAX / 1024, &n);
-		p->kdf_mem_kib = n * 1024;
+		if (ret == VAULT_OK)
+			p->kdf_mem_kib = n * 1024;
 	} else {
 		ret = VAULT_E_FORMAT;
 	}
