@@ -55,6 +55,12 @@ struct session {
 
 enum job_kind { JOB_UNLOCK, JOB_ENROLL, JOB_CHANGE_PIN, JOB_RECOVER, JOB_LOGIN };
 
+struct agent;
+struct conn;
+struct job;
+/* Ends a job on the loop's thread: records, replies (c is NULL when its client has gone). */
+typedef void (*job_done_fn)(struct agent *a, struct conn *c, struct job *j);
+
 /* Work that runs Argon2id, done on a pool thread so the loop keeps answering. */
 struct job {
 	enum job_kind kind;
@@ -70,6 +76,7 @@ struct job {
 	struct vault *vault;
 	char *recovery_out;	    /* sodium_malloc */
 	struct login_result *login; /* JOB_LOGIN: posted by a login thread (login.c) */
+	job_done_fn done;	    /* set by whoever made the job */
 	struct job *next;
 };
 
@@ -110,15 +117,24 @@ struct agent {
 
 extern volatile sig_atomic_t agent_quit;
 
-/* loop.c */
+/* loop.c: the poll loop; finished jobs end through their completion function */
 int agent_loop(struct agent *a);
+void agent_jobs_finish(struct agent *a);
+
+/* conn.c: connections and replies */
+void agent_conn_accept(struct agent *a);
+int agent_conn_read(struct agent *a, struct conn *c);
+int agent_conn_write(struct conn *c);
+void agent_conn_close(struct agent *a, struct conn *c);
+struct conn *agent_conn_find(struct agent *a, unsigned id);
 void agent_reply(struct agent *a, struct conn *c, cJSON *reply);
 void agent_reply_error(struct agent *a, struct conn *c, int code, const char *message);
-struct conn *agent_conn_find(struct agent *a, unsigned id);
 
 /* handlers.c */
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req);
-void agent_job_done(struct agent *a, struct job *j);
+
+/* jobs.c: how a PIN job ends, on the loop's thread (c is NULL when its client has gone) */
+void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j);
 
 /* session.c */
 struct session *session_find(struct agent *a, uid_t worker, const char *user);

@@ -1,6 +1,6 @@
 /* One handler per request (docs/protocol.md). Handlers that guard an action write its audit
  * record first and act only if the record is durable. Requests that run Argon2id become jobs
- * for the pool; agent_job_done finishes them on the loop's thread. */
+ * for the pool; agent_pin_job_done finishes them on the loop's thread. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,6 +156,7 @@ static struct job *job_with_secrets(enum job_kind kind, const cJSON *req, const 
 
 	if (j == NULL)
 		return NULL;
+	j->done = agent_pin_job_done;
 	if (k1 != NULL && strcmp(k1, "recovery") == 0)
 		j->recovery = secret_field(req, k1, 128);
 	else if (k1 != NULL)

@@ -129,16 +129,8 @@ static void changed_done(struct agent *a, struct conn *c, struct job *j, const c
 	agent_reply(a, c, r);
 }
 
-void agent_job_done(struct agent *a, struct job *j)
+void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j)
 {
-	struct conn *c = agent_conn_find(a, j->conn_id);
-
-	if (c != NULL)
-		c->busy = 0;
-	if (j->kind == JOB_LOGIN) {
-		agent_login_done(a, c, j);
-		return;
-	}
 	if (j->ret == VAULT_E_BADPIN || j->ret == VAULT_E_BLOCKED) {
 		pin_refused(a, c, j);
 		return;
@@ -168,7 +160,7 @@ void agent_job_done(struct agent *a, struct job *j)
 	case JOB_RECOVER:
 		changed_done(a, c, j, "recovery_used");
 		break;
-	case JOB_LOGIN:
+	case JOB_LOGIN: /* ends through agent_login_done */
 		break;
 	}
 }

@@ -93,6 +93,7 @@ static void post_result(struct login_job *t)
 		return; /* the connection stays busy until it closes; nothing was leaked */
 	}
 	*j->login = t->fill.res;
+	j->done = agent_login_done;
 	t->fill.res.screenshot = NULL; /* the loop's now */
 	j->conn_id = t->conn_id;
 	j->worker = t->worker;

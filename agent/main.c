@@ -216,12 +216,8 @@ static int run(struct agent *a)
 	}
 	agent_loop(a);
 	session_close_all(a, "agent_stop");
-	agent_login_stop(); /* login threads post to the pool: they end first, browsers closed */
-	for (struct job *j = pool_take_done(&a->pool), *next; j != NULL; j = next) {
-		next = j->next; /* how the ended logins ended, recorded before the agent's end */
-		agent_job_done(a, j);
-		job_free(j);
-	}
+	agent_login_stop();   /* login threads post to the pool: they end first, browsers closed */
+	agent_jobs_finish(a); /* how the ended logins ended, recorded before the agent's end */
 	record_self(a, "agent_stopped", "signal");
 	pool_stop(&a->pool);
 	return 0;

@@ -1,0 +1,204 @@
+/* Connections to the agent, in the manner of ssh-agent: the peer's credentials checked on
+ * every accept, a frame longer than PROTO_MESSAGE_MAX or not a JSON object closes that
+ * connection and nothing else, no descriptor taken from a client, and the replies. */
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agent.h"
+#include "proto.h"
+
+struct conn *agent_conn_find(struct agent *a, unsigned id)
+{
+	for (struct conn *c = a->conns; c != NULL; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void conn_free_input(struct conn *c)
+{
+	if (c->body != NULL)
+		sodium_free(c->body);
+	c->body = NULL;
+	c->body_len = c->body_got = c->head_got = 0;
+}
+
+void agent_conn_close(struct agent *a, struct conn *c)
+{
+	for (struct conn **p = &a->conns; *p != NULL; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	close(c->fd);
+	conn_free_input(c);
+	if (c->out != NULL)
+		proto_frame_free(c->out, c->out_len);
+	free(c);
+	a->nconns--;
+}
+
+/* Is this peer allowed? Per-user mode: our own uid or root. System mode: root, the service
+ * user, or a member of the configured worker group (supplementary groups included). */
+static int peer_allowed(struct agent *a, int fd, struct conn *c)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	gid_t groups[NGROUPS_MAX];
+	socklen_t glen = sizeof(groups);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return 0;
+	c->uid = cred.uid, c->gid = cred.gid, c->pid = cred.pid;
+	if (cred.uid == 0 || cred.uid == getuid())
+		return 1;
+	if (!a->home.system)
+		return 0;
+	if (cred.gid == a->worker_gid)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) != 0)
+		return 0;
+	for (size_t i = 0; i < glen / sizeof(gid_t); i++)
+		if (groups[i] == a->worker_gid)
+			return 1;
+	return 0;
+}
+
+void agent_conn_accept(struct agent *a)
+{
+	struct conn *c;
+	int fd = accept4(a->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (a->nconns >= AGENT_MAX_CONNS || (c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	if (!peer_allowed(a, fd, c)) {
+		free(c);
+		close(fd); /* another uid: refused before a single byte is read */
+		return;
+	}
+	c->fd = fd;
+	c->id = ++a->next_conn_id;
+	agent_login_of(c->uid, c->login, sizeof(c->login));
+	c->next = a->conns;
+	a->conns = c;
+	a->nconns++;
+}
+
+void agent_reply(struct agent *a, struct conn *c, cJSON *reply)
+{
+	(void)a;
+	cJSON_AddNumberToObject(reply, "v", PROTO_VERSION);
+	if (c->out == NULL && proto_frame(reply, &c->out, &c->out_len) == 0)
+		c->out_sent = 0;
+	else
+		c->closing = 1;
+	cJSON_Delete(reply);
+}
+
+void agent_reply_error(struct agent *a, struct conn *c, int code, const char *message)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	cJSON_AddFalseToObject(r, "ok");
+	cJSON_AddNumberToObject(r, "code", code);
+	cJSON_AddStringToObject(r, "error", message != NULL ? message : vault_strerror(code));
+	agent_reply(a, c, r);
+}
+
+/* read(), refusing descriptors: no client hands the agent a browser, a pipe or a file. Any
+ * that came (SCM_RIGHTS) are closed at once and the request is answered with an error. */
+static ssize_t conn_recv(struct conn *c, void *buf, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} control;
+	struct iovec iov = {buf, len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	if ((n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC)) <= 0)
+		return n;
+	if (msg.msg_flags & MSG_CTRUNC) /* more than fit: the kernel closed the rest */
+		c->fds_refused = 1;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		size_t nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int fds[4];
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		memcpy(fds, CMSG_DATA(cm), (nfds < 4 ? nfds : 4) * sizeof(int));
+		for (size_t i = 0; i < nfds && i < 4; i++)
+			close(fds[i]);
+		c->fds_refused = 1;
+	}
+	return n;
+}
+
+/* Read what is there; dispatch a complete frame. Returns -1 to close the connection. */
+int agent_conn_read(struct agent *a, struct conn *c)
+{
+	ssize_t n;
+	cJSON *req;
+
+	if (c->head_got < sizeof(c->head)) {
+		n = conn_recv(c, c->head + c->head_got, sizeof(c->head) - c->head_got);
+		if (n <= 0)
+			return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		c->head_got += (size_t)n;
+		if (c->head_got < sizeof(c->head))
+			return 0;
+		c->body_len = (size_t)c->head[0] << 24 | (size_t)c->head[1] << 16 |
+			      (size_t)c->head[2] << 8 | c->head[3];
+		if (c->body_len == 0 || c->body_len > PROTO_MESSAGE_MAX ||
+		    (c->body = sodium_malloc(c->body_len)) == NULL)
+			return -1;
+	}
+	n = conn_recv(c, c->body + c->body_got, c->body_len - c->body_got);
+	if (n <= 0)
+		return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	c->body_got += (size_t)n;
+	if (c->body_got < c->body_len)
+		return 0;
+	if (proto_parse(c->body, c->body_len, &req) != 0)
+		return -1;
+	conn_free_input(c);
+	if (c->fds_refused) {
+		agent_reply_error(
+		    a, c, PROTO_E_REQUEST,
+		    "requests carry no descriptors: the agent starts the browser itself");
+		c->closing = 1;
+	} else {
+		agent_dispatch(a, c, req);
+	}
+	cJSON_Delete(req);
+	return 0;
+}
+
+int agent_conn_write(struct conn *c)
+{
+	ssize_t n = write(c->fd, c->out + c->out_sent, c->out_len - c->out_sent);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	c->out_sent += (size_t)n;
+	if (c->out_sent == c->out_len) {
+		proto_frame_free(c->out, c->out_len);
+		c->out = NULL;
+		if (c->closing)
+			return -1;
+	}
+	return 0;
+}
