@@ -22,10 +22,14 @@
 #define EXIT_INTACT EXIT_OK
 #define FILE_MAX 65536
 
-static const char *dir_opt;
-static int json_opt;
+/* What a subcommand works on: the log directory, and its own arguments from its name on. */
+struct subcmd_args {
+	const char *dir;
+	int argc;
+	char **argv;
+};
 
-static void usage(FILE *to)
+static int usage(FILE *to)
 {
 	fputs(_("Usage: sesame audit [--dir DIR] COMMAND [options]\n"
 		"  verify [--checkpoint FILE] [--key KEY|FILE] [--json]\n"
@@ -40,22 +44,24 @@ static void usage(FILE *to)
 		"The log directory is --dir, else the installation's ($SESAME_HOME/audit).\n"
 		"Exit codes: 0 intact, 10 tampered, 11 cannot read, 2 usage.\n"),
 	      to);
+	return to == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
-static int exit_for(int code)
+static int exit_for_code(int code)
 {
 	if (code == VAULT_OK)
 		return EXIT_INTACT;
 	return audit_verify_is_read_error(code) ? EXIT_UNREADABLE : EXIT_TAMPERED;
 }
 
-static int fail(int code, const char *what)
+static int report_failure(int code, const char *what)
 {
 	fprintf(stderr, "sesame audit: %s: %s\n", what, cli_strerror(code));
-	return exit_for(code);
+	return exit_for_code(code);
 }
 
-static const char *log_dir(char buf[PATH_MAX])
+/* --dir, else the installation's log; NULL when the installation cannot be resolved. */
+static const char *log_dir(const char *dir_opt, char buf[PATH_MAX])
 {
 	struct sesame_home h;
 
@@ -68,7 +74,7 @@ static const char *log_dir(char buf[PATH_MAX])
 }
 
 /* Reads a small file into a malloc'd, NUL-terminated buffer. */
-static char *slurp(const char *path, size_t *len)
+static char *read_small_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf;
@@ -95,7 +101,7 @@ static int load_key(const char *arg, struct note_verifier *v)
 
 	if (note_verifier_parse(arg, len, v) == VAULT_OK)
 		return VAULT_OK;
-	text = slurp(arg, &len);
+	text = read_small_file(arg, &len);
 	if (text == NULL)
 		return VAULT_E_KEY;
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
@@ -105,222 +111,266 @@ static int load_key(const char *arg, struct note_verifier *v)
 	return ret;
 }
 
-static int cmd_verify(const char *dir, int argc, char **argv)
+struct verify_options {
+	char *checkpoint; /* the kept checkpoint, malloc'd; NULL without --checkpoint */
+	size_t checkpoint_len;
+	struct note_verifier key;
+	int have_key;
+	int json;
+};
+
+/* EXIT_OK, or the exit code of the first wrong option, already reported. */
+static int verify_parse(int argc, char **argv, struct verify_options *vo)
 {
 	static const struct option opts[] = {{"checkpoint", required_argument, NULL, 'c'},
 					     {"key", required_argument, NULL, 'k'},
 					     {"json", no_argument, NULL, 'j'},
 					     {NULL, 0, NULL, 0}};
-	struct audit_verify_opts o = {0};
-	struct audit_verify_report rep;
-	struct note_verifier v;
-	char *old = NULL, root[64];
-	size_t oldlen = 0;
-	int c, ret;
+	int opt;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'c') {
-			old = slurp(optarg, &oldlen);
-			if (old == NULL)
-				return fail(VAULT_E_IO, optarg);
-		} else if (c == 'k') {
-			if (load_key(optarg, &v) != VAULT_OK) {
-				free(old);
-				return fail(VAULT_E_KEY, "--key");
-			}
-			o.key = &v;
-		} else if (c == 'j') {
-			json_opt = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'c') {
+			free(vo->checkpoint);
+			vo->checkpoint = read_small_file(optarg, &vo->checkpoint_len);
+			if (vo->checkpoint == NULL)
+				return report_failure(VAULT_E_IO, optarg);
+		} else if (opt == 'k') {
+			if (load_key(optarg, &vo->key) != VAULT_OK)
+				return report_failure(VAULT_E_KEY, "--key");
+			vo->have_key = 1;
+		} else if (opt == 'j') {
+			vo->json = 1;
 		} else {
-			free(old);
-			usage(stderr);
-			return EXIT_USAGE;
+			return usage(stderr);
 		}
 	}
-	o.old_checkpoint = (const uint8_t *)old;
-	o.old_len = oldlen;
-	ret = audit_verify(dir, &o, &rep);
-	free(old);
-	sodium_bin2base64(root, sizeof(root), rep.root, sizeof(rep.root),
-			  sodium_base64_VARIANT_ORIGINAL);
-	if (json_opt) {
-		cJSON *j = cJSON_CreateObject();
-		cJSON_AddStringToObject(j, "result",
-					ret == VAULT_OK			  ? "intact"
-					: audit_verify_is_read_error(ret) ? "unreadable"
-									  : "tampered");
-		cJSON_AddNumberToObject(j, "code", ret);
-		cJSON_AddNumberToObject(j, "line", (double)rep.line);
-		cJSON_AddStringToObject(j, "what", rep.what);
-		cJSON_AddNumberToObject(j, "records", (double)rep.records);
-		cJSON_AddNumberToObject(j, "checkpoint_size", (double)rep.latest.size);
-		if (rep.have_old)
-			cJSON_AddNumberToObject(j, "kept_checkpoint_size", (double)rep.old.size);
-		cJSON_AddNumberToObject(j, "uncovered", (double)rep.uncovered);
-		if (ret == VAULT_OK)
-			cJSON_AddStringToObject(j, "root", root);
-		cli_json_print(j);
-	} else if (ret == VAULT_OK) {
-		printf(_("intact: %llu records, checkpoint %s size %llu, root %s\n"),
-		       (unsigned long long)rep.records, rep.latest.origin,
-		       (unsigned long long)rep.latest.size, root);
-		if (rep.have_old)
-			printf(_("consistent with the kept checkpoint of size %llu\n"),
-			       (unsigned long long)rep.old.size);
-		if (rep.uncovered)
-			printf(
-			    _("note: the last %llu records are not yet covered by a checkpoint\n"),
-			    (unsigned long long)rep.uncovered);
-		if (o.key == NULL)
-			printf(_("note: checked with the log's own key; pass --key to check it "
-				 "against the key you kept\n"));
-	} else if (rep.line) {
-		printf(_("%s: line %llu: %s\n"),
-		       audit_verify_is_read_error(ret) ? _("cannot read") : _("TAMPERED"),
-		       (unsigned long long)rep.line, rep.what);
-	} else {
-		printf("%s: %s\n",
-		       audit_verify_is_read_error(ret) ? _("cannot read") : _("TAMPERED"),
-		       rep.what);
-	}
-	return exit_for(ret);
+	return EXIT_OK;
 }
 
-struct show_ctx {
-	int mode; /* 0 text, 1 jsonl, 2 csv */
+static void verify_print_json(int ret, const struct audit_verify_report *rep, const char *root)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(j, "result",
+				ret == VAULT_OK			  ? "intact"
+				: audit_verify_is_read_error(ret) ? "unreadable"
+								  : "tampered");
+	cJSON_AddNumberToObject(j, "code", ret);
+	cJSON_AddNumberToObject(j, "line", (double)rep->line);
+	cJSON_AddStringToObject(j, "what", rep->what);
+	cJSON_AddNumberToObject(j, "records", (double)rep->records);
+	cJSON_AddNumberToObject(j, "checkpoint_size", (double)rep->latest.size);
+	if (rep->have_old)
+		cJSON_AddNumberToObject(j, "kept_checkpoint_size", (double)rep->old.size);
+	cJSON_AddNumberToObject(j, "uncovered", (double)rep->uncovered);
+	if (ret == VAULT_OK)
+		cJSON_AddStringToObject(j, "root", root);
+	cli_json_print(j);
+}
+
+static void verify_print_intact(const struct audit_verify_report *rep, const char *root,
+				int have_key)
+{
+	printf(_("intact: %llu records, checkpoint %s size %llu, root %s\n"),
+	       (unsigned long long)rep->records, rep->latest.origin,
+	       (unsigned long long)rep->latest.size, root);
+	if (rep->have_old)
+		printf(_("consistent with the kept checkpoint of size %llu\n"),
+		       (unsigned long long)rep->old.size);
+	if (rep->uncovered)
+		printf(_("note: the last %llu records are not yet covered by a checkpoint\n"),
+		       (unsigned long long)rep->uncovered);
+	if (!have_key)
+		printf(_("note: checked with the log's own key; pass --key to check it "
+			 "against the key you kept\n"));
+}
+
+static void verify_print_broken(int ret, const struct audit_verify_report *rep)
+{
+	const char *verdict = audit_verify_is_read_error(ret) ? _("cannot read") : _("TAMPERED");
+
+	if (rep->line)
+		printf(_("%s: line %llu: %s\n"), verdict, (unsigned long long)rep->line, rep->what);
+	else
+		printf("%s: %s\n", verdict, rep->what);
+}
+
+static int subcmd_verify(const struct subcmd_args *args)
+{
+	struct verify_options vo = {0};
+	struct audit_verify_opts check = {0};
+	struct audit_verify_report rep;
+	char root[64];
+	int ret;
+
+	if ((ret = verify_parse(args->argc, args->argv, &vo)) != EXIT_OK) {
+		free(vo.checkpoint);
+		return ret;
+	}
+	check.old_checkpoint = (const uint8_t *)vo.checkpoint;
+	check.old_len = vo.checkpoint_len;
+	check.key = vo.have_key ? &vo.key : NULL;
+	ret = audit_verify(args->dir, &check, &rep);
+	free(vo.checkpoint);
+	sodium_bin2base64(root, sizeof(root), rep.root, sizeof(rep.root),
+			  sodium_base64_VARIANT_ORIGINAL);
+	if (vo.json)
+		verify_print_json(ret, &rep, root);
+	else if (ret == VAULT_OK)
+		verify_print_intact(&rep, root, vo.have_key);
+	else
+		verify_print_broken(ret, &rep);
+	return exit_for_code(ret);
+}
+
+enum show_format {
+	SHOW_TEXT,
+	SHOW_JSONL, /* the log's own lines */
+	SHOW_CSV,
 };
 
-static int show_cb(void *ctx, const struct audit_record *r, const uint8_t *line, size_t len)
+static void show_record_text(const struct audit_record *r)
 {
-	struct show_ctx *s = ctx;
+	printf("%6llu %s %-18s worker=%s(%u) host=%s", (unsigned long long)r->seq, r->time,
+	       r->event, r->worker_login, (unsigned)r->worker_uid, r->host);
+	if (r->user[0])
+		printf(" user=%s", r->user);
+	if (r->service[0])
+		printf(" service=%s", r->service);
+	if (r->credential[0])
+		printf(" credential=%s", r->credential);
+	printf(" outcome=%s", r->outcome);
+	if (r->reason[0])
+		printf(" reason=\"%s\"", r->reason);
+	if (r->attempts_left >= 0)
+		printf(" attempts_left=%d", r->attempts_left);
+	if (r->purpose[0])
+		printf(" purpose=\"%s\"", r->purpose);
+	putchar('\n');
+}
+
+static int show_record(void *ctx, const struct audit_record *r, const uint8_t *line, size_t len)
+{
+	const enum show_format *format = ctx;
 	char csv[AUDIT_CSV_MAX];
 
-	if (s->mode == 1) {
+	if (*format == SHOW_JSONL) {
 		fwrite(line, 1, len, stdout);
 		putchar('\n');
-	} else if (s->mode == 2) {
+	} else if (*format == SHOW_CSV) {
 		if (audit_record_csv(r, csv, sizeof(csv)) == VAULT_OK)
 			puts(csv);
 	} else {
-		printf("%6llu %s %-18s worker=%s(%u) host=%s", (unsigned long long)r->seq, r->time,
-		       r->event, r->worker_login, (unsigned)r->worker_uid, r->host);
-		if (r->user[0])
-			printf(" user=%s", r->user);
-		if (r->service[0])
-			printf(" service=%s", r->service);
-		if (r->credential[0])
-			printf(" credential=%s", r->credential);
-		printf(" outcome=%s", r->outcome);
-		if (r->reason[0])
-			printf(" reason=\"%s\"", r->reason);
-		if (r->attempts_left >= 0)
-			printf(" attempts_left=%d", r->attempts_left);
-		if (r->purpose[0])
-			printf(" purpose=\"%s\"", r->purpose);
-		putchar('\n');
+		show_record_text(r);
 	}
 	return ferror(stdout) ? 1 : 0;
 }
 
-static int cmd_show(const char *dir, int argc, char **argv, int export)
+/* 0, or -1 after a wrong option (getopt has said which, except for --format's value). */
+static int show_parse(int argc, char **argv, struct audit_filter *filter, enum show_format *format)
 {
 	static const struct option opts[] = {
 	    {"user", required_argument, NULL, 'u'},   {"worker", required_argument, NULL, 'w'},
 	    {"event", required_argument, NULL, 'e'},  {"since", required_argument, NULL, 's'},
 	    {"until", required_argument, NULL, 't'},  {"json", no_argument, NULL, 'j'},
 	    {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
-	struct audit_filter f = {0};
-	struct show_ctx s = {0};
-	int c, ret;
+	int opt;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			f.user = optarg;
-			break;
-		case 'w':
-			f.worker = optarg;
-			break;
-		case 'e':
-			f.event = optarg;
-			break;
-		case 's':
-			f.since = optarg;
-			break;
-		case 't':
-			f.until = optarg;
-			break;
-		case 'j':
-			s.mode = 1;
-			break;
-		case 'f':
-			if (strcmp(optarg, "csv") == 0)
-				s.mode = 2;
-			else if (strcmp(optarg, "jsonl") == 0)
-				s.mode = 1;
-			else {
-				usage(stderr);
-				return EXIT_USAGE;
-			}
-			break;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'u')
+			filter->user = optarg;
+		else if (opt == 'w')
+			filter->worker = optarg;
+		else if (opt == 'e')
+			filter->event = optarg;
+		else if (opt == 's')
+			filter->since = optarg;
+		else if (opt == 't')
+			filter->until = optarg;
+		else if (opt == 'j' || (opt == 'f' && strcmp(optarg, "jsonl") == 0))
+			*format = SHOW_JSONL;
+		else if (opt == 'f' && strcmp(optarg, "csv") == 0)
+			*format = SHOW_CSV;
+		else
+			return -1;
 	}
-	if (export && s.mode == 0) {
+	return 0;
+}
+
+/* show and export: the same records; export insists on a machine format. */
+static int show_records(const struct subcmd_args *args, int export)
+{
+	struct audit_filter filter = {0};
+	enum show_format format = SHOW_TEXT;
+	int ret;
+
+	if (show_parse(args->argc, args->argv, &filter, &format) != 0)
+		return usage(stderr);
+	if (export && format == SHOW_TEXT) {
 		fputs(_("sesame audit: export needs --format csv|jsonl\n"), stderr);
 		return EXIT_USAGE;
 	}
-	if (s.mode == 2)
+	if (format == SHOW_CSV)
 		puts(AUDIT_CSV_HEADER);
-	ret = audit_scan(dir, &f, show_cb, &s);
+	ret = audit_scan(args->dir, &filter, show_record, &format);
 	if (ret == VAULT_E_LOG_TORN) {
 		fputs(_("sesame audit: warning: the log ends in an incomplete line\n"), stderr);
 		ret = VAULT_OK;
 	}
 	if (fflush(stdout) != 0)
 		ret = VAULT_E_IO;
-	return ret == VAULT_OK ? EXIT_INTACT : fail(ret, "show");
+	return ret == VAULT_OK ? EXIT_INTACT : report_failure(ret, "show");
 }
 
-static int print_file(const char *dir, const char *name)
+static int subcmd_show(const struct subcmd_args *args)
+{
+	return show_records(args, 0);
+}
+
+static int subcmd_export(const struct subcmd_args *args)
+{
+	return show_records(args, 1);
+}
+
+static int subcmd_key(const struct subcmd_args *args)
 {
 	char path[PATH_MAX];
 	size_t len;
 	char *text;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return fail(VAULT_E_INVAL, dir);
-	text = slurp(path, &len);
+	if (snprintf(path, sizeof(path), "%s/%s", args->dir, AUDIT_PUB_NAME) >= (int)sizeof(path))
+		return report_failure(VAULT_E_INVAL, args->dir);
+	text = read_small_file(path, &len);
 	if (text == NULL)
-		return fail(errno == ENOENT ? VAULT_E_NOTFOUND : VAULT_E_IO, name);
+		return report_failure(errno == ENOENT ? VAULT_E_NOTFOUND : VAULT_E_IO,
+				      AUDIT_PUB_NAME);
 	fwrite(text, 1, len, stdout);
 	free(text);
 	return EXIT_INTACT;
 }
 
-static int cmd_checkpoint(const char *dir)
+static int subcmd_checkpoint(const struct subcmd_args *args)
 {
 	struct note_verifier v;
 	struct checkpoint cp;
 	char path[PATH_MAX];
 	size_t len;
 	char *text;
-	int ret = audit_key_read(dir, &v);
+	int ret = audit_key_read(args->dir, &v);
 
 	if (ret != VAULT_OK)
-		return fail(ret, "verifier key");
-	if (snprintf(path, sizeof(path), "%s/%s", dir, AUDIT_CHECKPOINT_NAME) >= (int)sizeof(path))
-		return fail(VAULT_E_INVAL, dir);
-	text = slurp(path, &len);
+		return report_failure(ret, "verifier key");
+	if (snprintf(path, sizeof(path), "%s/%s", args->dir, AUDIT_CHECKPOINT_NAME) >=
+	    (int)sizeof(path))
+		return report_failure(VAULT_E_INVAL, args->dir);
+	text = read_small_file(path, &len);
 	if (text == NULL)
-		return fail(VAULT_E_CHECKPOINT, "checkpoint");
+		return report_failure(VAULT_E_CHECKPOINT, "checkpoint");
 	ret = checkpoint_open((const uint8_t *)text, len, &v, v.name, &cp);
 	if (ret == VAULT_OK)
 		fwrite(text, 1, len, stdout);
 	free(text);
-	return ret == VAULT_OK ? EXIT_INTACT : fail(ret, "checkpoint");
+	return ret == VAULT_OK ? EXIT_INTACT : report_failure(ret, "checkpoint");
 }
 
 static int parse_u64(const char *s, uint64_t *v)
@@ -334,120 +384,126 @@ static int parse_u64(const char *s, uint64_t *v)
 	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
-static int cmd_prove(const char *dir, int argc, char **argv)
+static int subcmd_prove(const struct subcmd_args *args)
 {
 	char *out;
 	size_t len;
 	uint64_t seq;
 	int ret;
 
-	if (argc != 2 || parse_u64(argv[1], &seq) != 0) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (args->argc != 2 || parse_u64(args->argv[1], &seq) != 0)
+		return usage(stderr);
 	out = malloc(AUDIT_PROOF_MAX);
 	if (out == NULL)
-		return fail(VAULT_E_NOMEM, "prove");
-	ret = audit_prove(dir, seq, out, AUDIT_PROOF_MAX, &len);
+		return report_failure(VAULT_E_NOMEM, "prove");
+	ret = audit_prove(args->dir, seq, out, AUDIT_PROOF_MAX, &len);
 	if (ret == VAULT_OK)
 		fwrite(out, 1, len, stdout);
 	free(out);
-	return ret == VAULT_OK ? EXIT_INTACT : fail(ret, "prove");
+	return ret == VAULT_OK ? EXIT_INTACT : report_failure(ret, "prove");
 }
 
-static int cmd_check_receipt(const char *dir, int argc, char **argv)
+static int subcmd_check_receipt(const struct subcmd_args *args)
 {
 	static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
 					     {NULL, 0, NULL, 0}};
 	struct note_verifier v;
-	int c, have_key = 0, ret;
+	int opt, have_key = 0, ret;
 	uint64_t idx;
 	size_t len;
 	char *text;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'k' || load_key(optarg, &v) != VAULT_OK)
-			return c == 'k' ? fail(VAULT_E_KEY, "--key") : EXIT_USAGE;
+	while ((opt = getopt_long(args->argc, args->argv, "", opts, NULL)) != -1) {
+		if (opt != 'k')
+			return EXIT_USAGE; /* getopt has said which option */
+		if (load_key(optarg, &v) != VAULT_OK)
+			return report_failure(VAULT_E_KEY, "--key");
 		have_key = 1;
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!have_key && (ret = audit_key_read(dir, &v)) != VAULT_OK)
-		return fail(ret, "verifier key");
-	text = slurp(argv[optind], &len);
+	if (optind != args->argc - 1)
+		return usage(stderr);
+	if (!have_key && (ret = audit_key_read(args->dir, &v)) != VAULT_OK)
+		return report_failure(ret, "verifier key");
+	text = read_small_file(args->argv[optind], &len);
 	if (text == NULL)
-		return fail(VAULT_E_IO, argv[optind]);
+		return report_failure(VAULT_E_IO, args->argv[optind]);
 	ret = audit_receipt_verify((const uint8_t *)text, len, &v, &idx);
 	free(text);
 	if (ret != VAULT_OK)
-		return fail(ret, "receipt");
+		return report_failure(ret, "receipt");
 	printf(_("receipt valid: record %llu is in the log signed by %s\n"),
 	       (unsigned long long)idx, v.name);
 	return EXIT_INTACT;
 }
 
-static int cmd_consistency(const char *dir, int argc, char **argv)
+static int subcmd_consistency(const struct subcmd_args *args)
 {
 	char out[8192];
-	uint64_t a, b = 0;
+	uint64_t old_size, new_size = 0;
 	size_t len;
 	int ret;
 
-	if (argc < 2 || argc > 3 || parse_u64(argv[1], &a) != 0 ||
-	    (argc == 3 && parse_u64(argv[2], &b) != 0)) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	ret = audit_consistency(dir, a, b, out, sizeof(out), &len);
+	if (args->argc < 2 || args->argc > 3 || parse_u64(args->argv[1], &old_size) != 0 ||
+	    (args->argc == 3 && parse_u64(args->argv[2], &new_size) != 0))
+		return usage(stderr);
+	ret = audit_consistency(args->dir, old_size, new_size, out, sizeof(out), &len);
 	if (ret == VAULT_OK)
 		fwrite(out, 1, len, stdout);
-	return ret == VAULT_OK ? EXIT_INTACT : fail(ret, "consistency");
+	return ret == VAULT_OK ? EXIT_INTACT : report_failure(ret, "consistency");
+}
+
+static const struct {
+	const char *name;
+	int (*run)(const struct subcmd_args *args);
+} subcommands[] = {
+    {"verify", subcmd_verify},
+    {"show", subcmd_show},
+    {"export", subcmd_export},
+    {"checkpoint", subcmd_checkpoint},
+    {"key", subcmd_key},
+    {"prove", subcmd_prove},
+    {"check-receipt", subcmd_check_receipt},
+    {"consistency", subcmd_consistency},
+};
+
+static int is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* --help anywhere after the subcommand's name wins over everything else. */
+static int asks_help(const struct subcmd_args *args)
+{
+	for (int i = 1; i < args->argc; i++)
+		if (is_help(args->argv[i]))
+			return 1;
+	return 0;
 }
 
 int cmd_audit(int argc, char **argv)
 {
-	char buf[PATH_MAX];
-	const char *dir, *cmd;
-	int i = 1;
+	struct subcmd_args args;
+	char home_audit[PATH_MAX];
+	const char *dir_opt = NULL;
+	int first = 1;
 
-	dir_opt = NULL;
-	if (i + 1 < argc && strcmp(argv[i], "--dir") == 0) {
-		dir_opt = argv[i + 1];
-		i += 2;
+	if (first + 1 < argc && strcmp(argv[first], "--dir") == 0) {
+		dir_opt = argv[first + 1];
+		first += 2;
 	}
-	if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-		usage(i >= argc ? stderr : stdout);
-		return i >= argc ? EXIT_USAGE : EXIT_INTACT;
-	}
-	if ((dir = log_dir(buf)) == NULL)
+	if (first >= argc)
+		return usage(stderr);
+	if (is_help(argv[first]))
+		return usage(stdout);
+	if ((args.dir = log_dir(dir_opt, home_audit)) == NULL)
 		return EXIT_USAGE;
-	cmd = argv[i];
-	argc -= i;
-	argv += i;
-	for (int k = 1; k < argc; k++)
-		if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-			usage(stdout);
-			return EXIT_OK;
-		}
+	args.argc = argc - first;
+	args.argv = argv + first;
+	if (asks_help(&args))
+		return usage(stdout);
 	optind = 1;
-	if (strcmp(cmd, "verify") == 0)
-		return cmd_verify(dir, argc, argv);
-	if (strcmp(cmd, "show") == 0)
-		return cmd_show(dir, argc, argv, 0);
-	if (strcmp(cmd, "export") == 0)
-		return cmd_show(dir, argc, argv, 1);
-	if (strcmp(cmd, "checkpoint") == 0)
-		return cmd_checkpoint(dir);
-	if (strcmp(cmd, "key") == 0)
-		return print_file(dir, AUDIT_PUB_NAME);
-	if (strcmp(cmd, "prove") == 0)
-		return cmd_prove(dir, argc, argv);
-	if (strcmp(cmd, "check-receipt") == 0)
-		return cmd_check_receipt(dir, argc, argv);
-	if (strcmp(cmd, "consistency") == 0)
-		return cmd_consistency(dir, argc, argv);
-	usage(stderr);
-	return EXIT_USAGE;
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (strcmp(args.argv[0], subcommands[i].name) == 0)
+			return subcommands[i].run(&args);
+	return usage(stderr);
 }

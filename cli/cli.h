@@ -28,12 +28,26 @@ enum cli_exit {
 	EXIT_UNREADABLE = 11, /* sesame audit: the log cannot be read */
 };
 
-/* Options every command accepts. */
+/* The options several commands share. Each command names those it takes; --help goes with all. */
+enum cli_option {
+	CLI_OPT_JSON = 1 << 0,	    /* --json */
+	CLI_OPT_PIN_FD = 1 << 1,    /* --pin-fd N */
+	CLI_OPT_SECRET_FD = 1 << 2, /* --secret-fd N */
+	CLI_OPT_PURPOSE = 1 << 3,   /* --purpose TEXT */
+};
+
 struct cli_common {
 	int json;
 	int pin_fd;    /* -1: ask through pinentry */
 	int secret_fd; /* -1: ask through pinentry */
 	const char *purpose;
+};
+
+/* What the options asked for: go on with the operands, or print the command's usage. */
+enum cli_parsed {
+	CLI_PARSED_OK,	 /* the operands are argv[optind] to argv[argc - 1] */
+	CLI_PARSED_HELP, /* --help: the usage, on stdout */
+	CLI_PARSED_BAD,	 /* getopt or cli_fd_arg has said what is wrong: the usage, on stderr */
 };
 
 int cmd_init(int argc, char **argv);
@@ -53,6 +67,10 @@ int cmd_login(int argc, char **argv);
 /* util.c */
 const char *cli_program(void);
 int cli_fd_arg(const char *arg, int *fd);
+/* Parses the options in `accepted` (a set of enum cli_option) and --help, and stops at the first
+ * one that is unknown or wrong; the operands are left from optind on. */
+enum cli_parsed cli_common_parse(int argc, char **argv, unsigned accepted,
+				 struct cli_common *common);
 int cli_home(struct sesame_home *home);
 int cli_home_mode(struct sesame_home *home, int system); /* system: sesame-agent --system's */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,6 +1,6 @@
 /* sesame list [USER]: the enrolled people, or with USER (and an open session) their services.
  * Never a password: the agent does not send them. */
-#include <getopt.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cli.h"
@@ -77,25 +77,18 @@ static void print_services(const cJSON *reply, void *ctx)
 
 int cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	struct cli_common opts;
 	struct sesame_home h;
-	int json = 0, opt;
+	enum cli_parsed parsed = cli_common_parse(argc, argv, CLI_OPT_JSON, &opts);
 	cJSON *req;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'j')
-			json = 1;
-		else
-			return usage(opt == 'h' ? stdout : stderr);
-	}
-	if (argc - optind > 1)
-		return usage(stderr);
+	if (parsed != CLI_PARSED_OK || argc - optind > 1)
+		return usage(parsed == CLI_PARSED_HELP ? stdout : stderr);
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", optind < argc ? "list" : "users");
 	if (optind < argc)
 		cJSON_AddStringToObject(req, "user", argv[optind]);
-	return cli_run(&h, req, json, optind < argc ? print_services : print_users, NULL);
+	return cli_run(&h, req, opts.json, optind < argc ? print_services : print_users, NULL);
 }

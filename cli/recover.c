@@ -1,6 +1,6 @@
 /* sesame recover USER: the recovery sheet unblocks the vault; the person sets a new PIN and gets
  * a new sheet, since the old one may have been seen. */
-#include <getopt.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -79,24 +79,13 @@ static int recover(const struct sesame_home *h, const char *user, int fd, int js
 
 int cmd_recover(int argc, char **argv)
 {
-	static const struct option opts[] = {{"pin-fd", required_argument, NULL, 'p'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {0}};
+	struct cli_common opts;
 	struct sesame_home h;
-	int json = 0, fd = -1, opt;
+	enum cli_parsed parsed = cli_common_parse(argc, argv, CLI_OPT_PIN_FD | CLI_OPT_JSON, &opts);
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'p' && cli_fd_arg(optarg, &fd) == 0)
-			continue;
-		if (opt == 'j')
-			json = 1;
-		else
-			return usage(opt == 'h' ? stdout : stderr);
-	}
-	if (optind + 1 != argc)
-		return usage(stderr);
+	if (parsed != CLI_PARSED_OK || optind + 1 != argc)
+		return usage(parsed == CLI_PARSED_HELP ? stdout : stderr);
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
-	return recover(&h, argv[optind], fd, json);
+	return recover(&h, argv[optind], opts.pin_fd, opts.json);
 }

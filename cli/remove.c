@@ -1,5 +1,5 @@
 /* sesame remove USER SERVICE: remove a credential from the person's vault (session required). */
-#include <getopt.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -19,25 +19,18 @@ static void show(const cJSON *reply, void *ctx)
 
 int cmd_remove(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	struct cli_common opts;
 	struct sesame_home h;
-	int json = 0, opt;
+	enum cli_parsed parsed = cli_common_parse(argc, argv, CLI_OPT_JSON, &opts);
 	cJSON *req;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'j')
-			json = 1;
-		else
-			return usage(opt == 'h' ? stdout : stderr);
-	}
-	if (optind + 2 != argc)
-		return usage(stderr);
+	if (parsed != CLI_PARSED_OK || optind + 2 != argc)
+		return usage(parsed == CLI_PARSED_HELP ? stdout : stderr);
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "remove");
 	cJSON_AddStringToObject(req, "user", argv[optind]);
 	cJSON_AddStringToObject(req, "service", argv[optind + 1]);
-	return cli_run(&h, req, json, show, argv[optind + 1]);
+	return cli_run(&h, req, opts.json, show, argv[optind + 1]);
 }

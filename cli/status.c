@@ -1,5 +1,5 @@
 /* sesame status: the agent, and this worker's open sessions with the time they have left. */
-#include <getopt.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -29,23 +29,16 @@ static void show(const cJSON *reply, void *ctx)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	struct cli_common opts;
 	struct sesame_home h;
-	int json = 0, opt;
+	enum cli_parsed parsed = cli_common_parse(argc, argv, CLI_OPT_JSON, &opts);
 	cJSON *req;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'j')
-			json = 1;
-		else
-			return usage(opt == 'h' ? stdout : stderr);
-	}
-	if (optind != argc)
-		return usage(stderr);
+	if (parsed != CLI_PARSED_OK || optind != argc)
+		return usage(parsed == CLI_PARSED_HELP ? stdout : stderr);
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "status");
-	return cli_run(&h, req, json, show, &h);
+	return cli_run(&h, req, opts.json, show, &h);
 }

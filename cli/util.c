@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,64 @@ int cli_fd_arg(const char *arg, int *fd)
 	}
 	*fd = (int)v;
 	return 0;
+}
+
+/* In the order the commands have always listed them, so that getopt's messages stay the same. */
+static const struct {
+	unsigned option;
+	struct option getopt;
+} common_options[] = {
+    {CLI_OPT_PIN_FD, {"pin-fd", required_argument, NULL, 'p'}},
+    {CLI_OPT_SECRET_FD, {"secret-fd", required_argument, NULL, 'f'}},
+    {CLI_OPT_PURPOSE, {"purpose", required_argument, NULL, 'u'}},
+    {CLI_OPT_JSON, {"json", no_argument, NULL, 'j'}},
+};
+
+#define COMMON_OPTIONS_COUNT (sizeof(common_options) / sizeof(common_options[0]))
+
+/* The getopt table of the accepted options, then --help and the terminator. */
+static void common_options_table(unsigned accepted, struct option *table)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < COMMON_OPTIONS_COUNT; i++)
+		if (accepted & common_options[i].option)
+			table[n++] = common_options[i].getopt;
+	table[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	table[n] = (struct option){0};
+}
+
+enum cli_parsed cli_common_parse(int argc, char **argv, unsigned accepted,
+				 struct cli_common *common)
+{
+	struct option table[COMMON_OPTIONS_COUNT + 2];
+	int opt;
+
+	*common = (struct cli_common){.pin_fd = -1, .secret_fd = -1};
+	common_options_table(accepted, table);
+	while ((opt = getopt_long(argc, argv, "", table, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			common->json = 1;
+			break;
+		case 'u':
+			common->purpose = optarg;
+			break;
+		case 'p':
+			if (cli_fd_arg(optarg, &common->pin_fd) != 0)
+				return CLI_PARSED_BAD;
+			break;
+		case 'f':
+			if (cli_fd_arg(optarg, &common->secret_fd) != 0)
+				return CLI_PARSED_BAD;
+			break;
+		case 'h':
+			return CLI_PARSED_HELP;
+		default:
+			return CLI_PARSED_BAD;
+		}
+	}
+	return CLI_PARSED_OK;
 }
 
 int cli_home(struct sesame_home *home)
