@@ -16,19 +16,16 @@
 #define CDP_SESSION_MAX 64 /* flattened session ids are 32 hex digits */
 #define CDP_HOST_MAX 256
 
-/* An older name of PROTO_E_LOGIN, which proto.h defines: the agent's reply code for a login
- * that did not fill (its "reason" says why). Nothing uses this name any more. */
-#define CDP_E_LOGIN PROTO_E_LOGIN
-
+/* The DevTools client's codes: -200 to -299 (vault/error.h lists every module's range). */
 enum cdp_error {
 	CDP_OK = 0,
-	CDP_E_TIMEOUT = -1,   /* the browser did not answer in time */
-	CDP_E_CLOSED = -2,    /* the browser closed the pipe, crashed or detached us */
-	CDP_E_PROTO = -3,     /* a malformed or oversized message */
-	CDP_E_COMMAND = -4,   /* the browser answered the command with an error */
-	CDP_E_CANCELLED = -5, /* the agent is stopping */
-	CDP_E_NOMEM = -6,
-	CDP_E_EVENT = -7, /* the event hook asked to stop: something appeared that must not */
+	CDP_E_TIMEOUT = -201,	/* the browser did not answer in time */
+	CDP_E_CLOSED = -202,	/* the browser closed the pipe, crashed or detached us */
+	CDP_E_PROTO = -203,	/* a malformed or oversized message */
+	CDP_E_COMMAND = -204,	/* the browser answered the command with an error */
+	CDP_E_CANCELLED = -205, /* the agent is stopping */
+	CDP_E_NOMEM = -206,
+	CDP_E_EVENT = -207, /* the event hook asked to stop: something appeared that must not */
 };
 
 struct cdp;

@@ -17,7 +17,6 @@
 #include "proto.h"
 
 #define LOGIN_REPLY_WAIT_MS 300000 /* the agent's own waits end well before */
-#define LOGIN_CODE_FAILED (-106)   /* the agent's "the login did not fill" (PROTO_E_LOGIN) */
 
 struct login_opts {
 	const char *user, *service, *purpose, *screenshot;
@@ -215,7 +214,7 @@ static int report(const struct login_opts *o, cJSON *reply)
 			    "a page\nthat you could use. Leave it out."));
 		return cli_exit_for((int)code);
 	}
-	if (!ok && code != LOGIN_CODE_FAILED)
+	if (!ok && code != PROTO_E_LOGIN)
 		return client_failed(reply, o->json);
 	if (ok && o->screenshot != NULL && png != NULL && screenshot_write(o->screenshot, png)) {
 		cli_error(_("cannot write the screenshot %s: %s"), o->screenshot, strerror(errno));

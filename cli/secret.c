@@ -59,8 +59,9 @@ extern char **environ;
 #define PINENTRY_KILL_WAIT_MS 1000
 #define PINENTRY_KILL_STEP_MS 10
 
-/* Internal only: the pinentry answered ERR to a command (e.g. one it does not know). */
-#define PE_REFUSED (-100)
+/* Internal only: the pinentry answered ERR to a command (e.g. one it does not know); in the
+ * module's range, apart from every code of secret.h. */
+#define PE_REFUSED (-399)
 
 struct pinentry {
 	pid_t pid;

@@ -11,13 +11,14 @@
 /* Assuan's bound on a line a pinentry sends, CR LF included (libassuan's ASSUAN_LINELENGTH). */
 #define SECRET_ASSUAN_LINE_MAX 1002
 
+/* Reading a secret: -300 to -399 (vault/error.h lists every module's range). */
 enum secret_result {
 	SECRET_OK = 0,
-	SECRET_CANCELLED = -1, /* the person pressed Cancel or closed the prompt */
-	SECRET_ERROR = -2,     /* no pinentry program, protocol error, I/O error */
-	SECRET_TOOLONG = -3,   /* longer than SECRET_MAX */
-	SECRET_EOF = -4,       /* the descriptor had no more lines */
-	SECRET_MISMATCH = -5,  /* asked twice (repeat), the entries differed every time */
+	SECRET_CANCELLED = -301, /* the person pressed Cancel or closed the prompt */
+	SECRET_ERROR = -302,	 /* no pinentry program, protocol error, I/O error */
+	SECRET_TOOLONG = -303,	 /* longer than SECRET_MAX */
+	SECRET_EOF = -304,	 /* the descriptor had no more lines */
+	SECRET_MISMATCH = -305,	 /* asked twice (repeat), the entries differed every time */
 };
 
 struct secret_prompt {

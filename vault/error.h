@@ -3,7 +3,13 @@
 #define SESAME_VAULT_ERROR_H
 
 /* Every function returns VAULT_OK (0) or one of these negative codes. Codes are part of the
- * library's interface: never renumber one, only append. docs/format.md lists them. */
+ * library's interface: never renumber one, only append. docs/format.md lists them.
+ *
+ * Each module has its own range, so a code names one thing wherever it travels:
+ *   -1 to -99     the vault library (here)
+ *   -100 to -199  the agent protocol (common/proto.h, PROTO_E_*)
+ *   -200 to -299  the DevTools client (agent/cdp.h, CDP_E_*)
+ *   -300 to -399  reading a secret (cli/secret.h, SECRET_*) */
 enum vault_error {
 	VAULT_OK = 0,
 	VAULT_E_NOMEM = -1,  /* out of memory (or of locked memory) */
