@@ -78,7 +78,54 @@ struct add_args {
 	long long until;
 };
 
-static int parse(int argc, char **argv, struct add_args *a)
+/* One option's value into a: 0, 1 for a bad descriptor (the usage follows), or -1 when the
+ * message was said already. */
+static int add_option(struct add_args *a, int opt, const char *arg)
+{
+	switch (opt) {
+	case 's':
+		a->service = arg;
+		return 0;
+	case 'u':
+		a->url = arg;
+		return 0;
+	case 'n':
+		a->username = arg;
+		return 0;
+	case 'o':
+		a->notes = arg;
+		return 0;
+	case 'S':
+		a->user_sel = arg;
+		return 0;
+	case 'P':
+		a->pass_sel = arg;
+		return 0;
+	case 'f':
+		return cli_fd_arg(arg, &a->secret_fd) != 0;
+	case 'g':
+		a->generate = 1;
+		return 0;
+	case 'N':
+		a->consent = 0;
+		return 0;
+	case 'r':
+		a->replace = 1;
+		return 0;
+	case 'j':
+		a->json = 1;
+		return 0;
+	default: /* 'U', 'F' */
+		if (parse_until(arg, opt == 'F', &a->until) == 0)
+			return 0;
+		cli_error(_("not a future date (YYYY-MM-DD) or length (1d, 1m, 6m, 1y): %s"), arg);
+		return -1;
+	}
+}
+
+/* The command line into a. *done is set when the command ends here (--help, or a mistake
+ * that was said): the return value is then its exit code. */
+static int parse(int argc, char **argv, struct add_args *a, int *done)
 {
 	static const struct option opts[] = {{"service", required_argument, NULL, 's'},
 					     {"url", required_argument, NULL, 'u'},
@@ -95,63 +142,21 @@ static int parse(int argc, char **argv, struct add_args *a)
 					     {"json", no_argument, NULL, 'j'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
-	int opt;
+	int opt, bad;
 
 	*a = (struct add_args){.secret_fd = -1, .consent = 1};
+	*done = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			a->service = optarg;
-			break;
-		case 'u':
-			a->url = optarg;
-			break;
-		case 'n':
-			a->username = optarg;
-			break;
-		case 'o':
-			a->notes = optarg;
-			break;
-		case 'S':
-			a->user_sel = optarg;
-			break;
-		case 'P':
-			a->pass_sel = optarg;
-			break;
-		case 'f':
-			if (cli_fd_arg(optarg, &a->secret_fd) != 0)
-				return usage(stderr);
-			break;
-		case 'g':
-			a->generate = 1;
-			break;
-		case 'N':
-			a->consent = 0;
-			break;
-		case 'r':
-			a->replace = 1;
-			break;
-		case 'j':
-			a->json = 1;
-			break;
-		case 'U':
-		case 'F':
-			if (parse_until(optarg, opt == 'F', &a->until) != 0) {
-				cli_error(
-				    _("not a future date (YYYY-MM-DD) or length (1d, 1m, 6m, 1y): "
-				      "%s"),
-				    optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		default:
+		if (opt == 'h' || opt == '?')
 			return usage(opt == 'h' ? stdout : stderr);
-		}
+		if ((bad = add_option(a, opt, optarg)) != 0)
+			return bad > 0 ? usage(stderr) : EXIT_USAGE;
 	}
 	if (optind + 1 != argc || a->service == NULL || a->url == NULL || a->username == NULL)
 		return usage(stderr);
 	a->user = argv[optind];
-	return -1;
+	*done = 0;
+	return EXIT_OK;
 }
 
 static void show(const cJSON *reply, void *ctx)
@@ -169,9 +174,9 @@ int cmd_add(int argc, char **argv)
 	char desc[512], *password = NULL;
 	struct secret_ask ask = {desc, _("Password:"), NULL, 0};
 	cJSON *req;
-	int ret;
+	int ret, done;
 
-	if ((ret = parse(argc, argv, &a)) >= 0)
+	if ((ret = parse(argc, argv, &a, &done)) != EXIT_OK || done)
 		return ret;
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
