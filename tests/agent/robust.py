@@ -189,7 +189,7 @@ def sanitized():
         return any("libasan" in l or "libclang_rt.asan" in l for l in f)
 
 
-def client(n, errors, counts):
+def client(n, errors, counts, opened):
     def check(cond, what):
         if not cond:
             errors.append("client %d: %s" % (n, what))
@@ -210,9 +210,13 @@ def client(n, errors, counts):
             if r.get("ok") is True:
                 check(r.get("name") == "Alice", "unlock %r" % r)
                 counts["unlocked"] += 1
+                opened.set()
             else:  # a full PIN queue is refused as busy, and only that
                 check(r.get("code") == -104, "unlock %r" % r)
                 counts["busy"] += 1
+                # refused at once, maybe before any queued unlock ended: the session that
+                # the list below needs is another client's, once it has opened
+                opened.wait(120)
             r = ap.call(SOCK, {"v": 1, "op": "list", "user": "Alice"})
             if check(r.get("ok") is True, "list Alice %r" % r):
                 svc = r["services"]
@@ -224,7 +228,8 @@ def client(n, errors, counts):
 
 def load_round(k):
     errors, counts = [], {"unlocked": 0, "busy": 0}
-    threads = [threading.Thread(target=client, args=(i, errors, counts))
+    opened = threading.Event()
+    threads = [threading.Thread(target=client, args=(i, errors, counts, opened))
                for i in range(CLIENTS)]
     t0 = time.monotonic()
     for t in threads:
