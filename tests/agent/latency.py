@@ -131,6 +131,10 @@ def main():
         ({"v": 1, "op": "list", "user": "Chloe"},
          lambda r: r.get("ok") is True and r["services"][0]["service"] == "CAF"),
     ]
+    # The same requests with nothing computing: what this machine (a sanitizer build, other
+    # jobs) costs anyway. The limit is LIMIT_MS, or five times that when it is slower.
+    idle = sorted(timed(req)[0] for _ in range(10) for req, _ in probes)
+    limit = max(LIMIT_MS, 5 * idle[int(len(idle) * 0.95)])
     worst, unlock_ms, n, every = 0.0, [], 0, []
     for k in range(1, ROUNDS + 1):
         sesame("lock", "Alice")
@@ -155,14 +159,15 @@ def main():
              % min(unlock_ms))
     every.sort()
     p95 = every[int(len(every) * 0.95)]
-    print("two unlocks at once: %d probes, p95 %.1f ms, worst %.1f ms" % (n, p95, worst))
+    print("two unlocks at once: %d probes, p95 %.1f ms, worst %.1f ms (limit %.1f ms)" %
+          (n, p95, worst, limit))
     failures = []  # both scenarios run before the test fails
     # The loop must answer while the KDF runs: 95% of requests within the limit, and none
     # made to wait for a KDF (which would take about as long as an unlock). A busy machine
     # (other tests, a build) can delay a few requests through the scheduler alone.
-    if p95 >= LIMIT_MS:
+    if p95 >= limit:
         failures.append("95%% of requests took up to %.1f ms while two unlocks computed "
-                        "(limit %.0f ms)" % (p95, LIMIT_MS))
+                        "(limit %.0f ms)" % (p95, limit))
     if worst >= min(unlock_ms) / 2:
         failures.append("a request waited %.1f ms, as long as a KDF runs: the loop was "
                         "blocked" % worst)

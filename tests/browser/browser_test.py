@@ -444,10 +444,10 @@ def honest_records(site):
 
 def interrupted():
     """Ctrl-C of sesame login: login_failed, reason interrupted, browser and profile gone."""
+    n = len(records("browser_started", service="hang"))  # before: the login may be quick
     p = subprocess.Popen([SESAME, "login", "Alice", "hang", "--headless"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=env)
-    n = len(records("browser_started", service="hang"))
     end = time.time() + LOGIN_TIMEOUT
     while len(records("browser_started", service="hang")) == n and time.time() < end:
         time.sleep(0.1)
