@@ -29,7 +29,7 @@ static int send_with_fds(int sock, const cJSON *req, const int *fds, size_t nfds
 	struct cmsghdr *cm;
 	struct iovec iov;
 	uint8_t *frame;
-	size_t len, off;
+	size_t len;
 	ssize_t n;
 	int ret = -1;
 
@@ -48,9 +48,9 @@ static int send_with_fds(int sock, const cJSON *req, const int *fds, size_t nfds
 		;
 	if (n <= 0)
 		goto out;
-	for (off = (size_t)n; off < len; off += (size_t)n) /* the rest, without descriptors */
-		if ((n = send(sock, frame + off, len - off, MSG_NOSIGNAL)) <= 0)
-			goto out;
+	/* the rest, without descriptors */
+	if (proto_send_all(sock, frame + n, len - (size_t)n) != 0)
+		goto out;
 	ret = 0;
 out:
 	proto_frame_free(frame, len);

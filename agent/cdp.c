@@ -38,14 +38,6 @@ int cdp_parse(const uint8_t *buf, size_t len, size_t *used, cJSON **msg)
 	return 1;
 }
 
-long long cdp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int cdp_open(struct cdp *c, int rfd, int wfd, int cancel_fd)
 {
 	memset(c, 0, sizeof(*c));
@@ -76,7 +68,7 @@ static int wait_fd(struct cdp *c, int fd, short events, long long deadline)
 {
 	for (;;) {
 		struct pollfd pfd[2] = {{fd, events, 0}, {c->cancel_fd, POLLIN, 0}};
-		long long left = deadline - cdp_now_ms();
+		long long left = deadline - proto_now_ms();
 		int n;
 		if (left <= 0)
 			return CDP_E_TIMEOUT;
@@ -90,6 +82,8 @@ static int wait_fd(struct cdp *c, int fd, short events, long long deadline)
 	}
 }
 
+/* Not fileio_write_all: the pipe is non-blocking, and a browser that stops reading must not
+ * hold the login past its deadline or past a cancel. */
 static int write_all(struct cdp *c, const char *p, size_t n, long long deadline)
 {
 	while (n > 0) {

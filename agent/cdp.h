@@ -56,10 +56,8 @@ int cdp_open(struct cdp *c, int rfd, int wfd, int cancel_fd);
 /* Close the pipe (the browser exits unless it was told otherwise) and wipe the buffers. */
 void cdp_close(struct cdp *c);
 
-long long cdp_now_ms(void);
-
 /* Send method(params) (params taken, may be NULL) to the browser (session 0) or the attached
- * page (session 1), and wait until deadline (cdp_now_ms() scale) for its answer. *result, if
+ * page (session 1), and wait until deadline (proto_now_ms() scale) for its answer. *result, if
  * not NULL, receives the result object to free with cJSON_Delete. Events seen meanwhile are
  * dropped, except those saying the page crashed or detached. */
 int cdp_call(struct cdp *c, const char *method, cJSON *params, int session, long long deadline,

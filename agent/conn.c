@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "agent.h"
 #include "proto.h"
 
@@ -160,8 +161,7 @@ int agent_conn_read(struct agent *a, struct conn *c)
 		c->head_got += (size_t)n;
 		if (c->head_got < sizeof(c->head))
 			return 0;
-		c->body_len = (size_t)c->head[0] << 24 | (size_t)c->head[1] << 16 |
-			      (size_t)c->head[2] << 8 | c->head[3];
+		c->body_len = load_be32(c->head);
 		if (c->body_len == 0 || c->body_len > PROTO_MESSAGE_MAX ||
 		    (c->body = sodium_malloc(c->body_len)) == NULL)
 			return -1;

@@ -229,7 +229,7 @@ static int on_event(void *ctx, const char *method, const cJSON *msg)
 static int attach(struct cdp *c, struct login_task *t)
 {
 	static const char *const domains[] = {"Page.enable", "Network.enable"};
-	long long dl = cdp_now_ms() + LOGIN_ATTACH_MS;
+	long long dl = proto_now_ms() + LOGIN_ATTACH_MS;
 	char target[64];
 	cJSON *r = NULL, *p;
 	const char *sid;
@@ -265,7 +265,7 @@ out:
 /* Go to the login URL and wait for its load event (a slow page is looked at anyway). */
 static int navigate(struct cdp *c, struct login_task *t)
 {
-	long long dl = cdp_now_ms() + LOGIN_LOAD_MS;
+	long long dl = proto_now_ms() + LOGIN_LOAD_MS;
 	cJSON *r = NULL;
 	int ret = cdp_call(c, "Page.navigate", params_str("url", t->url), 1, dl, &r);
 
@@ -291,7 +291,7 @@ static int runtime_call(struct cdp *c, const char *method, cJSON *p, cJSON **val
 
 	*value = NULL;
 	cJSON_AddTrueToObject(p, "returnByValue");
-	ret = cdp_call(c, method, p, 1, cdp_now_ms() + LOGIN_STEP_MS, &r);
+	ret = cdp_call(c, method, p, 1, proto_now_ms() + LOGIN_STEP_MS, &r);
 	if (ret == CDP_OK && cJSON_GetObjectItemCaseSensitive(r, "exceptionDetails") != NULL)
 		ret = CDP_E_COMMAND;
 	if (ret == CDP_OK)
@@ -346,7 +346,7 @@ static void frames_collect(const cJSON *tree, struct frame_ref *out, size_t *n)
 static int frames_list(struct cdp *c, struct frame_ref *out, size_t *n)
 {
 	cJSON *r = NULL;
-	int ret = cdp_call(c, "Page.getFrameTree", NULL, 1, cdp_now_ms() + LOGIN_STEP_MS, &r);
+	int ret = cdp_call(c, "Page.getFrameTree", NULL, 1, proto_now_ms() + LOGIN_STEP_MS, &r);
 
 	*n = 0;
 	if (ret == CDP_OK)
@@ -373,7 +373,7 @@ static int frame_scan(struct cdp *c, const struct login_task *t, const char *fra
 
 	memset(hit, 0, sizeof(*hit));
 	cJSON_AddStringToObject(p, "worldName", "sesame");
-	ret = cdp_call(c, "Page.createIsolatedWorld", p, 1, cdp_now_ms() + LOGIN_STEP_MS, &r);
+	ret = cdp_call(c, "Page.createIsolatedWorld", p, 1, proto_now_ms() + LOGIN_STEP_MS, &r);
 	ctx = cJSON_GetObjectItemCaseSensitive(r, "executionContextId");
 	if (ret == CDP_OK && !cJSON_IsNumber(ctx))
 		ret = CDP_E_PROTO;
@@ -426,7 +426,7 @@ static int foreign_frames(struct cdp *c, struct login_task *t, const struct fram
 			found = 1;
 		}
 	if (!found &&
-	    cdp_call(c, "Target.getTargets", NULL, 0, cdp_now_ms() + LOGIN_STEP_MS, &r) == CDP_OK)
+	    cdp_call(c, "Target.getTargets", NULL, 0, proto_now_ms() + LOGIN_STEP_MS, &r) == CDP_OK)
 		cJSON_ArrayForEach(ti, cJSON_GetObjectItemCaseSensitive(r, "targetInfos"))
 		{
 			const char *type = proto_string(ti, "type");
@@ -500,17 +500,17 @@ static void pause_ms(long ms)
 /* Poll the page until the fields appear (scripts may render them after the load event). */
 static int fields_wait(struct cdp *c, struct login_task *t, int want_pass, struct frame_hit *hit)
 {
-	long long start = cdp_now_ms(), dl = start + LOGIN_FIND_MS;
+	long long start = proto_now_ms(), dl = start + LOGIN_FIND_MS;
 	int ret;
 
 	for (;;) {
 		/* the clues wait a little while recorded selectors match nothing: their field may
 		 * render late, and the clues are what the selectors were recorded to overrule */
 		int trust_clues =
-		    !has_selectors(t) || cdp_now_ms() >= start + LOGIN_SELECTOR_GRACE_MS;
+		    !has_selectors(t) || proto_now_ms() >= start + LOGIN_SELECTOR_GRACE_MS;
 		if ((ret = page_scan(c, t, want_pass, trust_clues, hit)) != 0)
 			return ret > 0 ? 0 : -1;
-		if (cdp_now_ms() >= dl)
+		if (proto_now_ms() >= dl)
 			break;
 		pause_ms(LOGIN_POLL_MS);
 	}
@@ -564,7 +564,7 @@ static int hook_wait(struct cdp *c, const int *flag, long long deadline)
  * GET), then for the next page to load or the answer to arrive. */
 static int submission_wait(struct cdp *c, struct login_task *t)
 {
-	int ret = hook_wait(c, &t->left, cdp_now_ms() + LOGIN_AFTER_SUBMIT_MS);
+	int ret = hook_wait(c, &t->left, proto_now_ms() + LOGIN_AFTER_SUBMIT_MS);
 
 	t->submitting = 0;
 	if (ret != CDP_OK) {
@@ -575,7 +575,7 @@ static int submission_wait(struct cdp *c, struct login_task *t)
 		return -1;
 	}
 	t->res.submitted = 1;
-	ret = hook_wait(c, &t->settled, cdp_now_ms() + LOGIN_AFTER_SUBMIT_MS);
+	ret = hook_wait(c, &t->settled, proto_now_ms() + LOGIN_AFTER_SUBMIT_MS);
 	if (ret != CDP_OK && ret != CDP_E_TIMEOUT) {
 		fail_cdp(t, ret);
 		return -1;
@@ -675,8 +675,8 @@ static int wipe(struct cdp *c, struct login_task *t, const struct frame_hit *hit
 		cJSON *r = NULL, *p = params_str("frameId", frames[i].id);
 		const cJSON *ctx;
 		cJSON_AddStringToObject(p, "worldName", "sesame-wipe");
-		ret =
-		    cdp_call(c, "Page.createIsolatedWorld", p, 1, cdp_now_ms() + LOGIN_STEP_MS, &r);
+		ret = cdp_call(c, "Page.createIsolatedWorld", p, 1, proto_now_ms() + LOGIN_STEP_MS,
+			       &r);
 		ctx = cJSON_GetObjectItemCaseSensitive(r, "executionContextId");
 		memset(&h, 0, sizeof(h));
 		if (ret == CDP_OK && cJSON_IsNumber(ctx) &&
@@ -698,7 +698,7 @@ static void screenshot(struct cdp *c, struct login_task *t)
 
 	if (t->secret_in_page) /* never a picture of a secret */
 		return;
-	if (cdp_call(c, "Page.captureScreenshot", p, 1, cdp_now_ms() + LOGIN_LOAD_MS, &r) ==
+	if (cdp_call(c, "Page.captureScreenshot", p, 1, proto_now_ms() + LOGIN_LOAD_MS, &r) ==
 		CDP_OK &&
 	    (b64 = proto_string(r, "data")) != NULL && strlen(b64) <= LOGIN_SCREENSHOT_MAX)
 		t->res.screenshot = strdup(b64);
@@ -730,5 +730,5 @@ void fill_run(struct cdp *c, struct login_task *t)
 void fill_release(struct cdp *c)
 {
 	cdp_call(c, "Input.setIgnoreInputEvents", params_bool("ignore", 0), 1,
-		 cdp_now_ms() + LOGIN_STEP_MS, NULL);
+		 proto_now_ms() + LOGIN_STEP_MS, NULL);
 }

@@ -10,8 +10,10 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "format.h"
 #include "kdf.h"
+#include "proto.h"
 
 /* A request: ops (4 bytes), memory in KiB (4), salt (16), PIN length (1), PIN.
  * A reply: status (1: 0 ok), then the 32-byte output when ok. */
@@ -21,12 +23,12 @@
 
 static __thread int thread_fd = -1;
 
-static int io_full(int fd, void *buf, size_t n, int writing)
+static int read_full(int fd, void *buf, size_t n)
 {
 	uint8_t *p = buf;
 
 	while (n > 0) {
-		ssize_t r = writing ? send(fd, p, n, MSG_NOSIGNAL) : read(fd, p, n);
+		ssize_t r = read(fd, p, n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -37,17 +39,6 @@ static int io_full(int fd, void *buf, size_t n, int writing)
 	return 0;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* One request; returns -1 when the agent has gone. */
 static int serve_one(int fd, uint8_t *buf)
 {
@@ -55,17 +46,17 @@ static int serve_one(int fd, uint8_t *buf)
 	uint32_t ops, mem;
 	int ret = 0;
 
-	if (io_full(fd, head, REQ_HEAD, 0) != 0 || head[REQ_HEAD - 1] > KDF_PIN_MAX ||
-	    io_full(fd, pin, head[REQ_HEAD - 1], 0) != 0)
+	if (read_full(fd, head, REQ_HEAD) != 0 || head[REQ_HEAD - 1] > KDF_PIN_MAX ||
+	    read_full(fd, pin, head[REQ_HEAD - 1]) != 0)
 		return -1;
-	ops = get32(head), mem = get32(head + 4);
+	ops = load_be32(head), mem = load_be32(head + 4);
 	reply[0] = 1;
 	if (ops >= VAULT_KDF_OPS_MIN && ops <= VAULT_KDF_OPS_MAX && mem >= VAULT_KDF_MEM_KIB_MIN &&
 	    mem <= VAULT_KDF_MEM_KIB_MAX &&
 	    crypto_pwhash(reply + 1, VAULT_KEY_BYTES, (const char *)pin, head[REQ_HEAD - 1],
 			  head + 8, ops, (size_t)mem * 1024, crypto_pwhash_ALG_ARGON2ID13) == 0)
 		reply[0] = 0;
-	if (io_full(fd, reply, reply[0] == 0 ? REPLY_LEN : 1, 1) != 0)
+	if (proto_send_all(fd, reply, reply[0] == 0 ? REPLY_LEN : 1) != 0)
 		ret = -1;
 	sodium_memzero(buf, REQ_HEAD + KDF_PIN_MAX + REPLY_LEN);
 	return ret;
@@ -140,14 +131,14 @@ int kdf_remote(void *ctx, uint8_t *out, const char *pin, size_t pin_len, const u
 	if (thread_fd < 0 || pin_len > KDF_PIN_MAX ||
 	    (buf = sodium_malloc(REQ_HEAD + KDF_PIN_MAX + REPLY_LEN)) == NULL)
 		return -1;
-	put32(buf, ops);
-	put32(buf + 4, mem_kib);
+	store_be32(buf, ops);
+	store_be32(buf + 4, mem_kib);
 	memcpy(buf + 8, salt, VAULT_SALT_BYTES);
 	buf[REQ_HEAD - 1] = (uint8_t)pin_len;
 	memcpy(buf + REQ_HEAD, pin, pin_len);
-	if (io_full(thread_fd, buf, REQ_HEAD + pin_len, 1) == 0 &&
-	    io_full(thread_fd, buf, 1, 0) == 0 && buf[0] == 0 &&
-	    io_full(thread_fd, buf + 1, VAULT_KEY_BYTES, 0) == 0) {
+	if (proto_send_all(thread_fd, buf, REQ_HEAD + pin_len) == 0 &&
+	    read_full(thread_fd, buf, 1) == 0 && buf[0] == 0 &&
+	    read_full(thread_fd, buf + 1, VAULT_KEY_BYTES) == 0) {
 		memcpy(out, buf + 1, VAULT_KEY_BYTES);
 		ret = 0;
 	}

@@ -28,6 +28,7 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "browser.h"
 #include "proto.h"
 
@@ -46,14 +47,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	quit = 1;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* One framed request with its two descriptors. */
@@ -92,8 +85,7 @@ static int recv_request(int fd, cJSON **req, int fds[2])
 		}
 		got += (size_t)n;
 		if (got == PROTO_HEADER_BYTES && want == PROTO_HEADER_BYTES) {
-			want = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 |
-			       buf[3];
+			want = load_be32(buf);
 			if (want == 0 || want > LAUNCHER_REQUEST_MAX)
 				goto out;
 			want += PROTO_HEADER_BYTES;
@@ -303,7 +295,7 @@ static void watch(int fd, pid_t pid)
 	}
 	if (pid > 0) {
 		kill(-pid, SIGTERM);
-		for (grace = now_ms() + BROWSER_TERM_GRACE_MS; now_ms() < grace;) {
+		for (grace = proto_now_ms() + BROWSER_TERM_GRACE_MS; proto_now_ms() < grace;) {
 			struct timespec pause = {0, 20 * 1000 * 1000};
 			if (waitpid(pid, &status, WNOHANG) == pid)
 				break;

@@ -139,7 +139,7 @@ static void *login_thread(void *arg)
 		t->fill.res.kept_open = 1;
 		post_result(t);
 		/* the browser is the worker's for the procedure, until the session ends */
-		cdp_drain(&c, cdp_now_ms() + (long long)LOGIN_KEEP_OPEN_S * 1000);
+		cdp_drain(&c, proto_now_ms() + (long long)LOGIN_KEEP_OPEN_S * 1000);
 		cdp_close(&c);
 		browser_end(&t->browser);
 	} else {

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "fileio.h"
 #include "launch.h"
 #include "proto.h"
 
@@ -133,7 +134,7 @@ static cJSON *login_request(const struct login_opts *o)
 /* The agent's PNG into the file the worker named. */
 static int screenshot_write(const char *path, const char *b64)
 {
-	size_t cap = strlen(b64) / 4 * 3 + 3, len = 0, off = 0;
+	size_t cap = strlen(b64) / 4 * 3 + 3, len = 0;
 	unsigned char *png = malloc(cap);
 	int fd = -1, ret = -1;
 
@@ -142,14 +143,8 @@ static int screenshot_write(const char *path, const char *b64)
 		goto out;
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 		goto out;
-	while (off < len) {
-		ssize_t w = write(fd, png + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto out;
-		off += (size_t)w;
-	}
+	if (fileio_write_all(fd, png, len) != VAULT_OK)
+		goto out;
 	ret = fsync(fd);
 out:
 	if (fd >= 0)

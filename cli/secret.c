@@ -10,7 +10,10 @@
  * timeout on a hung pinentry would need I/O hooks of our own, which is this loop again. What we
  * use of the protocol is small: one command at a time; OK, ERR, D, S, comments, and INQUIRE,
  * answered with CAN. */
+#include "error.h"
+#include "fileio.h"
 #include "secret.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,20 +75,6 @@ struct pinentry {
 	bool repeated; /* it sent "S PIN_REPEATED": it asked twice and compared itself */
 };
 
-static int fd_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One byte per read(2), so nothing past the line is consumed: 1 read, 0 end of file, -1 error. */
 static int fd_read_byte(int fd, char *c)
 {
@@ -133,17 +122,6 @@ static int pe_read_line(struct pinentry *pe, size_t *len)
 	return SECRET_OK;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Appends the percent-decoded payload of a "D " line, straight into the guarded buffer. */
 static int reply_data(struct secret_reply *r, const char *s, size_t len)
 {
@@ -159,8 +137,8 @@ static int reply_data(struct secret_reply *r, const char *s, size_t len)
 			r->data[r->len++] = s[i];
 			continue;
 		}
-		hi = i + 1 < len ? hex_value(s[i + 1]) : -1;
-		lo = hi < 0 || i + 2 >= len ? -1 : hex_value(s[i + 2]);
+		hi = i + 1 < len ? text_hex_digit(s[i + 1]) : -1;
+		lo = hi < 0 || i + 2 >= len ? -1 : text_hex_digit(s[i + 2]);
 		/* A NUL inside would make the C string lie about the secret's length. */
 		if (lo < 0 || (hi | lo) == 0)
 			return SECRET_ERROR;
@@ -233,7 +211,7 @@ static int pe_read_reply(struct pinentry *pe, struct secret_reply *r)
 			ret = secret_reply_line(r, pe->line, len);
 		sodium_memzero(pe->line, SECRET_ASSUAN_LINE_MAX);
 		/* We never have anything to give; CAN makes the pinentry finish with ERR. */
-		if (ret == SECRET_LINE_INQUIRE && fd_write_all(pe->to, "CAN\n", 4) != 0)
+		if (ret == SECRET_LINE_INQUIRE && fileio_write_all(pe->to, "CAN\n", 4) != VAULT_OK)
 			ret = SECRET_ERROR;
 	} while (ret == SECRET_LINE_MORE || ret == SECRET_LINE_INQUIRE);
 	if (ret == SECRET_LINE_ERR)
@@ -290,7 +268,7 @@ static int pe_send(struct pinentry *pe, const char *verb, const char *arg)
 		len += assuan_encode(line + len, sizeof(line) - len - 1, arg);
 	}
 	line[len++] = '\n';
-	return fd_write_all(pe->to, line, len) == 0 ? SECRET_OK : SECRET_ERROR;
+	return fileio_write_all(pe->to, line, len) == VAULT_OK ? SECRET_OK : SECRET_ERROR;
 }
 
 static int pe_transact(struct pinentry *pe, const char *verb, const char *arg)
@@ -322,7 +300,7 @@ static int pe_option(struct pinentry *pe, const char *name, const char *value)
 	n = snprintf(line, sizeof(line), "OPTION %s=%s\n", name, value);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return SECRET_OK;
-	if (fd_write_all(pe->to, line, (size_t)n) != 0)
+	if (fileio_write_all(pe->to, line, (size_t)n) != VAULT_OK)
 		return SECRET_ERROR;
 	ret = pe_read_ack(pe);
 	/* An option this pinentry does not know is not a reason to fail. */

@@ -11,6 +11,7 @@
 #include "fileio.h"
 #include "format.h"
 #include "home.h"
+#include "text.h"
 
 static int join(char *out, size_t cap, const char *a, const char *b)
 {
@@ -146,11 +147,9 @@ int home_read_installation(struct sesame_home *h)
 	ret = fileio_read(AT_FDCWD, path, (uint8_t *)buf, sizeof(buf), &len);
 	if (ret != VAULT_OK)
 		return ret == VAULT_E_TOOLONG ? VAULT_E_FORMAT : ret;
-	if (len != VAULT_INSTALLATION_HEX + 1 || buf[VAULT_INSTALLATION_HEX] != '\n')
+	if (len != VAULT_INSTALLATION_HEX + 1 || buf[VAULT_INSTALLATION_HEX] != '\n' ||
+	    !text_hex_lower(buf, VAULT_INSTALLATION_HEX))
 		return VAULT_E_FORMAT;
-	for (size_t i = 0; i < VAULT_INSTALLATION_HEX; i++)
-		if (!((buf[i] >= '0' && buf[i] <= '9') || (buf[i] >= 'a' && buf[i] <= 'f')))
-			return VAULT_E_FORMAT;
 	buf[VAULT_INSTALLATION_HEX] = '\0';
 	return home_set_installation(h, buf);
 }

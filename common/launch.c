@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "launch.h"
 #include "proto.h"
 
@@ -106,17 +107,12 @@ const char *launch_request_parse(const cJSON *req, struct launch_request *s)
 	return NULL;
 }
 
-static unsigned get16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
 /* One field of an Xauthority record: a 16-bit length and its bytes. */
 static const uint8_t *xauth_field(const uint8_t *p, const uint8_t *end, size_t *len)
 {
-	if (end - p < 2 || (size_t)(end - p - 2) < get16(p))
+	if (end - p < 2 || (size_t)(end - p - 2) < load_be16(p))
 		return NULL;
-	*len = get16(p);
+	*len = load_be16(p);
 	return p + 2;
 }
 
@@ -132,7 +128,7 @@ size_t xauth_find(const uint8_t *buf, size_t n, const char *num, const char *hos
 		unsigned family;
 		if (end - p < 2)
 			break;
-		family = get16(p), p += 2;
+		family = load_be16(p), p += 2;
 		for (int i = 0; i < 4; i++) {
 			if ((f[i] = xauth_field(p, end, &len[i])) == NULL)
 				return found;
@@ -152,11 +148,6 @@ size_t xauth_find(const uint8_t *buf, size_t n, const char *num, const char *hos
 	return found;
 }
 
-static void put16(uint8_t *p, size_t n)
-{
-	p[0] = (uint8_t)(n >> 8), p[1] = (uint8_t)n;
-}
-
 size_t xauth_record(const struct browser_display *d, uint8_t *out, size_t cap)
 {
 	const char *num = strrchr(d->x11, ':');
@@ -168,13 +159,13 @@ size_t xauth_record(const struct browser_display *d, uint8_t *out, size_t cap)
 	nlen = strcspn(num, ".");
 	if (cap < 2 + 2 + 2 + nlen + 2 + name + 2 + d->cookie_len)
 		return 0;
-	put16(out, XAUTH_FAMILY_WILD), off = 2;
-	put16(out + off, 0), off += 2; /* no address */
-	put16(out + off, nlen), off += 2;
+	store_be16(out, XAUTH_FAMILY_WILD), off = 2;
+	store_be16(out + off, 0), off += 2; /* no address */
+	store_be16(out + off, (uint16_t)nlen), off += 2;
 	memcpy(out + off, num, nlen), off += nlen;
-	put16(out + off, name), off += 2;
+	store_be16(out + off, (uint16_t)name), off += 2;
 	memcpy(out + off, XAUTH_COOKIE_NAME, name), off += name;
-	put16(out + off, d->cookie_len), off += 2;
+	store_be16(out + off, (uint16_t)d->cookie_len), off += 2;
 	memcpy(out + off, d->cookie, d->cookie_len), off += d->cookie_len;
 	return off;
 }

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "proto.h"
 
 /* A size header in front of every cJSON block, so free knows how much to wipe. */
@@ -58,8 +59,7 @@ int proto_frame(const cJSON *msg, uint8_t **buf, size_t *len)
 		errno = EMSGSIZE;
 		return -1;
 	}
-	out[0] = (uint8_t)(n >> 24), out[1] = (uint8_t)(n >> 16);
-	out[2] = (uint8_t)(n >> 8), out[3] = (uint8_t)n;
+	store_be32(out, (uint32_t)n);
 	memcpy(out + PROTO_HEADER_BYTES, text, n);
 	cJSON_free(text);
 	*buf = out;
@@ -112,10 +112,11 @@ int proto_int(const cJSON *msg, const char *key, long long *out)
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+int proto_send_all(int fd, const void *buf, size_t n)
 {
+	const uint8_t *p = buf;
+
 	while (n > 0) {
-		/* a peer that hung up is an error to report, not a SIGPIPE that kills the CLI */
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -135,12 +136,12 @@ int proto_send(int fd, const cJSON *msg)
 
 	if (proto_frame(msg, &buf, &len) != 0)
 		return -1;
-	ret = write_all(fd, buf, len);
+	ret = proto_send_all(fd, buf, len);
 	proto_frame_free(buf, len);
 	return ret;
 }
 
-static long long now_ms(void)
+long long proto_now_ms(void)
 {
 	struct timespec ts;
 
@@ -153,7 +154,7 @@ static int read_full(int fd, uint8_t *p, size_t n, long long deadline)
 {
 	while (n > 0) {
 		struct pollfd pfd = {fd, POLLIN, 0};
-		int wait = deadline < 0 ? -1 : (int)(deadline - now_ms());
+		int wait = deadline < 0 ? -1 : (int)(deadline - proto_now_ms());
 		ssize_t r;
 		if (deadline >= 0 && wait <= 0) {
 			errno = ETIMEDOUT;
@@ -180,7 +181,7 @@ static int read_full(int fd, uint8_t *p, size_t n, long long deadline)
 
 int proto_recv(int fd, cJSON **msg, int timeout_ms)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : proto_now_ms() + timeout_ms;
 	uint8_t head[PROTO_HEADER_BYTES], *body;
 	size_t len;
 	int ret = -1;
@@ -188,7 +189,7 @@ int proto_recv(int fd, cJSON **msg, int timeout_ms)
 	*msg = NULL;
 	if (read_full(fd, head, sizeof(head), deadline) != 0)
 		return -1;
-	len = (size_t)head[0] << 24 | (size_t)head[1] << 16 | (size_t)head[2] << 8 | head[3];
+	len = load_be32(head);
 	if (len == 0 || len > PROTO_REPLY_MAX) {
 		errno = EMSGSIZE;
 		return -1;

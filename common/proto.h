@@ -35,6 +35,14 @@ void proto_init(void);
 int proto_send(int fd, const cJSON *msg);
 int proto_recv(int fd, cJSON **msg, int timeout_ms);
 
+/* Send all of buf on a connected socket, again after EINTR and short sends: 0 or -1 (errno
+ * set). MSG_NOSIGNAL: a peer that hung up is an error to report, not a SIGPIPE that kills the
+ * process, which is why this is not fileio_write_all. */
+int proto_send_all(int fd, const void *buf, size_t len);
+
+/* CLOCK_MONOTONIC in milliseconds: the scale of every deadline in the command and the agent. */
+long long proto_now_ms(void);
+
 /* Serialise msg with its length header into a wiped-on-free buffer. */
 int proto_frame(const cJSON *msg, uint8_t **buf, size_t *len);
 void proto_frame_free(uint8_t *buf, size_t len);

@@ -10,6 +10,7 @@
 
 #include "audit-internal.h"
 #include "error.h"
+#include "text.h"
 
 #define ATTEMPTS_MAX 1000000
 #define TORN_SHA256_LEN (2 * crypto_hash_sha256_BYTES) /* hex */
@@ -169,27 +170,18 @@ static int hostile_char(const uint8_t *s, size_t n)
 	return n == 3 && s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9;
 }
 
-static size_t utf8_len(uint8_t c)
-{
-	return c < 0x80		    ? 1
-	       : (c & 0xe0) == 0xc0 ? 2
-	       : (c & 0xf0) == 0xe0 ? 3
-	       : (c & 0xf8) == 0xf0 ? 4
-				    : 0;
-}
-
 static int text_ok(const char *s, size_t max)
 {
 	size_t len = strlen(s);
 
 	if (len > max)
 		return VAULT_E_TOOLONG;
-	if (!note_utf8_valid((const uint8_t *)s, len))
-		return VAULT_E_NOTUTF8;
-	for (size_t i = 0; i < len; i += utf8_len((uint8_t)s[i]))
-		if ((uint8_t)s[i] < 0x20 || s[i] == 0x7f ||
-		    hostile_char((const uint8_t *)s + i, utf8_len((uint8_t)s[i])))
+	for (size_t i = 0, n; i < len; i += n) {
+		n = text_utf8_next((const uint8_t *)s + i, len - i);
+		if (n == 0 || (uint8_t)s[i] < 0x20 || s[i] == 0x7f ||
+		    hostile_char((const uint8_t *)s + i, n))
 			return VAULT_E_NOTUTF8;
+	}
 	return VAULT_OK;
 }
 
@@ -214,13 +206,10 @@ static void sanitise_text(const char *src, char *out, size_t max)
 
 	while (i < len && o < max) {
 		uint8_t c = (uint8_t)src[i];
-		size_t n = utf8_len(c);
-		if (n == 0 || i + n > len || !note_utf8_valid((const uint8_t *)src + i, n) ||
-		    c < 0x20 || c == 0x7f || hostile_char((const uint8_t *)src + i, n)) {
+		size_t n = text_utf8_next((const uint8_t *)src + i, len - i);
+		if (n == 0 || c < 0x20 || c == 0x7f || hostile_char((const uint8_t *)src + i, n)) {
 			out[o++] = '?';
-			i += n == 0 || i + n > len || !note_utf8_valid((const uint8_t *)src + i, n)
-				 ? 1
-				 : n;
+			i += n == 0 ? 1 : n; /* an invalid byte alone, a refused character whole */
 			continue;
 		}
 		if (o + n > max)

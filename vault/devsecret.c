@@ -17,6 +17,7 @@
 #include "devsecret.h"
 #include "error.h"
 #include "fileio.h"
+#include "text.h"
 
 #define ID_HEX_LEN (DEVSECRET_ID_BYTES * 2)
 #define ITEM_HEX_LEN (DEVSECRET_BYTES * 2)
@@ -30,13 +31,7 @@ _Static_assert(sodium_base64_ENCODED_LEN(DEVSECRET_BYTES, FILE_B64_VARIANT) ==
 
 static int id_valid(const char *id)
 {
-	if (id == NULL || strlen(id) != ID_HEX_LEN)
-		return 0;
-	for (size_t i = 0; i < ID_HEX_LEN; i++) {
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
-			return 0;
-	}
-	return 1;
+	return id != NULL && strlen(id) == ID_HEX_LEN && text_hex_lower(id, ID_HEX_LEN);
 }
 
 /* Check only what the chosen backend will use, so FILE needs no id and SECRET_SERVICE no path. */

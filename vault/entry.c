@@ -1,33 +1,15 @@
 #include <string.h>
 
+#include "bytes.h"
 #include "entry.h"
+#include "text.h"
 
+/* C1 controls (U+0080..U+009F) are refused like C0 ones: a field is shown on a terminal. */
 static size_t utf8_sequence(const uint8_t *p, size_t left)
 {
-	uint32_t cp;
-	size_t n;
+	size_t n = text_utf8_next(p, left);
 
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n > left)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
-		return 0; /* overlong, out of range, surrogate, or a C1 control */
-	return n;
+	return n == 2 && p[0] == 0xc2 && p[1] <= 0x9f ? 0 : n;
 }
 
 int entry_text_check(const char *s, size_t len, size_t max, int allow_newlines)
@@ -75,21 +57,6 @@ int entry_input_check(const struct vault_entry_input *in)
 	return VAULT_OK;
 }
 
-static void put_be(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = n; i-- > 0; v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static int is_set(const char *s)
 {
 	return s != NULL && s[0] != '\0';
@@ -110,13 +77,13 @@ int entry_encode(uint8_t *plain, size_t *len, const struct vault_entry_input *in
 	if ((ret = entry_input_check(in)) != VAULT_OK)
 		return ret;
 	plain[0] = v2 ? VAULT_ENTRY_FORMAT_V2 : VAULT_ENTRY_FORMAT_V1;
-	put_be(plain + 1, created, 8);
-	put_be(plain + 9, updated, 8);
+	store_be64(plain + 1, created);
+	store_be64(plain + 9, updated);
 	plain[17] = in->consent ? VAULT_CONSENT_ASSISTED : 0;
-	put_be(plain + 18, in->consent ? in->consent_until : 0, 8);
+	store_be64(plain + 18, in->consent ? in->consent_until : 0);
 	for (size_t i = 0; i < count; i++) {
 		size_t flen = fields[i] != NULL ? strlen(fields[i]) : 0;
-		put_be(plain + n, flen, 2);
+		store_be16(plain + n, (uint16_t)flen);
 		if (flen > 0)
 			memcpy(plain + n + 2, fields[i], flen);
 		n += 2 + flen;
@@ -139,7 +106,7 @@ static int string_take(const uint8_t *plain, size_t len, size_t *off, size_t i, 
 
 	if (len - *off < 2)
 		return VAULT_E_FORMAT;
-	flen = (size_t)get_be(plain + *off, 2);
+	flen = load_be16(plain + *off);
 	*off += 2;
 	if (flen > len - *off || (i < 2 && flen == 0) ||
 	    entry_text_check((const char *)plain + *off, flen, field_max[i], i == 4) != VAULT_OK)
@@ -165,10 +132,10 @@ int entry_decode(const uint8_t *plain, size_t len, struct vault_entry *e, char *
 	    (plain[17] & ~VAULT_CONSENT_ASSISTED) != 0)
 		return VAULT_E_FORMAT;
 	count = plain[0] == VAULT_ENTRY_FORMAT_V2 ? VAULT_ENTRY_FIELDS : VAULT_ENTRY_FIELDS_V1;
-	e->created = get_be(plain + 1, 8);
-	e->updated = get_be(plain + 9, 8);
+	e->created = load_be64(plain + 1);
+	e->updated = load_be64(plain + 9);
 	e->consent = plain[17] & VAULT_CONSENT_ASSISTED;
-	e->consent_until = get_be(plain + 18, 8);
+	e->consent_until = load_be64(plain + 18);
 	e->username_selector = e->password_selector = ""; /* format 1 has none */
 	for (size_t i = 0; i < count; i++)
 		if (string_take(plain, len, &off, i, out[i], strings) != VAULT_OK)

@@ -55,8 +55,10 @@ int fileio_dir_open(const char *path, int create, int *dirfd)
 	return VAULT_OK;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+int fileio_write_all(int fd, const void *buf, size_t len)
 {
+	const uint8_t *p = buf;
+
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
@@ -116,7 +118,7 @@ static int write_temp(int dirfd, const char *name, const void *buf, size_t len, 
 		    FILEIO_FILE_MODE);
 	if (fd < 0)
 		return errno_to_vault(errno);
-	ret = write_all(fd, buf, len);
+	ret = fileio_write_all(fd, buf, len);
 	if (ret == VAULT_OK && fsync(fd) != 0)
 		ret = VAULT_E_IO;
 	if (close(fd) != 0 && ret == VAULT_OK)

@@ -23,6 +23,9 @@ int fileio_dir_open(const char *path, int create, int *dirfd);
  * VAULT_E_TOOLONG if the file holds more than cap bytes. */
 int fileio_read(int dirfd, const char *name, uint8_t *buf, size_t cap, size_t *len);
 
+/* Write all of buf to fd, again after EINTR and short writes: VAULT_OK or a VAULT_E_* code. */
+int fileio_write_all(int fd, const void *buf, size_t len);
+
 /* Replace dirfd/name by buf atomically: temporary file, fsync, rename, fsync of the directory.
  * A crash at any instant leaves the old file or the new one, never a mix. */
 int fileio_write_atomic(int dirfd, const char *name, const void *buf, size_t len);

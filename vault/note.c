@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "note.h"
+#include "text.h"
 
 #define B64 sodium_base64_VARIANT_ORIGINAL
 
@@ -24,47 +25,9 @@ static int b64_decode_exact(const char *s, size_t len, uint8_t *out, size_t want
 	return memcmp(again, s, len) == 0 ? 0 : -1;
 }
 
-int note_utf8_valid(const uint8_t *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		uint8_t c = s[i];
-		size_t n;
-		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (len - i <= n)
-			return 0;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
 int note_name_valid(const char *name, size_t len)
 {
-	if (len == 0 || len > NOTE_NAME_MAX || !note_utf8_valid((const uint8_t *)name, len))
+	if (len == 0 || len > NOTE_NAME_MAX || !text_utf8_valid((const uint8_t *)name, len))
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = (uint8_t)name[i];
@@ -115,17 +78,6 @@ int note_verifier_format(const struct note_verifier *v, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? VAULT_E_TOOLONG : VAULT_OK;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int note_verifier_parse(const char *text, size_t len, struct note_verifier *v)
 {
 	const char *p1, *p2;
@@ -141,7 +93,7 @@ int note_verifier_parse(const char *text, size_t len, struct note_verifier *v)
 	if (p2 == NULL || p2 - p1 - 1 != 8 || !note_name_valid(text, namelen))
 		return VAULT_E_KEY;
 	for (int i = 0; i < NOTE_KEYID_LEN; i++) {
-		int hi = hexval(p1[1 + 2 * i]), lo = hexval(p1[2 + 2 * i]);
+		int hi = text_hex_digit(p1[1 + 2 * i]), lo = text_hex_digit(p1[2 + 2 * i]);
 		if (hi < 0 || lo < 0)
 			return VAULT_E_KEY;
 		id[i] = (uint8_t)(hi << 4 | lo);
@@ -162,7 +114,7 @@ int note_verifier_parse(const char *text, size_t len, struct note_verifier *v)
 /* Note text: non-empty, ends in '\n', UTF-8, no control character but '\n', no empty line. */
 static int text_valid(const uint8_t *s, size_t len)
 {
-	if (len == 0 || s[len - 1] != '\n' || s[0] == '\n' || !note_utf8_valid(s, len))
+	if (len == 0 || s[len - 1] != '\n' || s[0] == '\n' || !text_utf8_valid(s, len))
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		if ((s[i] < 0x20 && s[i] != '\n') || s[i] == 0x7f)
@@ -283,7 +235,7 @@ int note_body(const uint8_t *msg, size_t len, size_t *bodylen)
 
 	if (ret != VAULT_OK)
 		return ret;
-	if (!note_utf8_valid(msg, len))
+	if (!text_utf8_valid(msg, len))
 		return VAULT_E_CHECKPOINT;
 	for (pos = split + 1; pos < len;) {
 		const uint8_t *nl = memchr(msg + pos, '\n', len - pos);

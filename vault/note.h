@@ -26,8 +26,6 @@ struct note_verifier {
 	uint8_t pub[NOTE_PUB_LEN];
 };
 
-/* UTF-8 without overlongs, surrogates or code points past U+10FFFF. */
-int note_utf8_valid(const uint8_t *s, size_t len);
 /* A key name: 1..NOTE_NAME_MAX bytes, none of them a space, a control character or '+'. */
 int note_name_valid(const char *name, size_t len);
 /* key id = SHA-256(name || 0x0A || 0x01 || pub)[0:4] */

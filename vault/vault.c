@@ -13,6 +13,7 @@
 #include "entry.h"
 #include "fileio.h"
 #include "recovery.h"
+#include "text.h"
 #include "vault.h"
 #include "vaultfile.h"
 
@@ -124,11 +125,8 @@ static int id_parse(const char *hex, uint8_t id[VAULT_USER_ID_BYTES])
 {
 	size_t bin_len;
 
-	if (strlen(hex) != 2 * VAULT_USER_ID_BYTES)
+	if (strlen(hex) != 2 * VAULT_USER_ID_BYTES || !text_hex_lower(hex, strlen(hex)))
 		return VAULT_E_INVAL;
-	for (const char *p = hex; *p != '\0'; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return VAULT_E_INVAL;
 	if (sodium_hex2bin(id, VAULT_USER_ID_BYTES, hex, strlen(hex), NULL, &bin_len, NULL) != 0 ||
 	    bin_len != VAULT_USER_ID_BYTES)
 		return VAULT_E_INVAL;

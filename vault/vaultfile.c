@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "error.h"
 #include "vaultfile.h"
 
@@ -29,21 +30,6 @@ static int take_ref(struct reader *r, const uint8_t **out, size_t n)
 	return take(r, NULL, n);
 }
 
-static uint64_t get_be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void put_be(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = n; i-- > 0; v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 static int parse_header(struct reader *r, struct vault_file *f)
 {
 	uint8_t h[VAULT_HEADER_BYTES];
@@ -54,18 +40,18 @@ static int parse_header(struct reader *r, struct vault_file *f)
 		return ret;
 	if (memcmp(h, VAULT_MAGIC, VAULT_MAGIC_BYTES) != 0)
 		return VAULT_E_FORMAT;
-	version = (uint32_t)get_be(h + 8, 2);
+	version = load_be16(h + 8);
 	if (version != VAULT_FORMAT_VERSION)
 		return VAULT_E_VERSION;
-	if (get_be(h + 10, 2) != 0 || h[28] != VAULT_KDF_ARGON2ID13 || h[31] != 0)
+	if (load_be16(h + 10) != 0 || h[28] != VAULT_KDF_ARGON2ID13 || h[31] != 0)
 		return VAULT_E_FORMAT;
 	memcpy(f->user_id, h + 12, VAULT_USER_ID_BYTES);
 	f->retry_limit = h[29];
 	f->failures = h[30];
-	f->kdf_ops = (uint32_t)get_be(h + 32, 4);
-	f->kdf_mem_kib = (uint32_t)get_be(h + 36, 4);
+	f->kdf_ops = load_be32(h + 32);
+	f->kdf_mem_kib = load_be32(h + 36);
 	memcpy(f->pin_salt, h + 40, VAULT_SALT_BYTES);
-	f->created = get_be(h + 56, 8);
+	f->created = load_be64(h + 56);
 	if (f->retry_limit < VAULT_RETRY_MIN || f->retry_limit > VAULT_RETRY_MAX ||
 	    f->failures > f->retry_limit)
 		return VAULT_E_FORMAT;
@@ -84,7 +70,7 @@ static int parse_entry(struct reader *r, struct vault_file_entry *e)
 	    (ret = take(r, e->nonce, sizeof(e->nonce))) != VAULT_OK ||
 	    (ret = take(r, len, sizeof(len))) != VAULT_OK)
 		return ret;
-	e->box_len = (uint32_t)get_be(len, 4);
+	e->box_len = load_be32(len);
 	if (e->box_len < VAULT_ENTRY_BOX_MIN || e->box_len > VAULT_ENTRY_BOX_MAX)
 		return VAULT_E_FORMAT;
 	return take_ref(r, &e->box, e->box_len);
@@ -100,7 +86,7 @@ int vault_file_parse(const uint8_t *buf, size_t len, struct vault_file *f)
 	if (len < VAULT_FILE_MIN || len > VAULT_FILE_MAX)
 		return len >= VAULT_HEADER_BYTES &&
 			       memcmp(buf, VAULT_MAGIC, VAULT_MAGIC_BYTES) == 0 &&
-			       get_be(buf + 8, 2) != VAULT_FORMAT_VERSION
+			       load_be16(buf + 8) != VAULT_FORMAT_VERSION
 			   ? VAULT_E_VERSION
 			   : VAULT_E_FORMAT;
 	if ((ret = parse_header(&r, f)) != VAULT_OK)
@@ -112,13 +98,13 @@ int vault_file_parse(const uint8_t *buf, size_t len, struct vault_file *f)
 	    (ret = take(&r, f->name_nonce, VAULT_NONCE_BYTES)) != VAULT_OK ||
 	    (ret = take(&r, n, 2)) != VAULT_OK)
 		return ret;
-	f->name_box_len = (uint16_t)get_be(n, 2);
+	f->name_box_len = load_be16(n);
 	if (f->name_box_len <= VAULT_TAG_BYTES || f->name_box_len > VAULT_NAME_BOX_MAX)
 		return VAULT_E_FORMAT;
 	if ((ret = take_ref(&r, &f->name_box, f->name_box_len)) != VAULT_OK ||
 	    (ret = take(&r, n, 2)) != VAULT_OK)
 		return ret;
-	f->n_entries = (uint16_t)get_be(n, 2);
+	f->n_entries = load_be16(n);
 	if (f->n_entries > VAULT_ENTRIES_MAX)
 		return VAULT_E_FORMAT;
 	for (size_t i = 0; i < f->n_entries; i++)
@@ -167,15 +153,15 @@ static uint8_t *put_header(uint8_t *p, const struct vault_file *f)
 {
 	memset(p, 0, VAULT_HEADER_BYTES);
 	memcpy(p, VAULT_MAGIC, VAULT_MAGIC_BYTES);
-	put_be(p + 8, VAULT_FORMAT_VERSION, 2);
+	store_be16(p + 8, VAULT_FORMAT_VERSION);
 	memcpy(p + 12, f->user_id, VAULT_USER_ID_BYTES);
 	p[28] = VAULT_KDF_ARGON2ID13;
 	p[29] = f->retry_limit;
 	p[30] = f->failures;
-	put_be(p + 32, f->kdf_ops, 4);
-	put_be(p + 36, f->kdf_mem_kib, 4);
+	store_be32(p + 32, f->kdf_ops);
+	store_be32(p + 36, f->kdf_mem_kib);
 	memcpy(p + 40, f->pin_salt, VAULT_SALT_BYTES);
-	put_be(p + 56, f->created, 8);
+	store_be64(p + 56, f->created);
 	return p + VAULT_HEADER_BYTES;
 }
 
@@ -196,15 +182,15 @@ int vault_file_build(const struct vault_file *f, const uint8_t mac_key[VAULT_KEY
 	p = put(p, f->rec_nonce, VAULT_NONCE_BYTES);
 	p = put(p, f->rec_box, VAULT_SLOT_BOX_BYTES);
 	p = put(p, f->name_nonce, VAULT_NONCE_BYTES);
-	put_be(p, f->name_box_len, 2);
+	store_be16(p, f->name_box_len);
 	p = put(p + 2, f->name_box, f->name_box_len);
-	put_be(p, f->n_entries, 2);
+	store_be16(p, f->n_entries);
 	p += 2;
 	for (size_t i = 0; i < f->n_entries; i++) {
 		const struct vault_file_entry *e = &f->entries[i];
 		p = put(p, e->id, VAULT_ENTRY_ID_BYTES);
 		p = put(p, e->nonce, VAULT_NONCE_BYTES);
-		put_be(p, e->box_len, 4);
+		store_be32(p, e->box_len);
 		p = put(p + 4, e->box, e->box_len);
 	}
 	compute_mac(p, buf, (size_t)(p - buf), mac_key);
@@ -220,7 +206,7 @@ size_t vault_file_ad(uint8_t ad[VAULT_AD_MAX], const uint8_t user_id[VAULT_USER_
 
 	memcpy(ad, VAULT_MAGIC, VAULT_MAGIC_BYTES);
 	n += VAULT_MAGIC_BYTES;
-	put_be(ad + n, VAULT_FORMAT_VERSION, 2);
+	store_be16(ad + n, VAULT_FORMAT_VERSION);
 	n += 2;
 	memcpy(ad + n, user_id, VAULT_USER_ID_BYTES);
 	n += VAULT_USER_ID_BYTES;

@@ -125,14 +125,14 @@ static void call_gets_its_answer(void **state)
 	fake_say(&f, "{\"method\":\"Page.frameStartedLoading\",\"params\":{}}");
 	fake_say(&f, "{\"id\":99,\"result\":{}}");
 	fake_say(&f, "{\"id\":1,\"result\":{\"targetInfos\":[]}}");
-	assert_int_equal(cdp_call(&f.c, "Target.getTargets", NULL, 0, cdp_now_ms() + 2000, &r),
+	assert_int_equal(cdp_call(&f.c, "Target.getTargets", NULL, 0, proto_now_ms() + 2000, &r),
 			 CDP_OK);
 	assert_non_null(cJSON_GetObjectItem(r, "targetInfos"));
 	cJSON_Delete(r);
 	assert_true(read(f.from_agent[0], sent, sizeof(sent) - 1) > 0);
 	assert_string_equal(sent, "{\"id\":1,\"method\":\"Target.getTargets\"}");
 	fake_say(&f, "{\"id\":2,\"error\":{\"code\":-32000,\"message\":\"no\"}}");
-	assert_int_equal(cdp_call(&f.c, "Page.enable", NULL, 1, cdp_now_ms() + 2000, NULL),
+	assert_int_equal(cdp_call(&f.c, "Page.enable", NULL, 1, proto_now_ms() + 2000, NULL),
 			 CDP_E_COMMAND);
 	fake_close(&f);
 }
@@ -148,12 +148,12 @@ static void events_are_waited_for(void **state)
 	fake_say(&f, "{\"method\":\"Page.loadEventFired\",\"params\":{},\"sessionId\":\"S2\"}");
 	fake_say(&f,
 		 "{\"method\":\"Page.loadEventFired\",\"params\":{\"t\":1},\"sessionId\":\"S1\"}");
-	assert_int_equal(cdp_wait_event(&f.c, "Page.loadEventFired", cdp_now_ms() + 2000, &ev),
+	assert_int_equal(cdp_wait_event(&f.c, "Page.loadEventFired", proto_now_ms() + 2000, &ev),
 			 CDP_OK);
 	assert_non_null(cJSON_GetObjectItem(ev, "t"));
 	cJSON_Delete(ev);
 	fake_say(&f, "{\"method\":\"Inspector.targetCrashed\",\"params\":{},\"sessionId\":\"S1\"}");
-	assert_int_equal(cdp_wait_event(&f.c, "Page.loadEventFired", cdp_now_ms() + 2000, NULL),
+	assert_int_equal(cdp_wait_event(&f.c, "Page.loadEventFired", proto_now_ms() + 2000, NULL),
 			 CDP_E_CLOSED);
 	fake_close(&f);
 }
@@ -165,26 +165,26 @@ static void silence_crash_and_garbage(void **state)
 
 	(void)state;
 	fake_open(&f, -1);
-	t0 = cdp_now_ms();
+	t0 = proto_now_ms();
 	assert_int_equal(cdp_call(&f.c, "Target.getTargets", NULL, 0, t0 + 300, NULL),
 			 CDP_E_TIMEOUT);
-	assert_true(cdp_now_ms() - t0 >= 290 && cdp_now_ms() - t0 < 2000);
+	assert_true(proto_now_ms() - t0 >= 290 && proto_now_ms() - t0 < 2000);
 	fake_say(&f, "not json");
-	assert_int_equal(cdp_call(&f.c, "Target.getTargets", NULL, 0, cdp_now_ms() + 2000, NULL),
+	assert_int_equal(cdp_call(&f.c, "Target.getTargets", NULL, 0, proto_now_ms() + 2000, NULL),
 			 CDP_E_PROTO);
 	fake_close(&f);
 
 	fake_open(&f, -1);
 	close(f.to_agent[1]); /* the browser died */
 	f.to_agent[1] = -1;
-	assert_int_equal(cdp_call(&f.c, "Target.getTargets", NULL, 0, cdp_now_ms() + 2000, NULL),
+	assert_int_equal(cdp_call(&f.c, "Target.getTargets", NULL, 0, proto_now_ms() + 2000, NULL),
 			 CDP_E_CLOSED);
 	fake_close(&f);
 
 	fake_open(&f, -1);
 	close(f.from_agent[0]); /* nobody reads commands: EPIPE, not SIGPIPE (ignored here) */
 	f.from_agent[0] = open("/dev/null", O_RDONLY);
-	assert_int_equal(cdp_call(&f.c, "Target.getTargets", NULL, 0, cdp_now_ms() + 2000, NULL),
+	assert_int_equal(cdp_call(&f.c, "Target.getTargets", NULL, 0, proto_now_ms() + 2000, NULL),
 			 CDP_E_CLOSED);
 	fake_close(&f);
 }
@@ -199,9 +199,9 @@ static void cancel_ends_waits(void **state)
 	assert_int_equal(pipe(cancel), 0);
 	fake_open(&f, cancel[0]);
 	assert_int_equal(write(cancel[1], "q", 1), 1);
-	t0 = cdp_now_ms();
+	t0 = proto_now_ms();
 	assert_int_equal(cdp_drain(&f.c, t0 + 5000), CDP_E_CANCELLED);
-	assert_true(cdp_now_ms() - t0 < 1000);
+	assert_true(proto_now_ms() - t0 < 1000);
 	fake_close(&f);
 	close(cancel[0]);
 	close(cancel[1]);
