@@ -370,25 +370,3 @@ int cdp_origin_loopback(const struct cdp_origin *o)
 		return 0;
 	return strspn(o->host, "0123456789.") == strlen(o->host);
 }
-
-const char *cdp_strerror(int code)
-{
-	switch (code) {
-	case CDP_OK:
-		return "ok";
-	case CDP_E_TIMEOUT:
-		return "the browser did not answer in time";
-	case CDP_E_CLOSED:
-		return "the browser closed or crashed";
-	case CDP_E_PROTO:
-		return "the browser sent a malformed message";
-	case CDP_E_COMMAND:
-		return "the browser refused a command";
-	case CDP_E_CANCELLED:
-		return "the login was ended";
-	case CDP_E_EVENT:
-		return "a new tab, window or DevTools appeared while a secret was in the page";
-	default:
-		return "out of memory";
-	}
-}

@@ -16,18 +16,6 @@
 #define CDP_SESSION_MAX 64 /* flattened session ids are 32 hex digits */
 #define CDP_HOST_MAX 256
 
-/* The DevTools client's codes: -200 to -299 (vault/error.h lists every module's range). */
-enum cdp_error {
-	CDP_OK = 0,
-	CDP_E_TIMEOUT = -201,	/* the browser did not answer in time */
-	CDP_E_CLOSED = -202,	/* the browser closed the pipe, crashed or detached us */
-	CDP_E_PROTO = -203,	/* a malformed or oversized message */
-	CDP_E_COMMAND = -204,	/* the browser answered the command with an error */
-	CDP_E_CANCELLED = -205, /* the agent is stopping */
-	CDP_E_NOMEM = -206,
-	CDP_E_EVENT = -207, /* the event hook asked to stop: something appeared that must not */
-};
-
 struct cdp;
 /* Called with every event read while waiting: CDP_HOOK_STOP ends the wait with CDP_E_EVENT,
  * CDP_HOOK_WAKE ends a cdp_wait_any (as if its event had come, *which set to n), 0 goes on. */
@@ -53,7 +41,8 @@ int cdp_parse(const uint8_t *buf, size_t len, size_t *used, cJSON **msg);
 
 /* Take ownership of the two descriptors (made non-blocking). */
 int cdp_open(struct cdp *c, int rfd, int wfd, int cancel_fd);
-/* Close the pipe (the browser exits unless it was told otherwise) and wipe the buffers. */
+/* Close the pipe (the browser exits unless it was told otherwise) and wipe the buffers. Errors
+ * are the CDP_E_* codes of vault/error.h. */
 void cdp_close(struct cdp *c);
 
 /* Send method(params) (params taken, may be NULL) to the browser (session 0) or the attached
@@ -86,7 +75,5 @@ int cdp_origin_parse(const char *url, struct cdp_origin *o);
 int cdp_origin_same(const struct cdp_origin *a, const char *url);
 /* 127.0.0.0/8, localhost, [::1] */
 int cdp_origin_loopback(const struct cdp_origin *o);
-
-const char *cdp_strerror(int code);
 
 #endif

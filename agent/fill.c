@@ -122,14 +122,14 @@ static void fail_cdp(struct login_task *t, int ret)
 		t->res.anomaly = !t->foreign_target;
 		fail(t, t->foreign_target ? "foreign_frame" : "new_target",
 		     t->foreign_target ? "a frame of another site appeared in the page"
-				       : cdp_strerror(ret));
+				       : vault_strerror(ret));
 		return;
 	}
 	fail(t,
 	     ret == CDP_E_TIMEOUT     ? "timeout"
 	     : ret == CDP_E_CANCELLED ? "cancelled"
 				      : "browser",
-	     cdp_strerror(ret));
+	     vault_strerror(ret));
 }
 
 static cJSON *params_str(const char *k, const char *v)

@@ -113,7 +113,7 @@ static int pe_read_line(struct pinentry *pe, size_t *len)
 	for (;;) {
 		if (n == SECRET_ASSUAN_LINE_MAX || fd_wait(pe->from, pe->timeout) != 1 ||
 		    fd_read_byte(pe->from, pe->line + n) != 1)
-			return SECRET_ERROR;
+			return SECRET_FAILED;
 		if (pe->line[n] == '\n')
 			break;
 		n++;
@@ -141,7 +141,7 @@ static int reply_data(struct secret_reply *r, const char *s, size_t len)
 		lo = hi < 0 || i + 2 >= len ? -1 : text_hex_digit(s[i + 2]);
 		/* A NUL inside would make the C string lie about the secret's length. */
 		if (lo < 0 || (hi | lo) == 0)
-			return SECRET_ERROR;
+			return SECRET_FAILED;
 		r->data[r->len++] = (char)(hi << 4 | lo);
 		i += 2;
 	}
@@ -178,7 +178,7 @@ int secret_reply_line(struct secret_reply *r, const char *line, size_t len)
 		len--;
 	/* A NUL could only cut a secret short, or hide the rest of a line. */
 	if (memchr(line, '\0', len) != NULL)
-		return SECRET_ERROR;
+		return SECRET_FAILED;
 	if (reply_is(line, len, "OK"))
 		return SECRET_LINE_OK;
 	if (reply_is(line, len, "ERR")) {
@@ -186,7 +186,7 @@ int secret_reply_line(struct secret_reply *r, const char *line, size_t len)
 		return SECRET_LINE_ERR;
 	}
 	if (len >= 2 && line[0] == 'D' && line[1] == ' ')
-		return r->data != NULL ? reply_data(r, line + 2, len - 2) : SECRET_ERROR;
+		return r->data != NULL ? reply_data(r, line + 2, len - 2) : SECRET_FAILED;
 	if (reply_is(line, len, "S")) {
 		if (len > 2 && reply_is(line + 2, len - 2, "PIN_REPEATED"))
 			r->repeated = true;
@@ -196,7 +196,7 @@ int secret_reply_line(struct secret_reply *r, const char *line, size_t len)
 		return SECRET_LINE_MORE;
 	if (reply_is(line, len, "INQUIRE"))
 		return SECRET_LINE_INQUIRE;
-	return SECRET_ERROR;
+	return SECRET_FAILED;
 }
 
 /* Reads lines up to OK or ERR into r, whose data may be NULL when none is due. */
@@ -212,7 +212,7 @@ static int pe_read_reply(struct pinentry *pe, struct secret_reply *r)
 		sodium_memzero(pe->line, SECRET_ASSUAN_LINE_MAX);
 		/* We never have anything to give; CAN makes the pinentry finish with ERR. */
 		if (ret == SECRET_LINE_INQUIRE && fileio_write_all(pe->to, "CAN\n", 4) != VAULT_OK)
-			ret = SECRET_ERROR;
+			ret = SECRET_FAILED;
 	} while (ret == SECRET_LINE_MORE || ret == SECRET_LINE_INQUIRE);
 	if (ret == SECRET_LINE_ERR)
 		return r->error == GPG_ERR_CANCELED || r->error == GPG_ERR_FULLY_CANCELED
@@ -268,7 +268,7 @@ static int pe_send(struct pinentry *pe, const char *verb, const char *arg)
 		len += assuan_encode(line + len, sizeof(line) - len - 1, arg);
 	}
 	line[len++] = '\n';
-	return fileio_write_all(pe->to, line, len) == VAULT_OK ? SECRET_OK : SECRET_ERROR;
+	return fileio_write_all(pe->to, line, len) == VAULT_OK ? SECRET_OK : SECRET_FAILED;
 }
 
 static int pe_transact(struct pinentry *pe, const char *verb, const char *arg)
@@ -301,7 +301,7 @@ static int pe_option(struct pinentry *pe, const char *name, const char *value)
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return SECRET_OK;
 	if (fileio_write_all(pe->to, line, (size_t)n) != VAULT_OK)
-		return SECRET_ERROR;
+		return SECRET_FAILED;
 	ret = pe_read_ack(pe);
 	/* An option this pinentry does not know is not a reason to fail. */
 	return ret == PE_REFUSED ? SECRET_OK : ret;
@@ -348,10 +348,10 @@ static int pe_spawn(struct pinentry *pe, const char *program, int in, int out)
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_t attr;
 	sigset_t sigdefault, sigmask;
-	int ret = SECRET_ERROR;
+	int ret = SECRET_FAILED;
 
 	if (posix_spawn_file_actions_init(&actions) != 0)
-		return SECRET_ERROR;
+		return SECRET_FAILED;
 	if (posix_spawnattr_init(&attr) != 0)
 		goto out_actions;
 	sigemptyset(&sigdefault);
@@ -381,7 +381,7 @@ static int pe_start(struct pinentry *pe)
 {
 	const char *program = getenv(PINENTRY_ENV);
 	int to[2] = {-1, -1}, from[2] = {-1, -1};
-	int ret = SECRET_ERROR;
+	int ret = SECRET_FAILED;
 
 	if (program == NULL || *program == '\0')
 		program = PINENTRY_DEFAULT;
@@ -455,7 +455,7 @@ static int pe_getpin(struct pinentry *pe, const char *label, const char *error, 
 		return ret;
 	r.data = sodium_malloc(SECRET_MAX + 1);
 	if (r.data == NULL)
-		return SECRET_ERROR;
+		return SECRET_FAILED;
 	pe->timeout = -1;
 	ret = pe_send(pe, "GETPIN", NULL);
 	if (ret == SECRET_OK)
@@ -530,13 +530,13 @@ int secret_pinentry(const struct secret_prompt *prompt, char **secret)
 	struct pinentry pe = {
 	    .pid = -1, .to = -1, .from = -1, .timeout = PINENTRY_REPLY_TIMEOUT_MS};
 	struct sigaction ignore = {.sa_handler = SIG_IGN}, saved;
-	int ret = SECRET_ERROR;
+	int ret = SECRET_FAILED;
 
 	*secret = NULL;
 	/* A pinentry that dies must give us EPIPE, not kill us with SIGPIPE. */
 	sigemptyset(&ignore.sa_mask);
 	if (sigaction(SIGPIPE, &ignore, &saved) != 0)
-		return SECRET_ERROR;
+		return SECRET_FAILED;
 	pe.line = sodium_malloc(SECRET_ASSUAN_LINE_MAX);
 	if (pe.line == NULL)
 		goto out;
@@ -552,7 +552,7 @@ int secret_pinentry(const struct secret_prompt *prompt, char **secret)
 	pe_stop(&pe, ret == SECRET_OK || ret == SECRET_CANCELLED || ret == SECRET_TOOLONG ||
 			 ret == SECRET_MISMATCH);
 	if (ret == PE_REFUSED)
-		ret = SECRET_ERROR;
+		ret = SECRET_FAILED;
 out:
 	sodium_free(pe.line);
 	sigaction(SIGPIPE, &saved, NULL);
@@ -569,7 +569,7 @@ static int fd_skip_line(int fd)
 		r = fd_read_byte(fd, &c);
 	while (r == 1 && c != '\n');
 	sodium_memzero(&c, sizeof(c));
-	return r < 0 ? SECRET_ERROR : SECRET_TOOLONG;
+	return r < 0 ? SECRET_FAILED : SECRET_TOOLONG;
 }
 
 int secret_from_fd(int fd, char **secret)
@@ -578,11 +578,11 @@ int secret_from_fd(int fd, char **secret)
 	const size_t room = SECRET_MAX + 2;
 	char *buf = sodium_malloc(room + 1);
 	size_t len = 0;
-	int ret = SECRET_ERROR, r = 0;
+	int ret = SECRET_FAILED, r = 0;
 
 	*secret = NULL;
 	if (buf == NULL)
-		return SECRET_ERROR;
+		return SECRET_FAILED;
 	for (;;) {
 		if (len == room) {
 			ret = fd_skip_line(fd);

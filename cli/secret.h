@@ -7,19 +7,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "error.h" /* SECRET_*, with every other code */
+
 #define SECRET_MAX 1024 /* longest secret accepted (a password); PINs are far shorter */
 /* Assuan's bound on a line a pinentry sends, CR LF included (libassuan's ASSUAN_LINELENGTH). */
 #define SECRET_ASSUAN_LINE_MAX 1002
-
-/* Reading a secret: -300 to -399 (vault/error.h lists every module's range). */
-enum secret_result {
-	SECRET_OK = 0,
-	SECRET_CANCELLED = -301, /* the person pressed Cancel or closed the prompt */
-	SECRET_ERROR = -302,	 /* no pinentry program, protocol error, I/O error */
-	SECRET_TOOLONG = -303,	 /* longer than SECRET_MAX */
-	SECRET_EOF = -304,	 /* the descriptor had no more lines */
-	SECRET_MISMATCH = -305,	 /* asked twice (repeat), the entries differed every time */
-};
 
 struct secret_prompt {
 	const char *title;	 /* window title (SETTITLE) */
@@ -56,7 +48,7 @@ enum secret_line {
 };
 
 /* Parses one line of a pinentry's reply into r: len bytes, without the LF (a CR before it is
- * dropped). No I/O: it reads no byte past line + len. Returns a secret_line, or SECRET_ERROR for
+ * dropped). No I/O: it reads no byte past line + len. Returns a secret_line, or SECRET_FAILED for
  * a line that is no Assuan reply, holds a NUL byte or a bad or NUL %-escape, or is data when
  * r->data is NULL. */
 int secret_reply_line(struct secret_reply *r, const char *line, size_t len);

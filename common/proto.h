@@ -9,21 +9,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "error.h" /* PROTO_E_*, with every other code */
+
 #define PROTO_VERSION 1
 #define PROTO_HEADER_BYTES 4
 #define PROTO_MESSAGE_MAX 65536		   /* a longer request closes the connection */
 #define PROTO_REPLY_MAX (8u * 1024 * 1024) /* a reply: a login's screenshot fits */
-
-/* Error codes of the agent itself, beside the vault's (vault/error.h). */
-enum proto_error {
-	PROTO_E_NOSESSION = -100, /* no open session for this worker and user: unlock first */
-	PROTO_E_REQUEST = -101,	  /* a field is missing or of the wrong type */
-	PROTO_E_UNKNOWN_OP = -102,
-	PROTO_E_AUDIT = -103,	/* the audit record could not be written: the action was refused */
-	PROTO_E_BUSY = -104,	/* too many PIN checks queued */
-	PROTO_E_CONSENT = -105, /* the user has not allowed (or no longer allows) assisted logins */
-	PROTO_E_LOGIN = -106,	/* the login page could not be filled: the reason says why */
-};
 
 /* Make every cJSON allocation wipe itself when freed: requests carry PINs and passwords, and
  * replies carry recovery keys. Call once, before any cJSON use. */

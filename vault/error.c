@@ -2,7 +2,7 @@
 
 #include "error.h"
 
-static const char *const messages[] = {
+static const char *const vault_messages[] = {
     [0] = "success",
     [-VAULT_E_NOMEM] = "out of memory",
     [-VAULT_E_IO] = "input/output error",
@@ -39,10 +39,53 @@ static const char *const messages[] = {
     [-VAULT_E_CHECKPOINT] = "a checkpoint is malformed or from another log",
 };
 
+static const char *const proto_messages[] = {
+    [-100 - PROTO_E_NOSESSION] = "no open session for this worker and person: unlock first",
+    [-100 - PROTO_E_REQUEST] = "malformed request",
+    [-100 - PROTO_E_UNKNOWN_OP] = "unknown request",
+    [-100 - PROTO_E_AUDIT] = "the audit record could not be written: the action was refused",
+    [-100 - PROTO_E_BUSY] = "the agent is busy: too many PIN checks or logins at once",
+    [-100 - PROTO_E_CONSENT] = "the person has not allowed assisted logins for this service",
+    [-100 - PROTO_E_LOGIN] = "the login page could not be filled",
+};
+
+static const char *const cdp_messages[] = {
+    [-200 - CDP_E_TIMEOUT] = "the browser did not answer in time",
+    [-200 - CDP_E_CLOSED] = "the browser closed or crashed",
+    [-200 - CDP_E_PROTO] = "the browser sent a malformed message",
+    [-200 - CDP_E_COMMAND] = "the browser refused a command",
+    [-200 - CDP_E_CANCELLED] = "the login was ended",
+    [-200 - CDP_E_NOMEM] = "out of memory",
+    [-200 - CDP_E_EVENT] = "a new tab, window or DevTools appeared while a secret was in the page",
+};
+
+static const char *const secret_messages[] = {
+    [-300 - SECRET_CANCELLED] = "cancelled",
+    [-300 - SECRET_FAILED] = "the secret could not be asked (no pinentry, or it failed)",
+    [-300 - SECRET_TOOLONG] = "the secret is too long",
+    [-300 - SECRET_EOF] = "no more secrets on the descriptor",
+    [-300 - SECRET_MISMATCH] = "the two entries differed",
+};
+
+/* Each range's table, by the range's first code. */
+static const struct {
+	int base;
+	const char *const *texts;
+	size_t n;
+} ranges[] = {
+    {0, vault_messages, sizeof(vault_messages) / sizeof(vault_messages[0])},
+    {-100, proto_messages, sizeof(proto_messages) / sizeof(proto_messages[0])},
+    {-200, cdp_messages, sizeof(cdp_messages) / sizeof(cdp_messages[0])},
+    {-300, secret_messages, sizeof(secret_messages) / sizeof(secret_messages[0])},
+};
+
 const char *vault_strerror(int code)
 {
-	if (code > 0 || -code >= (int)(sizeof(messages) / sizeof(messages[0])) ||
-	    messages[-code] == NULL)
-		return "unknown error";
-	return messages[-code];
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		int at = ranges[i].base - code;
+		if (code <= ranges[i].base && code > ranges[i].base - 100 &&
+		    (size_t)at < ranges[i].n && ranges[i].texts[at] != NULL)
+			return ranges[i].texts[at];
+	}
+	return "unknown error";
 }

@@ -1,4 +1,5 @@
-/* The one set of error codes returned by every function of the vault library. */
+/* The one set of error codes: the vault library's, and beside them, each in its own range, the
+ * agent protocol's, the DevTools client's and the secret reader's. */
 #ifndef SESAME_VAULT_ERROR_H
 #define SESAME_VAULT_ERROR_H
 
@@ -7,9 +8,9 @@
  *
  * Each module has its own range, so a code names one thing wherever it travels:
  *   -1 to -99     the vault library (here)
- *   -100 to -199  the agent protocol (common/proto.h, PROTO_E_*)
- *   -200 to -299  the DevTools client (agent/cdp.h, CDP_E_*)
- *   -300 to -399  reading a secret (cli/secret.h, SECRET_*) */
+ *   -100 to -199  the agent protocol (PROTO_E_*)
+ *   -200 to -299  the DevTools client (CDP_E_*)
+ *   -300 to -399  reading a secret (SECRET_*) */
 enum vault_error {
 	VAULT_OK = 0,
 	VAULT_E_NOMEM = -1,  /* out of memory (or of locked memory) */
@@ -48,7 +49,40 @@ enum vault_error {
 	VAULT_E_CHECKPOINT = -33,   /* a checkpoint is malformed or from another log */
 };
 
-/* A short English sentence for code; never NULL. Callers translate it. */
+/* The agent protocol's own codes (common/proto.h frames them; docs/protocol.md). */
+enum proto_error {
+	PROTO_E_NOSESSION = -100, /* no open session for this worker and user: unlock first */
+	PROTO_E_REQUEST = -101,	  /* a field is missing or of the wrong type */
+	PROTO_E_UNKNOWN_OP = -102,
+	PROTO_E_AUDIT = -103,	/* the audit record could not be written: the action was refused */
+	PROTO_E_BUSY = -104,	/* too many PIN checks queued */
+	PROTO_E_CONSENT = -105, /* the user has not allowed (or no longer allows) assisted logins */
+	PROTO_E_LOGIN = -106,	/* the login page could not be filled: the reason says why */
+};
+
+/* The DevTools client's codes (agent/cdp.h). */
+enum cdp_error {
+	CDP_OK = 0,
+	CDP_E_TIMEOUT = -201,	/* the browser did not answer in time */
+	CDP_E_CLOSED = -202,	/* the browser closed the pipe, crashed or detached us */
+	CDP_E_PROTO = -203,	/* a malformed or oversized message */
+	CDP_E_COMMAND = -204,	/* the browser answered the command with an error */
+	CDP_E_CANCELLED = -205, /* the login was ended: lock, time-out, client gone, agent stop */
+	CDP_E_NOMEM = -206,
+	CDP_E_EVENT = -207, /* the event hook asked to stop: something appeared that must not */
+};
+
+/* Reading a secret from a descriptor or pinentry (cli/secret.h). */
+enum secret_result {
+	SECRET_OK = 0,
+	SECRET_CANCELLED = -301, /* the person pressed Cancel or closed the prompt */
+	SECRET_FAILED = -302,	 /* no pinentry program, protocol error, I/O error */
+	SECRET_TOOLONG = -303,	 /* longer than the longest secret accepted */
+	SECRET_EOF = -304,	 /* the descriptor had no more lines */
+	SECRET_MISMATCH = -305,	 /* asked twice (repeat), the entries differed every time */
+};
+
+/* A short English sentence for any code of any range; never NULL. Callers translate it. */
 const char *vault_strerror(int code);
 
 #endif

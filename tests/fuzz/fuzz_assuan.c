@@ -21,7 +21,7 @@ static void check(bool ok)
 
 static void check_reply(const struct secret_reply *r, int ret)
 {
-	check(ret == SECRET_ERROR || ret == SECRET_LINE_MORE || ret == SECRET_LINE_OK ||
+	check(ret == SECRET_FAILED || ret == SECRET_LINE_MORE || ret == SECRET_LINE_OK ||
 	      ret == SECRET_LINE_ERR || ret == SECRET_LINE_INQUIRE);
 	check(r->len <= SECRET_MAX && (r->data != NULL || r->len == 0));
 	check(!r->toolong || r->len == SECRET_MAX);
@@ -60,7 +60,7 @@ static void run(const uint8_t *data, size_t size, char *line, char *buf)
 		sodium_memzero(at, n);
 		check_reply(&r, ret);
 		check_plain_data(&r, before, (const char *)data + off, n, ret);
-		if (ret == SECRET_ERROR)
+		if (ret == SECRET_FAILED)
 			break;
 		if (ret == SECRET_LINE_OK ||
 		    ret == SECRET_LINE_ERR) { /* the next command's reply */

@@ -82,7 +82,7 @@ static void test_errors(void **state)
 	assert_int_equal(f->r.error, 0);
 	assert_int_equal(parse(f, "ERR 99999999999 eleven digits"), SECRET_LINE_ERR);
 	assert_int_equal(f->r.error, 0);
-	assert_int_equal(parse(f, "ERROR 99"), SECRET_ERROR);
+	assert_int_equal(parse(f, "ERROR 99"), SECRET_FAILED);
 }
 
 /* Bare words end exactly where the line does: nothing past it is looked at. */
@@ -98,10 +98,10 @@ static void test_bare_words(void **state)
 	assert_int_equal(parse(f, "INQUIRE"), SECRET_LINE_INQUIRE);
 	assert_int_equal(parse(f, "INQUIRE QUALITY 12"), SECRET_LINE_INQUIRE);
 	assert_int_equal(parse(f, "OK"), SECRET_LINE_OK);
-	assert_int_equal(parse(f, "D"), SECRET_ERROR);
-	assert_int_equal(parse(f, ""), SECRET_ERROR);
-	assert_int_equal(parse(f, "OKAY"), SECRET_ERROR);
-	assert_int_equal(parse(f, "END"), SECRET_ERROR);
+	assert_int_equal(parse(f, "D"), SECRET_FAILED);
+	assert_int_equal(parse(f, ""), SECRET_FAILED);
+	assert_int_equal(parse(f, "OKAY"), SECRET_FAILED);
+	assert_int_equal(parse(f, "END"), SECRET_FAILED);
 	assert_int_equal(f->r.len, 0);
 }
 
@@ -115,14 +115,14 @@ static void test_bad_data(void **state)
 				 "D 12\0"
 				 "34",
 				 7),
-			 SECRET_ERROR);
-	assert_int_equal(parse_n(f, "OK\0", 3), SECRET_ERROR);
-	assert_int_equal(parse(f, "D 12%00"), SECRET_ERROR);
-	assert_int_equal(parse(f, "D 12%4"), SECRET_ERROR);
-	assert_int_equal(parse(f, "D 12%"), SECRET_ERROR);
-	assert_int_equal(parse(f, "D 12%G0"), SECRET_ERROR);
+			 SECRET_FAILED);
+	assert_int_equal(parse_n(f, "OK\0", 3), SECRET_FAILED);
+	assert_int_equal(parse(f, "D 12%00"), SECRET_FAILED);
+	assert_int_equal(parse(f, "D 12%4"), SECRET_FAILED);
+	assert_int_equal(parse(f, "D 12%"), SECRET_FAILED);
+	assert_int_equal(parse(f, "D 12%G0"), SECRET_FAILED);
 	f->r.data = NULL; /* no data due, e.g. the reply to SETDESC */
-	assert_int_equal(parse(f, "D 1234"), SECRET_ERROR);
+	assert_int_equal(parse(f, "D 1234"), SECRET_FAILED);
 	f->r.data = data;
 }
 

@@ -373,7 +373,7 @@ static void test_no_pinentry(void **state)
 
 	for (i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
 		setenv("SESAME_PINENTRY", programs[i], 1);
-		assert_int_equal(secret_pinentry(&pin_prompt, &secret), SECRET_ERROR);
+		assert_int_equal(secret_pinentry(&pin_prompt, &secret), SECRET_FAILED);
 		assert_null(secret);
 		assert_no_children();
 	}
@@ -388,7 +388,7 @@ static void test_silent_program(void **state)
 	long start = now_ms(), elapsed;
 
 	setenv("SESAME_PINENTRY", "cat", 1);
-	assert_int_equal(secret_pinentry(&pin_prompt, &secret), SECRET_ERROR);
+	assert_int_equal(secret_pinentry(&pin_prompt, &secret), SECRET_FAILED);
 	elapsed = now_ms() - start;
 	assert_null(secret);
 	assert_true(elapsed >= SILENT_MIN_MS && elapsed < SILENT_MAX_MS);

@@ -136,7 +136,7 @@ static void test_toolong_crlf_and_huge(void **state)
 
 static void test_bad_fd(void **state)
 {
-	expect_result(-1, SECRET_ERROR);
+	expect_result(-1, SECRET_FAILED);
 }
 
 int main(void)
