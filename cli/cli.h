@@ -103,5 +103,11 @@ int cli_user_lookup(const struct sesame_home *h, const char *user, char *name, s
 int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char *purpose, int json,
 	       int announce);
 int cli_new_pin(const struct sesame_home *h, int fd, const char *description, char **pin);
+/* The end of a PIN change: ask the new PIN for name, then send {op, user, key: secret, new_pin}
+ * through cli_run with show(reply, name). secret, already asked, is wiped on every path, and
+ * so is the new PIN. */
+int cli_send_new_pin(const struct sesame_home *h, int fd, const char *op, const char *user,
+		     const char *key, char *secret, const char *name, int json,
+		     void (*show)(const cJSON *reply, void *ctx));
 
 #endif

@@ -21,10 +21,9 @@ static void show(const cJSON *reply, void *ctx)
 
 static int change(const struct sesame_home *h, const char *user, int fd, int json)
 {
-	char name[VAULT_NAME_MAX + 1], desc[512], *pin = NULL, *new_pin = NULL;
+	char name[VAULT_NAME_MAX + 1], desc[512], *pin = NULL;
 	struct secret_ask ask = {desc, _("Current PIN:"), NULL, 0};
 	long long left = 0;
-	cJSON *req;
 	int ret;
 
 	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK)
@@ -35,19 +34,7 @@ static int change(const struct sesame_home *h, const char *user, int fd, int jso
 		 name, left);
 	if ((ret = cli_secret(fd, &ask, &pin)) != EXIT_OK)
 		return ret;
-	snprintf(desc, sizeof(desc), _("%s, choose your new PIN."), name);
-	if ((ret = cli_new_pin(h, fd, desc, &new_pin)) != EXIT_OK) {
-		sodium_free(pin);
-		return ret;
-	}
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "op", "pin");
-	cJSON_AddStringToObject(req, "user", user);
-	cJSON_AddStringToObject(req, "pin", pin);
-	cJSON_AddStringToObject(req, "new_pin", new_pin);
-	sodium_free(pin);
-	sodium_free(new_pin);
-	return cli_run(h, req, json, show, name);
+	return cli_send_new_pin(h, fd, "pin", user, "pin", pin, name, json, show);
 }
 
 int cmd_pin(int argc, char **argv)

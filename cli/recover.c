@@ -53,28 +53,15 @@ static void show(const cJSON *reply, void *ctx)
 
 static int recover(const struct sesame_home *h, const char *user, int fd, int json)
 {
-	char name[VAULT_NAME_MAX + 1], desc[512], *rec = NULL, *pin = NULL;
+	char name[VAULT_NAME_MAX + 1], *rec = NULL;
 	long long left;
-	cJSON *req;
 	int ret;
 
 	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK)
 		return ret;
 	if ((ret = ask_recovery(fd, name, &rec)) != EXIT_OK)
 		return ret;
-	snprintf(desc, sizeof(desc), _("%s, choose your new PIN."), name);
-	if ((ret = cli_new_pin(h, fd, desc, &pin)) != EXIT_OK) {
-		sodium_free(rec);
-		return ret;
-	}
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "op", "recover");
-	cJSON_AddStringToObject(req, "user", user);
-	cJSON_AddStringToObject(req, "recovery", rec);
-	cJSON_AddStringToObject(req, "new_pin", pin);
-	sodium_free(rec);
-	sodium_free(pin);
-	return cli_run(h, req, json, show, name);
+	return cli_send_new_pin(h, fd, "recover", user, "recovery", rec, name, json, show);
 }
 
 int cmd_recover(int argc, char **argv)

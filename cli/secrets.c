@@ -86,3 +86,26 @@ int cli_new_pin(const struct sesame_home *h, int fd, const char *description, ch
 	cli_error("%s", cli_strerror(why));
 	return EXIT_USAGE;
 }
+
+int cli_send_new_pin(const struct sesame_home *h, int fd, const char *op, const char *user,
+		     const char *key, char *secret, const char *name, int json,
+		     void (*show)(const cJSON *reply, void *ctx))
+{
+	char desc[512], *new_pin = NULL;
+	cJSON *req;
+	int ret;
+
+	snprintf(desc, sizeof(desc), _("%s, choose your new PIN."), name);
+	if ((ret = cli_new_pin(h, fd, desc, &new_pin)) != EXIT_OK) {
+		sodium_free(secret);
+		return ret;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", op);
+	cJSON_AddStringToObject(req, "user", user);
+	cJSON_AddStringToObject(req, key, secret);
+	cJSON_AddStringToObject(req, "new_pin", new_pin);
+	sodium_free(secret);
+	sodium_free(new_pin);
+	return cli_run(h, req, json, show, (void *)name);
+}

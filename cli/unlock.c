@@ -1,5 +1,4 @@
 /* sesame unlock USER: the person types their PIN; a session opens for this worker and person. */
-#include <getopt.h>
 #include <pwd.h>
 #include <string.h>
 #include <unistd.h>
@@ -126,28 +125,14 @@ int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char
 
 int cmd_unlock(int argc, char **argv)
 {
-	static const struct option opts[] = {{"pin-fd", required_argument, NULL, 'p'},
-					     {"purpose", required_argument, NULL, 'u'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {0}};
-	const char *purpose = NULL;
+	struct cli_common opts;
 	struct sesame_home h;
-	int json = 0, fd = -1, opt;
+	enum cli_parsed parsed =
+	    cli_common_parse(argc, argv, CLI_OPT_PIN_FD | CLI_OPT_PURPOSE | CLI_OPT_JSON, &opts);
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'p' && cli_fd_arg(optarg, &fd) == 0)
-			continue;
-		if (opt == 'u')
-			purpose = optarg;
-		else if (opt == 'j')
-			json = 1;
-		else
-			return usage(opt == 'h' ? stdout : stderr);
-	}
-	if (optind + 1 != argc)
-		return usage(stderr);
+	if (parsed != CLI_PARSED_OK || optind + 1 != argc)
+		return usage(parsed == CLI_PARSED_HELP ? stdout : stderr);
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
-	return cli_unlock(&h, argv[optind], fd, purpose, json, 1);
+	return cli_unlock(&h, argv[optind], opts.pin_fd, opts.purpose, opts.json, 1);
 }
