@@ -26,6 +26,20 @@ static struct audit_event job_event(struct agent *a, const struct job *j, const 
 	return ev;
 }
 
+/* The job's person, and the new recovery key when the job made one. */
+static void reply_user(struct agent *a, struct conn *c, const struct job *j)
+{
+	cJSON *r;
+
+	if (c == NULL)
+		return;
+	r = reply_ok();
+	cJSON_AddStringToObject(r, "user", j->user);
+	if (j->recovery_out != NULL)
+		cJSON_AddStringToObject(r, "recovery", j->recovery_out);
+	agent_reply(a, c, r);
+}
+
 /* A wrong PIN or a blocked vault: record it, then say so with the attempts left. */
 static void pin_refused(struct agent *a, struct conn *c, struct job *j)
 {
@@ -92,7 +106,6 @@ static void enroll_done(struct agent *a, struct conn *c, struct job *j)
 {
 	char t[AUDIT_TIME_LEN + 1];
 	struct audit_event ev = job_event(a, j, "user_enrolled", t);
-	cJSON *r;
 
 	if (agent_audit(a, &ev) != VAULT_OK) {
 		vault_user_destroy(a->store, j->user); /* no record, no vault */
@@ -100,12 +113,7 @@ static void enroll_done(struct agent *a, struct conn *c, struct job *j)
 			agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
 		return;
 	}
-	if (c == NULL)
-		return;
-	r = reply_ok();
-	cJSON_AddStringToObject(r, "user", j->user);
-	cJSON_AddStringToObject(r, "recovery", j->recovery_out);
-	agent_reply(a, c, r);
+	reply_user(a, c, j);
 }
 
 /* A PIN change or a recovery: the vault changed; record it before saying so. */
@@ -113,20 +121,13 @@ static void changed_done(struct agent *a, struct conn *c, struct job *j, const c
 {
 	char t[AUDIT_TIME_LEN + 1];
 	struct audit_event ev = job_event(a, j, event, t);
-	cJSON *r;
 
 	if (agent_audit(a, &ev) != VAULT_OK) {
 		if (c != NULL)
 			agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
 		return;
 	}
-	if (c == NULL)
-		return;
-	r = reply_ok();
-	cJSON_AddStringToObject(r, "user", j->user);
-	if (j->recovery_out != NULL)
-		cJSON_AddStringToObject(r, "recovery", j->recovery_out);
-	agent_reply(a, c, r);
+	reply_user(a, c, j);
 }
 
 void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j)
