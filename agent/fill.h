@@ -6,12 +6,12 @@
 #include <sys/types.h>
 
 #include "browser.h"
+#include "audit.h"
 #include "cdp.h"
 #include "vault.h"
 
 #define LOGIN_REASON_MAX 32
 #define LOGIN_DETAIL_MAX 160
-#define LOGIN_PURPOSE_MAX 200
 
 /* What a login thread reports to the loop: no secret in here. */
 struct login_result {
@@ -22,7 +22,7 @@ struct login_result {
 	char user[VAULT_USER_ID_HEX];
 	char service[VAULT_NAME_MAX + 1];
 	char credential[VAULT_ENTRY_ID_HEX];
-	char purpose[LOGIN_PURPOSE_MAX + 1];
+	char purpose[AUDIT_PURPOSE_MAX + 1]; /* as the log keeps it */
 	char *screenshot; /* base64 PNG taken with no secret in the page, or NULL; malloc */
 	long browser_pid; /* the browser the agent started, for the reply */
 };

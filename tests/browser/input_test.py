@@ -143,13 +143,15 @@ def login_with_hands(site, xenv, name, stays):
     """stays: the page keeps the form after the login, and goes on logging."""
     clicker = Clicker(xenv)
     clicker.start()
+    t0 = time.time()
     p = run(["login", "Alice", name, "--json"], extra={
         "DISPLAY": xenv["DISPLAY"], "XAUTHORITY": xenv["XAUTHORITY"]})
     reply = json.loads(p.stdout.decode().splitlines()[-1])
     if not reply.get("ok") or not reply.get("kept_open"):
         fail("%s: %r" % (name, reply))
-    # input is back: on a page that stays, the hands go on until it has logged some of them
-    end = time.time() + 60
+    # input is back: on a page that stays, the hands go on until it has logged some of them,
+    # for at most ten times what the login itself took here
+    end = time.time() + 10 * (time.time() - t0)
     while stays and len(logged(site, name)) < 3 and time.time() < end:
         time.sleep(0.05)
     clicker.stop = True
