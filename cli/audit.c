@@ -15,9 +15,11 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "audit-filter.h"
 #include "audit.h"
 #include "cli.h"
 #include "error.h"
+#include "text.h"
 
 #define EXIT_INTACT EXIT_OK
 #define FILE_MAX 65536
@@ -229,35 +231,73 @@ enum show_format {
 	SHOW_CSV,
 };
 
+/* A value as the auditor reads it: always in quotes, a quote or backslash escaped, and anything
+ * that could rewrite the line (controls, line separators, bidirectional controls, bytes that
+ * are not UTF-8) shown as '?'. No text in a record can then pass for another field. */
+static void show_value(const char *name, const char *v)
+{
+	size_t len = strlen(v);
+
+	printf(" %s=\"", name);
+	for (size_t i = 0, n; i < len; i += n) {
+		n = text_utf8_next((const uint8_t *)v + i, len - i);
+		if (n == 0 || text_char_unsafe((const uint8_t *)v + i, n)) {
+			putchar('?');
+			n = n == 0 ? 1 : n;
+			continue;
+		}
+		if (v[i] == '"' || v[i] == '\\')
+			putchar('\\');
+		fwrite(v + i, 1, n, stdout);
+	}
+	putchar('"');
+}
+
 static void show_record_text(const struct audit_record *r)
 {
-	printf("%6llu %s %-18s worker=%s(%u) host=%s", (unsigned long long)r->seq, r->time,
-	       r->event, r->worker_login, (unsigned)r->worker_uid, r->host);
+	printf("%6llu %s %-18s", (unsigned long long)r->seq, r->time, r->event);
+	show_value("worker", r->worker_login);
+	printf(" uid=%u", (unsigned)r->worker_uid);
+	show_value("host", r->host);
 	if (r->user[0])
-		printf(" user=%s", r->user);
+		show_value("user", r->user);
 	if (r->service[0])
-		printf(" service=%s", r->service);
+		show_value("service", r->service);
 	if (r->credential[0])
-		printf(" credential=%s", r->credential);
-	printf(" outcome=%s", r->outcome);
+		show_value("credential", r->credential);
+	show_value("outcome", r->outcome);
 	if (r->reason[0])
-		printf(" reason=\"%s\"", r->reason);
+		show_value("reason", r->reason);
 	if (r->attempts_left >= 0)
 		printf(" attempts_left=%d", r->attempts_left);
 	if (r->purpose[0])
-		printf(" purpose=\"%s\"", r->purpose);
+		show_value("purpose", r->purpose);
 	putchar('\n');
 }
 
+/* What show and export were asked for, in the log's own forms. */
+struct show_options {
+	struct audit_filter filter;
+	enum show_format format;
+	char since[AUDIT_TIME_LEN + 1], until[AUDIT_TIME_LEN + 1], user[VAULT_USER_ID_HEX];
+	uint64_t matched;
+	int worker_seen; /* some record, matching or not, names the --worker */
+};
+
 static int show_record(void *ctx, const struct audit_record *r, const uint8_t *line, size_t len)
 {
-	const enum show_format *format = ctx;
+	struct show_options *o = ctx;
 	char csv[AUDIT_CSV_MAX];
 
-	if (*format == SHOW_JSONL) {
+	if (o->filter.worker != NULL && strcmp(o->filter.worker, r->worker_login) == 0)
+		o->worker_seen = 1;
+	if (!audit_filter_match(&o->filter, r))
+		return 0;
+	o->matched++;
+	if (o->format == SHOW_JSONL) {
 		fwrite(line, 1, len, stdout);
 		putchar('\n');
-	} else if (*format == SHOW_CSV) {
+	} else if (o->format == SHOW_CSV) {
 		if (audit_record_csv(r, csv, sizeof(csv)) == VAULT_OK)
 			puts(csv);
 	} else {
@@ -266,8 +306,33 @@ static int show_record(void *ctx, const struct audit_record *r, const uint8_t *l
 	return ferror(stdout) ? 1 : 0;
 }
 
-/* 0, or -1 after a wrong option (getopt has said which, except for --format's value). */
-static int show_parse(int argc, char **argv, struct audit_filter *filter, enum show_format *format)
+/* One filter option into o; -1 once it is reported. */
+static int show_option(int opt, const char *arg, struct show_options *o)
+{
+	switch (opt) {
+	case 'u':
+		o->filter.user = o->user;
+		return audit_filter_user(arg, o->user);
+	case 'w':
+		o->filter.worker = arg;
+		return 0;
+	case 'e':
+		o->filter.event = arg;
+		return audit_filter_event(arg);
+	case 's':
+		o->filter.since = o->since;
+		return audit_filter_time("--since", arg, 0, o->since);
+	case 't':
+		o->filter.until = o->until;
+		return audit_filter_time("--until", arg, 1, o->until);
+	default:
+		return -1;
+	}
+}
+
+/* 0; 1 after a wrong option (getopt has said which, except for --format's value); -1 after a
+ * wrong filter, reported. */
+static int show_parse(int argc, char **argv, struct show_options *o)
 {
 	static const struct option opts[] = {
 	    {"user", required_argument, NULL, 'u'},   {"worker", required_argument, NULL, 'w'},
@@ -277,49 +342,58 @@ static int show_parse(int argc, char **argv, struct audit_filter *filter, enum s
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'u')
-			filter->user = optarg;
-		else if (opt == 'w')
-			filter->worker = optarg;
-		else if (opt == 'e')
-			filter->event = optarg;
-		else if (opt == 's')
-			filter->since = optarg;
-		else if (opt == 't')
-			filter->until = optarg;
-		else if (opt == 'j' || (opt == 'f' && strcmp(optarg, "jsonl") == 0))
-			*format = SHOW_JSONL;
+		if (opt == 'j' || (opt == 'f' && strcmp(optarg, "jsonl") == 0))
+			o->format = SHOW_JSONL;
 		else if (opt == 'f' && strcmp(optarg, "csv") == 0)
-			*format = SHOW_CSV;
-		else
+			o->format = SHOW_CSV;
+		else if (opt == 'f' || opt == '?')
+			return 1;
+		else if (show_option(opt, optarg, o) != 0)
 			return -1;
 	}
 	return 0;
 }
 
+/* A --worker that is neither a uid, nor an account here, nor in any record is a mistake. */
+static int worker_unknown(const struct show_options *o)
+{
+	const char *w = o->filter.worker;
+
+	return w != NULL && !o->worker_seen && w[strspn(w, "0123456789")] != '\0' &&
+	       getpwnam(w) == NULL;
+}
+
 /* show and export: the same records; export insists on a machine format. */
 static int show_records(const struct subcmd_args *args, int export)
 {
-	struct audit_filter filter = {0};
-	enum show_format format = SHOW_TEXT;
-	int ret;
+	struct show_options o = {.format = SHOW_TEXT};
+	int ret = show_parse(args->argc, args->argv, &o);
 
-	if (show_parse(args->argc, args->argv, &filter, &format) != 0)
-		return usage(stderr);
-	if (export && format == SHOW_TEXT) {
+	if (ret != 0)
+		return ret > 0 ? usage(stderr) : EXIT_USAGE;
+	if (export && o.format == SHOW_TEXT) {
 		fputs(_("sesame audit: export needs --format csv|jsonl\n"), stderr);
 		return EXIT_USAGE;
 	}
-	if (format == SHOW_CSV)
+	if (o.format == SHOW_CSV)
 		puts(AUDIT_CSV_HEADER);
-	ret = audit_scan(args->dir, &filter, show_record, &format);
+	ret = audit_scan(args->dir, NULL, show_record, &o);
 	if (ret == VAULT_E_LOG_TORN) {
 		fputs(_("sesame audit: warning: the log ends in an incomplete line\n"), stderr);
 		ret = VAULT_OK;
 	}
 	if (fflush(stdout) != 0)
 		ret = VAULT_E_IO;
-	return ret == VAULT_OK ? EXIT_INTACT : report_failure(ret, "show");
+	if (ret != VAULT_OK)
+		return report_failure(ret, "show");
+	if (worker_unknown(&o)) {
+		cli_error(_("--worker %s: no such account, and no record names it"),
+			  o.filter.worker);
+		return EXIT_USAGE;
+	}
+	if (o.matched == 0)
+		fputs(_("sesame audit: no record matches\n"), stderr);
+	return EXIT_INTACT;
 }
 
 static int subcmd_show(const struct subcmd_args *args)

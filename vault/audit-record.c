@@ -198,16 +198,15 @@ static int copy_field(char *dst, size_t cap, const char *src, int required)
 	return ret;
 }
 
-/* Free text: control characters, bidirectional overrides and invalid UTF-8 become '?', and it
- * is cut at a character boundary to max bytes. */
+/* Free text: control characters, line separators, bidirectional controls and invalid UTF-8
+ * become '?' (text_char_unsafe), and it is cut at a character boundary to max bytes. */
 static void sanitise_text(const char *src, char *out, size_t max)
 {
 	size_t i = 0, o = 0, len = strlen(src);
 
 	while (i < len && o < max) {
-		uint8_t c = (uint8_t)src[i];
 		size_t n = text_utf8_next((const uint8_t *)src + i, len - i);
-		if (n == 0 || c < 0x20 || c == 0x7f || hostile_char((const uint8_t *)src + i, n)) {
+		if (n == 0 || text_char_unsafe((const uint8_t *)src + i, n)) {
 			out[o++] = '?';
 			i += n == 0 ? 1 : n; /* an invalid byte alone, a refused character whole */
 			continue;
@@ -564,9 +563,19 @@ static const char *field_cell(const struct audit_record *r, const struct field *
 	}
 }
 
+/* Would a spreadsheet read s as a formula? It does after leading blanks too, and a cell opening
+ * with a tab or a carriage return is one more way in (OWASP's CSV injection rules). */
+static int csv_formula(const char *s)
+{
+	if (s[0] == '\t' || s[0] == '\r')
+		return 1;
+	s += strspn(s, " \t\r\n");
+	return s[0] != '\0' && strchr("=+-@", s[0]) != NULL;
+}
+
 static int csv_cell(char *out, size_t cap, size_t *pos, const char *s, int last)
 {
-	int quote = strpbrk(s, ",\"\r\n") != NULL, guard = strchr("=+-@", s[0]) != NULL && s[0];
+	int quote = strpbrk(s, ",\"\r\n") != NULL, guard = csv_formula(s);
 
 	if (*pos + 2 * strlen(s) + 5 > cap)
 		return VAULT_E_TOOLONG;

@@ -179,8 +179,9 @@ int audit_scan(const char *dir, const struct audit_filter *f,
 	"seq,time,event,installation,worker_uid,worker_login,host,user,credential,service,"        \
 	"purpose,outcome,reason,attempts_left"
 #define AUDIT_CSV_MAX (4 * AUDIT_LINE_MAX)
-/* One CSV row (RFC 4180 quoting; a cell starting with = + - @ gets a leading ' so spreadsheets
- * do not run it), without the line break. */
+/* One CSV row (RFC 4180 quoting; a cell starting with = + - @, also after spaces or tabs, or
+ * starting with a tab or a carriage return, gets a leading ' so spreadsheets do not run it),
+ * without the line break. */
 int audit_record_csv(const struct audit_record *rec, char *out, size_t cap);
 
 /* Receipt for record seq against the current checkpoint, in C2SP tlog-proof form:

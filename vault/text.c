@@ -38,6 +38,19 @@ int text_utf8_valid(const uint8_t *s, size_t len)
 	return 1;
 }
 
+int text_char_unsafe(const uint8_t *p, size_t n)
+{
+	if (n == 1)
+		return p[0] < 0x20 || p[0] == 0x7f;
+	if (n == 2)
+		return (p[0] == 0xc2 && p[1] <= 0x9f) || (p[0] == 0xd8 && p[1] == 0x9c);
+	if (n != 3 || p[0] != 0xe2)
+		return 0;
+	if (p[1] == 0x80)
+		return p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xa8 && p[2] <= 0xae);
+	return p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9;
+}
+
 int text_hex_lower(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)

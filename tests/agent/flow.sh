@@ -134,6 +134,14 @@ expect_eq "users after revoke" "$(jget users2 '[u["name"] for u in j["users"]]')
 run 1 unlock-revoked sh -c 'echo "$1" | "$0" unlock Alice --pin-fd 0' "$SESAME" "$PIN3"
 run 0 status2 "$SESAME" status --json
 expect_eq "sessions after revoke" "$(jget status2 'len(j["sessions"])')" 0
+# --user by name: the agent resolves it to Bob's id; a name nobody has is an error.
+BOB=$(jget users2 '[u["user"] for u in j["users"] if u["name"] == "Bob"][0]')
+run 0 show-bob "$SESAME" audit show --user Bob --json
+python3 -c 'import json,sys; u=[json.loads(l)["user"] for l in open(sys.argv[1])]
+sys.exit(not u or set(u) != {sys.argv[2]})' "$tmp/out/show-bob.out" "$BOB" ||
+	fail "audit show --user Bob: $(out show-bob)"
+run 2 show-nobody "$SESAME" audit show --user "Nobody Here"
+err show-nobody | grep -q 'Nobody Here' || fail "unknown --user name: $(err show-nobody)"
 stop_agent
 
 # No password anywhere: not in any output, not in any file of the installation, not in the log.

@@ -59,6 +59,23 @@ static void hex_lower_is_digits_and_a_to_f_only(void **state)
 	assert_int_equal(text_hex_digit('g'), -1);
 }
 
+/* Everything that could rewrite a shown line, and nothing a name or a purpose needs. */
+static void unsafe_chars_are_controls_separators_and_bidi(void **state)
+{
+	static const char *const unsafe[] = {"\n",	     "\x1b",	     "\x7f",
+					     "\xc2\x85",     "\xd8\x9c",     "\xe2\x80\x8e",
+					     "\xe2\x80\x8f", "\xe2\x80\xa8", "\xe2\x80\xa9",
+					     "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x81\xa9"};
+	static const char *const safe[] = {
+	    "a", " ", "\xc3\xa9", "\xe2\x80\x99", "\xe2\x82\xac", "\xf0\x9f\x94\x91"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++)
+		assert_true(text_char_unsafe((const uint8_t *)unsafe[i], strlen(unsafe[i])));
+	for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++)
+		assert_false(text_char_unsafe((const uint8_t *)safe[i], strlen(safe[i])));
+}
+
 static void big_endian_round_trips(void **state)
 {
 	uint8_t b[8];
@@ -80,6 +97,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(utf8_refuses_overlongs_surrogates_and_past_u10ffff),
 	    cmocka_unit_test(hex_lower_is_digits_and_a_to_f_only),
+	    cmocka_unit_test(unsafe_chars_are_controls_separators_and_bidi),
 	    cmocka_unit_test(big_endian_round_trips),
 	};
 
