@@ -53,7 +53,8 @@ struct session {
 	struct session *next;
 };
 
-enum job_kind { JOB_UNLOCK, JOB_ENROLL, JOB_CHANGE_PIN, JOB_RECOVER, JOB_LOGIN };
+/* JOB_CHECK_PIN counts and checks a PIN as an unlock does, and opens nothing. */
+enum job_kind { JOB_UNLOCK, JOB_ENROLL, JOB_CHANGE_PIN, JOB_RECOVER, JOB_LOGIN, JOB_CHECK_PIN };
 
 struct agent;
 struct conn;

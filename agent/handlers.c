@@ -9,7 +9,9 @@
 
 #include "build-config.h"
 #include "agent.h"
+#include "names.h"
 #include "proto.h"
+#include "url.h"
 
 struct handler {
 	const char *op;
@@ -21,6 +23,19 @@ static cJSON *reply_ok(void)
 	cJSON *r = cJSON_CreateObject();
 
 	cJSON_AddTrueToObject(r, "ok");
+	return r;
+}
+
+/* An error reply with a reason the command translates, and room for the fields that say what
+ * was wrong (docs/protocol.md, "Refusals before the work"). */
+static cJSON *refusal(int code, const char *reason, const char *message)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	cJSON_AddFalseToObject(r, "ok");
+	cJSON_AddNumberToObject(r, "code", code);
+	cJSON_AddStringToObject(r, "reason", reason);
+	cJSON_AddStringToObject(r, "error", message);
 	return r;
 }
 
@@ -48,7 +63,13 @@ static int resolve_user(struct agent *a, struct conn *c, const cJSON *req,
 		agent_reply_error(a, c, PROTO_E_REQUEST, "missing \"user\"");
 		return -1;
 	}
-	if ((ret = vault_user_find(a->store, user, id)) != VAULT_OK) {
+	if ((ret = vault_user_find(a->store, user, id)) == VAULT_E_NOTFOUND) {
+		cJSON *r = refusal(ret, "user_unknown", "no enrolled person of that name");
+		cJSON_AddStringToObject(r, "user", user);
+		agent_reply(a, c, r);
+		return -1;
+	}
+	if (ret != VAULT_OK) {
 		agent_reply_error(a, c, ret, NULL);
 		return -1;
 	}
@@ -171,17 +192,74 @@ static struct job *job_with_secrets(enum job_kind kind, const cJSON *req, const 
 	return j;
 }
 
+/* A name as it will be kept, or a refusal that says what is wrong with it. */
+static int name_input(struct agent *a, struct conn *c, const char *what, const char *in, size_t max,
+		      char *out, size_t cap)
+{
+	static const struct {
+		int code;
+		const char *suffix, *message;
+	} why[] = {
+	    {VAULT_E_INVAL, "_empty", "the name is empty"},
+	    {VAULT_E_TOOLONG, "_too_long", "the name is too long"},
+	    {VAULT_E_NOTUTF8, "_invalid", "the name holds invalid or control characters"},
+	};
+	char reason[32];
+	int ret = name_normalise(in, max, out, cap);
+	cJSON *r;
+
+	for (size_t i = 0; ret != VAULT_OK && i < sizeof(why) / sizeof(why[0]); i++)
+		if (why[i].code == ret) {
+			snprintf(reason, sizeof(reason), "%s%s", what, why[i].suffix);
+			r = refusal(ret, reason, why[i].message);
+			cJSON_AddNumberToObject(r, "max", (double)max);
+			agent_reply(a, c, r);
+			return -1;
+		}
+	return ret == VAULT_OK ? 0 : -1;
+}
+
+/* Someone enrolled under a name a reader would take for name: refused with their name. */
+static int name_taken(struct agent *a, struct conn *c, const char *name)
+{
+	struct vault_user_info *users;
+	size_t n, skipped;
+	int ret = vault_user_list(a->store, &users, &n, &skipped);
+	cJSON *r;
+
+	if (ret != VAULT_OK) {
+		agent_reply_error(a, c, ret, NULL);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (name_same(users[i].name, name)) {
+			r = refusal(VAULT_E_EXISTS, "name_exists",
+				    "a person of that name is already enrolled");
+			cJSON_AddStringToObject(r, "existing", users[i].name);
+			agent_reply(a, c, r);
+			free(users);
+			return -1;
+		}
+	free(users);
+	return 0;
+}
+
 static void h_enroll(struct agent *a, struct conn *c, const cJSON *req)
 {
 	const char *name = proto_string(req, "name");
+	char clean[VAULT_NAME_MAX + 1];
 	struct job *j;
 
-	if (name == NULL || strlen(name) > VAULT_NAME_MAX ||
-	    (j = job_with_secrets(JOB_ENROLL, req, "pin", NULL)) == NULL) {
+	if (name == NULL || (j = job_with_secrets(JOB_ENROLL, req, "pin", NULL)) == NULL) {
 		agent_reply_error(a, c, PROTO_E_REQUEST, "enroll needs \"name\" and \"pin\"");
 		return;
 	}
-	snprintf(j->name, sizeof(j->name), "%s", name);
+	if (name_input(a, c, "name", name, VAULT_NAME_MAX, clean, sizeof(clean)) != 0 ||
+	    name_taken(a, c, clean) != 0) {
+		job_free(j);
+		return;
+	}
+	snprintf(j->name, sizeof(j->name), "%s", clean);
 	submit(a, c, j);
 }
 
@@ -200,6 +278,22 @@ static void h_unlock(struct agent *a, struct conn *c, const cJSON *req)
 	}
 	if (purpose != NULL)
 		snprintf(j->purpose, sizeof(j->purpose), "%s", purpose);
+	submit(a, c, j);
+}
+
+/* The current PIN alone, before the person chooses a new one: counted as an unlock is. */
+static void h_pin_check(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct job *j;
+
+	if ((j = job_with_secrets(JOB_CHECK_PIN, req, "pin", NULL)) == NULL) {
+		agent_reply_error(a, c, PROTO_E_REQUEST, "pin_check needs \"user\" and \"pin\"");
+		return;
+	}
+	if (resolve_user(a, c, req, j->user) != 0) {
+		job_free(j);
+		return;
+	}
 	submit(a, c, j);
 }
 
@@ -259,6 +353,7 @@ static void h_list(struct agent *a, struct conn *c, const cJSON *req)
 		cJSON_AddStringToObject(o, "service", e->service);
 		cJSON_AddStringToObject(o, "url", e->url);
 		cJSON_AddStringToObject(o, "username", e->username);
+		cJSON_AddStringToObject(o, "notes", e->notes != NULL ? e->notes : "");
 		cJSON_AddStringToObject(o, "username_selector", e->username_selector);
 		cJSON_AddStringToObject(o, "password_selector", e->password_selector);
 		cJSON_AddBoolToObject(o, "consent", e->consent);
@@ -319,12 +414,66 @@ static int entry_id_of(struct session *s, const char *service, char id[VAULT_ENT
 	return ret;
 }
 
+/* A service the person already has under a name a reader would take for service. */
+static int service_taken(struct agent *a, struct conn *c, struct session *s, const char *service)
+{
+	struct vault_entries *es = NULL;
+	int ret = vault_entry_list(s->vault, &es);
+	cJSON *r;
+
+	if (ret != VAULT_OK) {
+		agent_reply_error(a, c, ret, NULL);
+		return -1;
+	}
+	for (size_t i = 0; i < es->n; i++)
+		if (name_same(es->entry[i].service, service)) {
+			r = refusal(VAULT_E_EXISTS, "service_exists",
+				    "this person already has a credential for that service");
+			cJSON_AddStringToObject(r, "existing", es->entry[i].service);
+			agent_reply(a, c, r);
+			vault_entries_free(es);
+			return -1;
+		}
+	vault_entries_free(es);
+	return 0;
+}
+
+/* What can be refused before anything is written: the address, the password, a duplicate. */
+static int add_checks(struct agent *a, struct conn *c, struct session *s,
+		      const struct vault_entry_input *in, int replace)
+{
+	static const char *const url_reasons[] = {
+	    [URL_MALFORMED] = "url_malformed",
+	    [URL_SCHEME] = "url_scheme",
+	    [URL_HTTP] = "url_http",
+	    [URL_HTTP_DISABLED] = "url_http_disabled",
+	};
+	enum url_verdict v = url_check(in->url, a->home.cfg.allow_http_loopback);
+	cJSON *r;
+
+	if (v != URL_OK) {
+		r = refusal(VAULT_E_INVAL, url_reasons[v],
+			    "the address must be absolute https (or http on loopback when "
+			    "allowed)");
+		cJSON_AddStringToObject(r, "url", in->url);
+		agent_reply(a, c, r);
+		return -1;
+	}
+	if (in->password[0] == '\0') {
+		agent_reply(a, c,
+			    refusal(VAULT_E_INVAL, "password_empty", "the password is empty"));
+		return -1;
+	}
+	return replace ? 0 : service_taken(a, c, s, in->service);
+}
+
 /* Add, or with "replace": true change, a credential; the record comes first. */
 static void h_add(struct agent *a, struct conn *c, const cJSON *req)
 {
 	struct session *s = need_session(a, c, req);
 	int replace = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "replace"));
 	char t[AUDIT_TIME_LEN + 1], id[VAULT_ENTRY_ID_HEX] = "";
+	char service[VAULT_SERVICE_MAX + 1];
 	struct vault_entry_input in;
 	struct audit_event ev;
 	char *password = NULL;
@@ -338,6 +487,11 @@ static void h_add(struct agent *a, struct conn *c, const cJSON *req)
 				  "selectors, if any, are strings");
 		goto out;
 	}
+	if (name_input(a, c, "service", in.service, VAULT_SERVICE_MAX, service, sizeof(service)) !=
+		0 ||
+	    add_checks(a, c, s, &in, replace) != 0)
+		goto out;
+	in.service = service;
 	if (replace && (ret = entry_id_of(s, in.service, id)) != VAULT_OK) {
 		agent_reply_error(a, c, ret, NULL);
 		goto out;
@@ -385,7 +539,9 @@ static void h_remove(struct agent *a, struct conn *c, const cJSON *req)
 		snprintf(id, sizeof(id), "%s", e->id);
 	vault_entries_free(es);
 	if (e == NULL) {
-		agent_reply_error(a, c, VAULT_E_NOTFOUND, "no such service");
+		cJSON *r = refusal(VAULT_E_NOTFOUND, "service_unknown", "no such service");
+		cJSON_AddStringToObject(r, "service", service);
+		agent_reply(a, c, r);
 		return;
 	}
 	ev = conn_event(a, c, "credential_removed", t);
@@ -446,9 +602,11 @@ static void h_revoke(struct agent *a, struct conn *c, const cJSON *req)
 }
 
 static const struct handler handlers[] = {
-    {"status", h_status}, {"users", h_users},	  {"enroll", h_enroll}, {"unlock", h_unlock},
-    {"list", h_list},	  {"add", h_add},	  {"remove", h_remove}, {"lock", h_lock},
-    {"pin", h_pin},	  {"recover", h_recover}, {"revoke", h_revoke}, {"login", agent_login},
+    {"status", h_status},	{"users", h_users},   {"enroll", h_enroll},
+    {"unlock", h_unlock},	{"list", h_list},     {"add", h_add},
+    {"remove", h_remove},	{"lock", h_lock},     {"pin", h_pin},
+    {"recover", h_recover},	{"revoke", h_revoke}, {"login", agent_login},
+    {"pin_check", h_pin_check},
 };
 
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req)

@@ -102,6 +102,20 @@ static void unlock_done(struct agent *a, struct conn *c, struct job *j)
 	agent_reply(a, c, r);
 }
 
+/* The current PIN before a change: recorded as any right PIN is, then the key is wiped. */
+static void check_done(struct agent *a, struct conn *c, struct job *j)
+{
+	char t[AUDIT_TIME_LEN + 1];
+	struct audit_event ev = job_event(a, j, "pin_ok", t);
+
+	if (agent_audit(a, &ev) != VAULT_OK) {
+		if (c != NULL)
+			agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
+		return;
+	}
+	reply_user(a, c, j);
+}
+
 static void enroll_done(struct agent *a, struct conn *c, struct job *j)
 {
 	char t[AUDIT_TIME_LEN + 1];
@@ -151,6 +165,9 @@ void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j)
 	switch (j->kind) {
 	case JOB_UNLOCK:
 		unlock_done(a, c, j);
+		break;
+	case JOB_CHECK_PIN:
+		check_done(a, c, j);
 		break;
 	case JOB_ENROLL:
 		enroll_done(a, c, j);

@@ -39,6 +39,7 @@ static void job_run(struct pool *p, struct job *j)
 {
 	switch (j->kind) {
 	case JOB_UNLOCK:
+	case JOB_CHECK_PIN:
 	case JOB_CHANGE_PIN:
 		j->ret = vault_unlock_pin(p->store, j->user, j->pin, &j->vault, &j->attempts_left);
 		if (j->ret == VAULT_OK && j->kind == JOB_CHANGE_PIN) {
