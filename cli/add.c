@@ -1,14 +1,17 @@
 /* sesame add USER --service S --url URL --username U: record a credential with the person,
  * during their session. The password is typed into a hidden prompt, read from --secret-fd, or
- * generated; it is never shown. --username-selector and --password-selector record where the
- * fields are on a site the assisted login's clues get wrong. */
+ * generated and shown once on the terminal. --username-selector and --password-selector record
+ * where the fields are on a site the assisted login's clues get wrong. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "cli.h"
+#include "fileio.h"
 
 #define GENERATED_LENGTH 20
 #define DAY_SECONDS 86400
@@ -167,27 +170,76 @@ static void show(const cJSON *reply, void *ctx)
 	       (const char *)ctx);
 }
 
+/* A generated password is shown once, on the terminal only (never in a pipe or a log), so the
+ * person can set it on the website; without a terminal it could never be read, so none is made. */
+static int open_terminal(void)
+{
+	int fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		cli_error(_("--generate shows the new password once on the terminal, and there is "
+			    "no terminal here: type the password, or give it with --secret-fd"));
+	return fd;
+}
+
+static void show_generated(int tty, const char *service, const char *password)
+{
+	char line[CLI_MESSAGE_MAX];
+	int n = snprintf(line, sizeof(line),
+			 _("New password for %s, shown only this once: set it on the website "
+			   "now.\n\n    %s\n\n"),
+			 service, password);
+
+	if (n > 0)
+		fileio_write_all(tty, line,
+				 (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	sodium_memzero(line, sizeof(line));
+}
+
+/* The password: generated, from the descriptor, or typed twice at the prompt. Never empty. */
+static int ask_password(const struct add_args *a, char *desc, char **password)
+{
+	struct secret_ask ask = {desc, _("Password:"), NULL, a->secret_fd < 0};
+	int ret;
+
+	if (a->generate)
+		*password = generate_password();
+	else if ((ret = cli_secret(a->secret_fd, &ask, password)) != EXIT_OK)
+		return ret;
+	if (*password == NULL)
+		return EXIT_FAIL;
+	if ((*password)[0] == '\0') {
+		sodium_free(*password);
+		*password = NULL;
+		cli_error("%s", _("the password is empty: type it, or use --generate"));
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
 int cmd_add(int argc, char **argv)
 {
 	struct add_args a;
 	struct sesame_home h;
 	char desc[512], *password = NULL;
-	struct secret_ask ask = {desc, _("Password:"), NULL, 0};
 	cJSON *req;
-	int ret, done;
+	int ret, done, tty = -1;
 
 	if ((ret = parse(argc, argv, &a, &done)) != EXIT_OK || done)
 		return ret;
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
+	if ((ret = cli_check_add(&h, a.user, a.service, a.url, a.replace, a.json)) != EXIT_OK)
+		return ret;
 	snprintf(desc, sizeof(desc), _("Password for %s (it is stored encrypted and never shown)"),
 		 a.service);
-	if (a.generate)
-		password = generate_password();
-	else if ((ret = cli_secret(a.secret_fd, &ask, &password)) != EXIT_OK)
+	if (a.generate && (tty = open_terminal()) < 0)
+		return EXIT_USAGE;
+	if ((ret = ask_password(&a, desc, &password)) != EXIT_OK) {
+		if (tty >= 0)
+			close(tty);
 		return ret;
-	if (password == NULL)
-		return EXIT_FAIL;
+	}
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "add");
 	cJSON_AddStringToObject(req, "user", a.user);
@@ -195,7 +247,6 @@ int cmd_add(int argc, char **argv)
 	cJSON_AddStringToObject(req, "url", a.url);
 	cJSON_AddStringToObject(req, "username", a.username);
 	cJSON_AddStringToObject(req, "password", password);
-	sodium_free(password);
 	if (a.notes != NULL)
 		cJSON_AddStringToObject(req, "notes", a.notes);
 	if (a.user_sel != NULL)
@@ -205,5 +256,11 @@ int cmd_add(int argc, char **argv)
 	cJSON_AddBoolToObject(req, "consent", a.consent);
 	cJSON_AddNumberToObject(req, "consent_until", (double)a.until);
 	cJSON_AddBoolToObject(req, "replace", a.replace);
-	return cli_run(&h, req, a.json, show, (void *)a.service);
+	ret = cli_run(&h, req, a.json, show, (void *)a.service);
+	if (ret == EXIT_OK && tty >= 0)
+		show_generated(tty, a.service, password);
+	sodium_free(password);
+	if (tty >= 0)
+		close(tty);
+	return ret;
 }

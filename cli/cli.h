@@ -14,6 +14,8 @@
 #define _(s) gettext(s)
 #define N_(s) (s)
 
+#define CLI_MESSAGE_MAX 1024 /* one message to the person, with the values it names */
+
 /* Exit codes, documented in sesame(1). */
 enum cli_exit {
 	EXIT_OK = 0,
@@ -77,6 +79,21 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *cli_strerror(int code);
 int cli_exit_for(int code);
 void cli_json_print(cJSON *obj); /* prints, then frees obj */
+
+/* reasons.c: the message for a refusal that carries a reason (docs/protocol.md), or -1 */
+int cli_reply_message(const cJSON *reply, char *out, size_t cap);
+
+/* checks.c: what can be refused before the person types a secret; each says why itself and
+ * returns the exit code (EXIT_OK: go on). clean receives the name as it will be kept. */
+int cli_check_new_name(const struct sesame_home *h, const char *name, char *clean, size_t cap,
+		       int json);
+int cli_check_add(const struct sesame_home *h, const char *user, const char *service,
+		  const char *url, int replace, int json);
+int cli_check_blocked(long long attempts_left, int json);
+/* The person has a credential for service (their session open). */
+int cli_check_service(const struct sesame_home *h, const char *user, const char *service, int json);
+/* At a terminal, ask question and wait for the word "yes" (translated); 0 elsewhere. */
+int cli_confirm(const char *question);
 
 /* client.c: one request to the agent, started on demand in per-user mode */
 int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply);

@@ -146,12 +146,15 @@ out:
 int client_failed(const cJSON *reply, int json)
 {
 	long long code = VAULT_E_IO;
+	char text[CLI_MESSAGE_MAX];
 
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
 		return EXIT_OK;
 	proto_int(reply, "code", &code);
 	if (json)
 		cli_json_print(cJSON_Duplicate(reply, 1));
+	else if (cli_reply_message(reply, text, sizeof(text)) == 0)
+		cli_error("%s", text);
 	else
 		cli_error("%s", cli_strerror((int)code));
 	return cli_exit_for((int)code);

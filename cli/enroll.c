@@ -96,7 +96,8 @@ int cmd_enroll(int argc, char **argv)
 					     {"json", no_argument, NULL, 'j'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
-	const char *sheet = NULL, *name;
+	const char *sheet = NULL;
+	char name[VAULT_NAME_MAX + 1];
 	struct sesame_home h;
 	int json = 0, fd = -1, opt, ret;
 	char desc[512], *pin = NULL;
@@ -114,9 +115,10 @@ int cmd_enroll(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage(stderr);
-	name = argv[optind];
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
+	if ((ret = cli_check_new_name(&h, argv[optind], name, sizeof(name), json)) != EXIT_OK)
+		return ret;
 	snprintf(
 	    desc, sizeof(desc),
 	    _("%s, choose your PIN: %u to 12 digits, easy for you to remember, hard to "

@@ -19,20 +19,71 @@ static void show(const cJSON *reply, void *ctx)
 	printf(_("PIN changed for %s.\n"), (const char *)ctx);
 }
 
+static cJSON *check_request(const char *user, const char *pin)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(req, "op", "pin_check");
+	cJSON_AddStringToObject(req, "user", user);
+	cJSON_AddStringToObject(req, "pin", pin);
+	return req;
+}
+
+/* The current PIN, checked by the agent before the new one is asked: a wrong one is said at
+ * once, not after the new PIN was typed twice. With a descriptor, one line is one attempt. */
+static int current_pin(const struct sesame_home *h, const char *user, const char *name, int fd,
+		       long long left, int json, char **pin)
+{
+	char desc[512], err[256];
+	struct secret_ask ask = {desc, _("Current PIN:"), NULL, 0};
+	cJSON *reply = NULL;
+	int ret;
+
+	for (;;) {
+		snprintf(desc, sizeof(desc),
+			 ngettext("%s, type your current PIN (%lld attempt left).",
+				  "%s, type your current PIN (%lld attempts left).",
+				  (unsigned long)left),
+			 name, left);
+		if ((ret = cli_secret(fd, &ask, pin)) != EXIT_OK)
+			return ret;
+		if (client_call(h, check_request(user, *pin), &reply) != 0)
+			ret = EXIT_AGENT;
+		else if ((ret = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))
+				    ? EXIT_OK
+				    : EXIT_BADPIN) == EXIT_BADPIN &&
+			 fd < 0 && proto_int(reply, "attempts_left", &left) == 0 && left > 0) {
+			snprintf(err, sizeof(err),
+				 ngettext("Wrong PIN: %lld attempt left.",
+					  "Wrong PIN: %lld attempts left.", (unsigned long)left),
+				 left);
+			ask.error = err;
+			sodium_free(*pin);
+			*pin = NULL;
+			cJSON_Delete(reply);
+			continue;
+		}
+		break;
+	}
+	if (ret != EXIT_OK) {
+		sodium_free(*pin);
+		*pin = NULL;
+		if (ret == EXIT_BADPIN)
+			ret = client_failed(reply, json);
+	}
+	cJSON_Delete(reply);
+	return ret;
+}
+
 static int change(const struct sesame_home *h, const char *user, int fd, int json)
 {
-	char name[VAULT_NAME_MAX + 1], desc[512], *pin = NULL;
-	struct secret_ask ask = {desc, _("Current PIN:"), NULL, 0};
+	char name[VAULT_NAME_MAX + 1], *pin = NULL;
 	long long left = 0;
 	int ret;
 
-	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK)
-		return ret;
-	snprintf(desc, sizeof(desc),
-		 ngettext("%s, type your current PIN (%lld attempt left).",
-			  "%s, type your current PIN (%lld attempts left).", (unsigned long)left),
-		 name, left);
-	if ((ret = cli_secret(fd, &ask, &pin)) != EXIT_OK)
+	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK ||
+	    (ret = cli_check_blocked(left, json)) != EXIT_OK ||
+	    (ret = current_pin(h, user, name, fd, left, json, &pin)) != EXIT_OK)
 		return ret;
 	return cli_send_new_pin(h, fd, "pin", user, "pin", pin, name, json, show);
 }

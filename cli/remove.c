@@ -1,13 +1,16 @@
-/* sesame remove USER SERVICE: remove a credential from the person's vault (session required). */
+/* sesame remove USER SERVICE: remove a credential from the person's vault (session required),
+ * once the worker has confirmed it at the terminal, or with --yes in scripts. */
+#include <getopt.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 static int usage(FILE *out)
 {
-	fprintf(out, _("Usage: sesame remove USER SERVICE [--json]\n"
+	fprintf(out, _("Usage: sesame remove USER SERVICE [--yes] [--json]\n"
 		       "Remove a credential from the person's vault (their session must be "
-		       "open).\n"));
+		       "open).\nAt a terminal it asks for confirmation; --yes confirms in "
+		       "scripts.\n"));
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -19,18 +22,42 @@ static void show(const cJSON *reply, void *ctx)
 
 int cmd_remove(int argc, char **argv)
 {
-	struct cli_common opts;
+	static const struct option opts[] = {{"yes", no_argument, NULL, 'y'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	char question[CLI_MESSAGE_MAX];
 	struct sesame_home h;
-	enum cli_parsed parsed = cli_common_parse(argc, argv, CLI_OPT_JSON, &opts);
+	int json = 0, yes = 0, opt, ret;
+	const char *user, *service;
 	cJSON *req;
 
-	if (parsed != CLI_PARSED_OK || optind + 2 != argc)
-		return usage(parsed == CLI_PARSED_HELP ? stdout : stderr);
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'y')
+			yes = 1;
+		else if (opt == 'j')
+			json = 1;
+		else
+			return usage(opt == 'h' ? stdout : stderr);
+	}
+	if (optind + 2 != argc)
+		return usage(stderr);
+	user = argv[optind];
+	service = argv[optind + 1];
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
+	/* nothing to confirm for a person or a service that is not there */
+	if ((ret = cli_check_service(&h, user, service, json)) != EXIT_OK)
+		return ret;
+	snprintf(question, sizeof(question),
+		 _("Remove the credential for %s from the vault of %s?"), service, user);
+	if (!yes && !cli_confirm(question)) {
+		cli_error(_("not confirmed: nothing was removed (use --yes in scripts)"));
+		return EXIT_CANCELLED;
+	}
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "remove");
-	cJSON_AddStringToObject(req, "user", argv[optind]);
-	cJSON_AddStringToObject(req, "service", argv[optind + 1]);
-	return cli_run(&h, req, opts.json, show, argv[optind + 1]);
+	cJSON_AddStringToObject(req, "user", user);
+	cJSON_AddStringToObject(req, "service", service);
+	return cli_run(&h, req, json, show, (void *)service);
 }

@@ -1,8 +1,6 @@
 /* sesame revoke USER: the person withdraws; their vault is destroyed. Needs their session (their
  * PIN) and, at a terminal, a typed confirmation. */
 #include <getopt.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -13,21 +11,6 @@ static int usage(FILE *out)
 		  "The person withdraws: their vault and every credential in it are destroyed. "
 		  "Their\nsession must be open (they typed their PIN).\n"));
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
-}
-
-static int confirmed(const char *user)
-{
-	char line[64];
-
-	if (!isatty(STDIN_FILENO))
-		return 0;
-	printf(_("Destroy the vault of %s and every credential in it? Type \"%s\": "), user,
-	       _("yes"));
-	fflush(stdout);
-	if (fgets(line, sizeof(line), stdin) == NULL)
-		return 0;
-	line[strcspn(line, "\n")] = '\0';
-	return strcmp(line, _("yes")) == 0 || strcmp(line, "yes") == 0;
 }
 
 static void show(const cJSON *reply, void *ctx)
@@ -42,6 +25,7 @@ int cmd_revoke(int argc, char **argv)
 					     {"json", no_argument, NULL, 'j'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
+	char question[CLI_MESSAGE_MAX];
 	struct sesame_home h;
 	int json = 0, yes = 0, opt;
 	cJSON *req;
@@ -56,7 +40,9 @@ int cmd_revoke(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage(stderr);
-	if (!yes && !confirmed(argv[optind])) {
+	snprintf(question, sizeof(question),
+		 _("Destroy the vault of %s and every credential in it?"), argv[optind]);
+	if (!yes && !cli_confirm(question)) {
 		cli_error(_("not confirmed: nothing was destroyed (use --yes in scripts)"));
 		return EXIT_CANCELLED;
 	}

@@ -336,6 +336,11 @@ static int pe_describe(struct pinentry *pe, const struct secret_prompt *prompt)
 
 	if (ret == SECRET_OK)
 		ret = pe_set_text(pe, "SETDESC", prompt->description);
+	/* a pinentry without labels of its own keeps its buttons: not a reason to fail */
+	if (ret == SECRET_OK && (ret = pe_set_text(pe, "SETOK", prompt->ok)) == PE_REFUSED)
+		ret = SECRET_OK;
+	if (ret == SECRET_OK && (ret = pe_set_text(pe, "SETCANCEL", prompt->cancel)) == PE_REFUSED)
+		ret = SECRET_OK;
 	return ret;
 }
 

@@ -20,6 +20,8 @@ struct secret_prompt {
 	const char *error;  /* shown first, e.g. "Wrong PIN, 3 attempts left" (SETERROR), or NULL */
 	const char *repeat; /* if not NULL, ask twice with this label (SETREPEAT) */
 	const char *mismatch; /* message when the two entries differ (SETREPEATERROR) */
+	const char *ok;	    /* the buttons' labels, in the person's language (SETOK, SETCANCEL), */
+	const char *cancel; /* or NULL for the pinentry's own */
 };
 
 /* Ask through pinentry. The program is $SESAME_PINENTRY if set, else "pinentry" from PATH. The

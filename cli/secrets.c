@@ -16,6 +16,9 @@ int cli_secret(int fd, const struct secret_ask *ask, char **secret)
 	    .error = ask->error,
 	    .repeat = ask->twice ? _("Again:") : NULL,
 	    .mismatch = _("The two entries differ."),
+	    /* TRANSLATORS: the pinentry's buttons; an underscore marks the access key */
+	    .ok = _("_OK"),
+	    .cancel = _("_Cancel"),
 	};
 	int ret;
 

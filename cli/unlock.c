@@ -83,7 +83,8 @@ int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char
 	cJSON *reply = NULL;
 	int ret;
 
-	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK)
+	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK ||
+	    (ret = cli_check_blocked(left, json)) != EXIT_OK)
 		return ret;
 	for (;;) {
 		describe(desc, sizeof(desc), name, purpose, left);

@@ -34,6 +34,20 @@ says right "Session ouverte pour Mme Martin."
 run 0 add sh -c 'echo mdp-caf | "$0" add "Mme Martin" --service CAF \
 	--url https://wwwd.caf.fr --username 1234567 --secret-fd 0' "$SESAME"
 says add "Compte CAF enregistré."
+# refused before a secret is typed, in French, naming the thing and the remedy
+run 2 dup-name "$SESAME" enroll "mme  MARTIN"
+says dup-name "une personne est déjà inscrite sous le nom « Mme Martin »"
+run 2 bad-url "$SESAME" add "Mme Martin" --service Ameli --url caf.fr --username 42
+says bad-url "« caf.fr » n'est pas une adresse web complète"
+run 2 dup-service "$SESAME" add "Mme Martin" --service caf --url https://caf.fr/ --username 42
+says dup-service "un compte « CAF » est déjà enregistré : pour le modifier, ajoutez --replace"
+run 1 unknown "$SESAME" lock "Mme Personne"
+says unknown "aucune personne inscrite ne s'appelle « Mme Personne »"
+run 1 no-service "$SESAME" remove "Mme Martin" Impots --yes
+says no-service "aucun compte « Impots »"
+run 2 empty-pass sh -c 'echo "" | "$0" add "Mme Martin" --service Ameli \
+	--url https://ameli.fr/ --username 42 --secret-fd 0' "$SESAME"
+says empty-pass "le mot de passe est vide"
 run 0 list "$SESAME" list "Mme Martin"
 says list "Services de Mme Martin"
 run 0 lock "$SESAME" lock
@@ -51,7 +65,7 @@ says revoke "Le coffre de Mme Martin est détruit."
 run 0 verify "$SESAME" audit verify
 says verify "intact :"
 for f in "$tmp"/out/*.out "$tmp"/out/*.err; do
-	grep -qE "wrong PIN|attempts left|Session open|recorded\.|is destroyed|enrolled\." "$f" &&
+	grep -qE "wrong PIN|attempts left|Session open|recorded\.|is destroyed|enrolled\.|already|not found|malformed" "$f" &&
 		fail "English in $(basename "$f"): $(cat "$f")"
 done
 events >"$tmp/events"

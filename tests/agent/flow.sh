@@ -86,8 +86,8 @@ out list | grep -q 'ameli *https://ameli.fr *1850599 *assisted login allowed unt
 run 0 listj "$SESAME" list "$ALICE" --json
 is_json listj
 expect_eq "services" "$(jget listj 'sorted(s["service"] for s in j["services"])')" "['CAF', 'ameli']"
-fields="['consent', 'consent_until', 'id', 'password_selector', 'service', 'updated', 'url',"
-fields="$fields 'username', 'username_selector']"
+fields="['consent', 'consent_until', 'id', 'notes', 'password_selector', 'service', 'updated',"
+fields="$fields 'url', 'username', 'username_selector']"
 expect_eq "fields" "$(jget listj 'sorted(set(k for s in j["services"] for k in s))')" "$fields"
 
 # lock: the same request needs the PIN again.
@@ -120,8 +120,9 @@ run 0 unlockj sh -c 'echo "$1" | "$0" unlock Alice --pin-fd 0 --json' "$SESAME" 
 is_json unlockj
 
 # remove, then revoke: the vault file is gone.
-run 0 remove "$SESAME" remove Alice ameli
-run 0 removej "$SESAME" remove Alice CAF --json
+run 7 remove-unconfirmed "$SESAME" remove Alice ameli # no terminal, no --yes: nothing done
+run 0 remove "$SESAME" remove Alice ameli --yes
+run 0 removej "$SESAME" remove Alice CAF --json --yes
 is_json removej
 run 0 list2 "$SESAME" list Alice --json
 expect_eq "services left" "$(jget list2 'len(j["services"])')" 0
@@ -171,7 +172,7 @@ want = ["installation_created", "agent_started",
         "pin_ok", "session_opened",                # the right one
         "credential_added", "credential_added",    # CAF, ameli
         "session_closed",                          # lock
-        "pin_changed",
+        "pin_ok", "pin_changed",                   # the current PIN checked first, then changed
         "pin_wrong", "pin_ok", "session_opened",   # old PIN refused, new PIN
         "session_closed",                          # lock Alice
         "recovery_used",                           # Alice

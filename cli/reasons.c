@@ -1,0 +1,96 @@
+/* The agent's refusals in the person's words. The agent answers with a code, a reason and the
+ * fields that say what was wrong (docs/protocol.md); its "error" text is English for logs and
+ * other clients, so the command never shows it: it says the thing and the remedy itself. */
+#include <string.h>
+
+#include "cli.h"
+
+/* Messages that name one value from the reply: the field "arg" goes into the %s. */
+static const struct {
+	const char *reason, *arg, *text;
+} named[] = {
+    {"user_unknown", "user",
+     N_("no enrolled person is named \"%s\": check the spelling (sesame list shows "
+	"everyone)")},
+    {"name_exists", "existing",
+     N_("a person is already enrolled as \"%s\": if this is someone else, add what tells "
+	"them apart (a middle name, an initial)")},
+    {"service_exists", "existing",
+     N_("a credential for \"%s\" is already recorded: to change it, add --replace")},
+    {"service_unknown", "service",
+     N_("no credential for \"%s\": sesame list PERSON shows the recorded services")},
+    {"url_malformed", "url",
+     N_("\"%s\" is not a complete web address: write it in full, as "
+	"https://www.example.fr/login")},
+    {"url_scheme", "url",
+     N_("\"%s\" is not the address of a web page: only https:// addresses can be recorded")},
+    {"url_http", "url",
+     N_("\"%s\" is not encrypted (http): only https:// addresses can be recorded")},
+    {"url_http_disabled", "url",
+     N_("\"%s\" uses http on this computer, which is allowed only with "
+	"\"allow_http_loopback = yes\" in sesame.conf")},
+};
+
+/* Messages that give a limit: the reply's "max" goes into the %lld. */
+static const struct {
+	const char *reason, *text;
+} limited[] = {
+    {"name_too_long", N_("the name is too long: at most %lld bytes (an accented letter counts "
+			 "as two)")},
+    {"service_too_long", N_("the service name is too long: at most %lld bytes (an accented "
+			    "letter counts as two)")},
+};
+
+static const struct {
+	const char *reason, *text;
+} plain[] = {
+    {"name_empty", N_("the name is empty: type the person's name")},
+    {"name_invalid", N_("the name holds invalid or control characters: type it again")},
+    {"service_empty", N_("the service name is empty: give it a name, such as CAF")},
+    {"service_invalid", N_("the service name holds invalid or control characters: type it again")},
+    {"password_empty", N_("the password is empty: type it, or use --generate")},
+};
+
+/* text with its one conversion (%s or %lld) replaced by value: the texts come from the tables
+ * above through gettext, so they are not format strings the compiler can check. */
+static void put_value(char *out, size_t cap, const char *text, const char *value)
+{
+	const char *conv = strchr(text, '%');
+	size_t skip = 0;
+
+	if (conv != NULL)
+		skip = strncmp(conv, "%lld", 4) == 0 ? 4 : strncmp(conv, "%s", 2) == 0 ? 2 : 0;
+	if (skip == 0) {
+		snprintf(out, cap, "%s", text);
+		return;
+	}
+	snprintf(out, cap, "%.*s%s%s", (int)(conv - text), text, value, conv + skip);
+}
+
+int cli_reply_message(const cJSON *reply, char *out, size_t cap)
+{
+	const char *reason = proto_string(reply, "reason"), *arg;
+	char number[24];
+	long long max = 0;
+
+	if (reason == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (strcmp(reason, named[i].reason) == 0 &&
+		    (arg = proto_string(reply, named[i].arg)) != NULL) {
+			put_value(out, cap, _(named[i].text), arg);
+			return 0;
+		}
+	for (size_t i = 0; i < sizeof(limited) / sizeof(limited[0]); i++)
+		if (strcmp(reason, limited[i].reason) == 0 && proto_int(reply, "max", &max) == 0) {
+			snprintf(number, sizeof(number), "%lld", max);
+			put_value(out, cap, _(limited[i].text), number);
+			return 0;
+		}
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		if (strcmp(reason, plain[i].reason) == 0) {
+			snprintf(out, cap, "%s", _(plain[i].text));
+			return 0;
+		}
+	return -1;
+}
