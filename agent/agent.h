@@ -22,6 +22,8 @@
 #define AGENT_LOGIN_MAX 64
 #define AGENT_HOST_MAX 64
 #define AGENT_PURPOSE_MAX 200
+/* PIN changes and recoveries under way: at most one per person, each a queued or running job */
+#define AGENT_CHANGES_MAX (AGENT_KDF_QUEUE_MAX + AGENT_KDF_THREADS)
 
 struct conn {
 	unsigned id;
@@ -75,16 +77,18 @@ struct job {
 	int ret;			/* results */
 	unsigned attempts_left;
 	struct vault *vault;
-	char *recovery_out;	    /* sodium_malloc */
-	struct login_result *login; /* JOB_LOGIN: posted by a login thread (login.c) */
-	job_done_fn done;	    /* set by whoever made the job */
+	struct vault_change *change; /* enrolment, PIN change, recovery: applied by the loop */
+	char *recovery_out;	     /* sodium_malloc */
+	struct login_result *login;  /* JOB_LOGIN: posted by a login thread (login.c) */
+	job_done_fn done;	     /* set by whoever made the job */
 	struct job *next;
 };
 
 struct pool;
 struct pool_worker {
 	struct pool *pool;
-	int kdf_fd; /* this thread's Argon2id helper process (kdf.h) */
+	struct kdf_helpers *kdf; /* this thread's Argon2id helper process is kdf's slot (kdf.h) */
+	int slot;
 };
 
 struct pool {
@@ -113,6 +117,7 @@ struct agent {
 	struct pool pool;
 	struct kdf_helpers kdf;
 	int bound; /* the socket file is ours to remove at exit */
+	char changing[AGENT_CHANGES_MAX][VAULT_USER_ID_HEX]; /* ids; "" is a free slot */
 	char host[AGENT_HOST_MAX];
 };
 
@@ -136,6 +141,9 @@ void agent_dispatch(struct agent *a, struct conn *c, cJSON *req);
 
 /* jobs.c: how a PIN job ends, on the loop's thread (c is NULL when its client has gone) */
 void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j);
+/* -1 if a PIN change or recovery of user is already under way; else marks it until its end */
+int agent_change_begin(struct agent *a, const char *user);
+void agent_change_end(struct agent *a, const char *user);
 
 /* session.c */
 struct session *session_find(struct agent *a, uid_t worker, const char *user);
@@ -148,7 +156,7 @@ void session_touch(struct session *s);
 
 /* pool.c */
 int pool_start(struct pool *p, struct vault_store *store, const struct vault_policy *policy,
-	       const int *kdf_fds);
+	       struct kdf_helpers *kdf);
 int pool_submit(struct pool *p, struct job *j);
 struct job *pool_take_done(struct pool *p);
 void pool_post_done(struct pool *p, struct job *j);

@@ -98,6 +98,61 @@ static struct audit_event conn_event(struct agent *a, struct conn *c, const char
 	return agent_event(a, event, c->uid, c->login, t);
 }
 
+/* Changes of a vault follow one order (docs/audit-log.md, "Changes and their records"): the
+ * intent recorded, the change made, its outcome recorded. A change whose outcome cannot be
+ * recorded is undone: the vault file goes back to snap, taken before the change. */
+struct change {
+	struct audit_event ev;
+	char t[AUDIT_TIME_LEN + 1];
+	uint8_t *snap;
+	size_t snap_len;
+};
+
+/* Snapshot the vault and record the intent; replies the error itself on failure. */
+static int change_begin(struct agent *a, struct conn *c, struct change *ch, const char *event,
+			const char *user, const char *service, const char *credential)
+{
+	int ret;
+
+	ch->ev = conn_event(a, c, event, ch->t);
+	ch->ev.user = user;
+	ch->ev.service = service;
+	ch->ev.credential = credential;
+	ch->ev.outcome = "intent";
+	if ((ret = vault_snapshot(a->store, user, &ch->snap, &ch->snap_len)) != VAULT_OK) {
+		agent_reply_error(a, c, ret, NULL);
+		return -1;
+	}
+	if (agent_audit(a, &ch->ev) != VAULT_OK) {
+		free(ch->snap);
+		agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* The change returned ret: record its outcome. 0 if the caller may reply success; otherwise the
+ * error is replied here. VAULT_E_UNSYNCED is a change made (and recorded as such) whose
+ * durability the disk did not confirm: the person is told so. */
+static int change_end(struct agent *a, struct conn *c, struct change *ch, int ret)
+{
+	int made = ret == VAULT_OK || ret == VAULT_E_UNSYNCED, r;
+
+	ch->ev.time = NULL;
+	audit_time_format((int64_t)time(NULL), ch->t);
+	ch->ev.time = ch->t;
+	ch->ev.outcome = made ? "ok" : "failed";
+	ch->ev.reason = ret == VAULT_OK ? NULL : vault_strerror(ret);
+	if (agent_audit(a, &ch->ev) != VAULT_OK && made) {
+		r = vault_snapshot_restore(a->store, ch->ev.user, ch->snap, ch->snap_len);
+		ret = r == VAULT_OK ? PROTO_E_AUDIT : r;
+	}
+	free(ch->snap);
+	if (ret != VAULT_OK)
+		agent_reply_error(a, c, ret, NULL);
+	return ret == VAULT_OK ? 0 : -1;
+}
+
 static void h_status(struct agent *a, struct conn *c, const cJSON *req)
 {
 	cJSON *r = reply_ok(), *agent = cJSON_AddObjectToObject(r, "agent");
@@ -159,10 +214,19 @@ static void h_users(struct agent *a, struct conn *c, const cJSON *req)
 /* Queue a PIN job for this connection, which waits for it. */
 static void submit(struct agent *a, struct conn *c, struct job *j)
 {
+	int change = j->kind == JOB_CHANGE_PIN || j->kind == JOB_RECOVER;
+
+	if (change && agent_change_begin(a, j->user) != 0) {
+		job_free(j);
+		agent_reply_error(a, c, VAULT_E_CHANGING, NULL);
+		return;
+	}
 	j->conn_id = c->id;
 	j->worker = c->uid;
 	snprintf(j->worker_login, sizeof(j->worker_login), "%s", c->login);
 	if (pool_submit(&a->pool, j) != 0) {
+		if (change)
+			agent_change_end(a, j->user);
 		job_free(j);
 		agent_reply_error(a, c, PROTO_E_BUSY, "too many PIN checks at once; try again");
 		return;
@@ -472,10 +536,10 @@ static void h_add(struct agent *a, struct conn *c, const cJSON *req)
 {
 	struct session *s = need_session(a, c, req);
 	int replace = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "replace"));
-	char t[AUDIT_TIME_LEN + 1], id[VAULT_ENTRY_ID_HEX] = "";
+	char id[VAULT_ENTRY_ID_HEX] = "";
 	char service[VAULT_SERVICE_MAX + 1];
 	struct vault_entry_input in;
-	struct audit_event ev;
+	struct change ch;
 	char *password = NULL;
 	int ret, old;
 
@@ -487,29 +551,26 @@ static void h_add(struct agent *a, struct conn *c, const cJSON *req)
 				  "selectors, if any, are strings");
 		goto out;
 	}
+	/* checked before the record (add_checks refuses a service that exists), so that the
+	 * record says what happens: a refused add is no credential_added */
 	if (name_input(a, c, "service", in.service, VAULT_SERVICE_MAX, service, sizeof(service)) !=
 		0 ||
 	    add_checks(a, c, s, &in, replace) != 0)
 		goto out;
 	in.service = service;
-	if (replace && (ret = entry_id_of(s, in.service, id)) != VAULT_OK) {
-		agent_reply_error(a, c, ret, NULL);
-		goto out;
-	}
-	old = id[0] != '\0';
-	ev = conn_event(a, c, old ? "credential_changed" : "credential_added", t);
-	ev.user = s->user;
-	ev.service = in.service;
-	ev.credential = old ? id : NULL;
-	if (agent_audit(a, &ev) != VAULT_OK) {
-		agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
-		goto out;
-	}
-	ret = old ? vault_entry_update(s->vault, id, &in) : vault_entry_add(s->vault, &in, id);
+	ret = replace ? entry_id_of(s, in.service, id) : VAULT_OK;
 	if (ret != VAULT_OK) {
 		agent_reply_error(a, c, ret, NULL);
 		goto out;
 	}
+	old = id[0] != '\0';
+	if (change_begin(a, c, &ch, old ? "credential_changed" : "credential_added", s->user,
+			 in.service, old ? id : NULL) != 0)
+		goto out;
+	ret = old ? vault_entry_update(s->vault, id, &in) : vault_entry_add(s->vault, &in, id);
+	ch.ev.credential = id;
+	if (change_end(a, c, &ch, ret) != 0)
+		goto out;
 	cJSON *r = reply_ok();
 	cJSON_AddStringToObject(r, "id", id);
 	cJSON_AddBoolToObject(r, "replaced", old);
@@ -524,8 +585,8 @@ static void h_remove(struct agent *a, struct conn *c, const cJSON *req)
 	const char *service = proto_string(req, "service");
 	const struct vault_entry *e;
 	struct vault_entries *es;
-	char t[AUDIT_TIME_LEN + 1], id[VAULT_ENTRY_ID_HEX];
-	struct audit_event ev;
+	char id[VAULT_ENTRY_ID_HEX];
+	struct change ch;
 	int ret;
 
 	if (s == NULL)
@@ -544,15 +605,8 @@ static void h_remove(struct agent *a, struct conn *c, const cJSON *req)
 		agent_reply(a, c, r);
 		return;
 	}
-	ev = conn_event(a, c, "credential_removed", t);
-	ev.user = s->user;
-	ev.service = service;
-	ev.credential = id;
-	if (agent_audit(a, &ev) != VAULT_OK)
-		agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
-	else if ((ret = vault_entry_remove(s->vault, id)) != VAULT_OK)
-		agent_reply_error(a, c, ret, NULL);
-	else
+	if (change_begin(a, c, &ch, "credential_removed", s->user, service, id) == 0 &&
+	    change_end(a, c, &ch, vault_entry_remove(s->vault, id)) == 0)
 		agent_reply(a, c, reply_ok());
 }
 
@@ -581,23 +635,16 @@ static void h_lock(struct agent *a, struct conn *c, const cJSON *req)
 static void h_revoke(struct agent *a, struct conn *c, const cJSON *req)
 {
 	struct session *s = need_session(a, c, req);
-	char t[AUDIT_TIME_LEN + 1], id[VAULT_USER_ID_HEX];
-	struct audit_event ev;
-	int ret;
+	char id[VAULT_USER_ID_HEX];
+	struct change ch;
 
 	if (s == NULL)
 		return;
 	snprintf(id, sizeof(id), "%s", s->user);
-	ev = conn_event(a, c, "user_withdrawn", t);
-	ev.user = id;
-	if (agent_audit(a, &ev) != VAULT_OK) {
-		agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
+	if (change_begin(a, c, &ch, "user_withdrawn", id, NULL, NULL) != 0)
 		return;
-	}
 	session_close(a, s, "withdrawn", c->login);
-	if ((ret = vault_user_destroy(a->store, id)) != VAULT_OK)
-		agent_reply_error(a, c, ret, NULL);
-	else
+	if (change_end(a, c, &ch, vault_user_destroy(a->store, id)) == 0)
 		agent_reply(a, c, reply_ok());
 }
 

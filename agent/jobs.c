@@ -1,5 +1,6 @@
 /* Finishing PIN jobs on the loop's thread: record the outcome, and only once the record is
- * durable open the session or hand out the new recovery key. */
+ * durable open the session or hand out the new recovery key. A change of a vault is applied
+ * here, between the record of its intent and the record of its outcome. */
 #include <string.h>
 
 #include <sodium.h>
@@ -116,36 +117,83 @@ static void check_done(struct agent *a, struct conn *c, struct job *j)
 	reply_user(a, c, j);
 }
 
-static void enroll_done(struct agent *a, struct conn *c, struct job *j)
-{
-	char t[AUDIT_TIME_LEN + 1];
-	struct audit_event ev = job_event(a, j, "user_enrolled", t);
-
-	if (agent_audit(a, &ev) != VAULT_OK) {
-		vault_user_destroy(a->store, j->user); /* no record, no vault */
-		if (c != NULL)
-			agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
-		return;
-	}
-	reply_user(a, c, j);
-}
-
-/* A PIN change or a recovery: the vault changed; record it before saying so. */
-static void changed_done(struct agent *a, struct conn *c, struct job *j, const char *event)
+/* One record of a change: its intent, then what came of it (docs/audit-log.md, "Changes and
+ * their records"). */
+static int change_record(struct agent *a, const struct job *j, const char *event,
+			 const char *outcome, const char *reason)
 {
 	char t[AUDIT_TIME_LEN + 1];
 	struct audit_event ev = job_event(a, j, event, t);
 
-	if (agent_audit(a, &ev) != VAULT_OK) {
+	ev.outcome = outcome;
+	ev.reason = reason;
+	return agent_audit(a, &ev);
+}
+
+/* Hand the reply to the client's socket now: 0 if all of it went. A reply that cannot go now is
+ * dropped, never sent later: the change it reports is about to be undone. */
+static int deliver(struct agent *a, struct conn *c, const struct job *j)
+{
+	if (c == NULL)
+		return -1;
+	reply_user(a, c, j);
+	if (c->out != NULL && agent_conn_write(c) == 0 && c->out == NULL)
+		return 0;
+	if (c->out != NULL) {
+		proto_frame_free(c->out, c->out_len);
+		c->out = NULL;
+	}
+	c->closing = 1;
+	return -1;
+}
+
+/* The change is applied and recorded, but what follows failed: put the vault back. */
+static void change_undo(struct agent *a, struct conn *c, struct job *j, const char *event, int code,
+			const char *why)
+{
+	int ret = vault_change_undo(j->change);
+
+	/* best effort: the log may be what failed; the intent record stays either way */
+	change_record(a, j, event, ret == VAULT_OK ? "undone" : "failed", why);
+	if (c != NULL && !c->closing)
+		agent_reply_error(a, c, ret == VAULT_OK ? code : ret, NULL);
+}
+
+/* Enrolment, PIN change, recovery: intent recorded, change applied, outcome recorded, the
+ * undo file removed, the reply delivered; a failure at any step leaves the vault as it was. */
+static void change_done(struct agent *a, struct conn *c, struct job *j, const char *event)
+{
+	int ret;
+
+	if (change_record(a, j, event, "intent", NULL) != VAULT_OK) {
 		if (c != NULL)
-			agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
+			agent_reply_error(a, c, PROTO_E_AUDIT, NULL); /* nothing changed */
 		return;
 	}
-	reply_user(a, c, j);
+	if ((ret = vault_change_apply(j->change)) != VAULT_OK) {
+		change_record(a, j, event, "failed", vault_strerror(ret));
+		if (c != NULL)
+			agent_reply_error(a, c, ret, NULL);
+		return;
+	}
+	if (change_record(a, j, event, "ok", NULL) != VAULT_OK) {
+		change_undo(a, c, j, event, PROTO_E_AUDIT, "the outcome could not be recorded");
+		return;
+	}
+	if ((ret = vault_change_commit(j->change)) != VAULT_OK) {
+		change_undo(a, c, j, event, ret, "the change could not be made durable");
+		return;
+	}
+	if (deliver(a, c, j) != 0)
+		change_undo(a, c, j, event, PROTO_E_AUDIT,
+			    j->recovery_out != NULL ? "the recovery key could not be delivered"
+						    : "the reply could not be delivered");
 }
 
 void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j)
 {
+	if (j->kind == JOB_CHANGE_PIN || j->kind == JOB_RECOVER)
+		agent_change_end(a, j->user);
 	if (j->ret == VAULT_E_BADPIN || j->ret == VAULT_E_BLOCKED) {
 		pin_refused(a, c, j);
 		return;
@@ -170,15 +218,40 @@ void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j)
 		check_done(a, c, j);
 		break;
 	case JOB_ENROLL:
-		enroll_done(a, c, j);
+		change_done(a, c, j, "user_enrolled");
 		break;
 	case JOB_CHANGE_PIN:
-		changed_done(a, c, j, "pin_changed");
+		change_done(a, c, j, "pin_changed");
 		break;
 	case JOB_RECOVER:
-		changed_done(a, c, j, "recovery_used");
+		change_done(a, c, j, "recovery_used");
 		break;
 	case JOB_LOGIN: /* ends through agent_login_done */
 		break;
 	}
+}
+
+/* One PIN change or recovery per person at a time: the second would be acknowledged too, and
+ * the last writer would win over a person told their PIN had changed. */
+int agent_change_begin(struct agent *a, const char *user)
+{
+	int free_slot = -1;
+
+	for (int i = 0; i < AGENT_CHANGES_MAX; i++) {
+		if (strcmp(a->changing[i], user) == 0)
+			return -1;
+		if (free_slot < 0 && a->changing[i][0] == '\0')
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return -1;
+	snprintf(a->changing[free_slot], sizeof(a->changing[free_slot]), "%s", user);
+	return 0;
+}
+
+void agent_change_end(struct agent *a, const char *user)
+{
+	for (int i = 0; i < AGENT_CHANGES_MAX; i++)
+		if (strcmp(a->changing[i], user) == 0)
+			a->changing[i][0] = '\0';
 }

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <sched.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <string.h>
@@ -21,7 +22,10 @@
 #define REPLY_LEN (1 + VAULT_KEY_BYTES)
 #define KDF_NICE 10
 
-static __thread int thread_fd = -1;
+extern char **environ;
+
+static __thread struct kdf_helpers *thread_helpers;
+static __thread int thread_slot = -1;
 
 static int read_full(int fd, void *buf, size_t n)
 {
@@ -62,7 +66,7 @@ static int serve_one(int fd, uint8_t *buf)
 	return ret;
 }
 
-static void helper_main(int fd)
+void kdf_helper_main(int fd)
 {
 	struct sched_param batch = {0};
 	uint8_t *buf;
@@ -75,12 +79,12 @@ static void helper_main(int fd)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_IGN); /* a Ctrl-C reaches the agent, which then closes our socket */
 	signal(SIGHUP, SIG_IGN);
-	if (dup2(fd, 3) < 0)
+	if (fd != KDF_HELPER_FD && dup2(fd, KDF_HELPER_FD) < 0)
 		_exit(1);
 	close_range(4, ~0U, 0); /* keep nothing of the agent's but stdio */
 	if ((buf = sodium_malloc(REQ_HEAD + KDF_PIN_MAX + REPLY_LEN)) == NULL)
 		_exit(1);
-	while (serve_one(3, buf) == 0)
+	while (serve_one(KDF_HELPER_FD, buf) == 0)
 		;
 	sodium_free(buf);
 	_exit(0);
@@ -97,7 +101,7 @@ int kdf_helpers_start(struct kdf_helpers *h, int n)
 			return -1;
 		if (pid == 0) {
 			close(sv[0]);
-			helper_main(sv[1]);
+			kdf_helper_main(sv[1]);
 		}
 		close(sv[1]);
 		h->fd[i] = sv[0];
@@ -110,25 +114,75 @@ int kdf_helpers_start(struct kdf_helpers *h, int n)
 void kdf_helpers_stop(struct kdf_helpers *h)
 {
 	for (int i = 0; i < h->n; i++) {
-		close(h->fd[i]); /* the helper sees EOF and exits */
-		waitpid(h->pid[i], NULL, 0);
+		if (h->fd[i] >= 0)
+			close(h->fd[i]); /* the helper sees EOF and exits */
+		if (h->pid[i] > 0)
+			waitpid(h->pid[i], NULL, 0);
 	}
 	h->n = 0;
 }
 
-void kdf_thread_bind(int fd)
+void kdf_thread_bind(struct kdf_helpers *h, int slot)
 {
-	thread_fd = fd;
+	thread_helpers = h;
+	thread_slot = slot;
+}
+
+/* Replace this thread's helper, which died or hung up (the OOM killer takes the biggest process
+ * first, and a helper running Argon2id is it). The agent holds secrets and threads by now, so
+ * the new helper is not a fork of it but a fresh exec of the agent's program in helper mode. */
+static int helper_respawn(struct kdf_helpers *h, int slot)
+{
+	char *argv[] = {(char *)"sesame-agent", (char *)KDF_HELPER_ARG, NULL};
+	posix_spawn_file_actions_t fa;
+	int sv[2], ret;
+	pid_t pid;
+
+	close(h->fd[slot]);
+	h->fd[slot] = -1;
+	if (h->pid[slot] > 0) {
+		kill(h->pid[slot], SIGKILL);
+		waitpid(h->pid[slot], NULL, 0);
+		h->pid[slot] = 0;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], KDF_HELPER_FD);
+	ret = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	if (ret != 0) {
+		close(sv[0]);
+		return -1;
+	}
+	h->fd[slot] = sv[0];
+	h->pid[slot] = pid;
+	return 0;
+}
+
+/* One request to the helper on fd: 0 with out filled, -1 if the helper failed or is gone.
+ * The reply goes to its own part of buf, so the request can be sent again. */
+static int ask(int fd, uint8_t *buf, size_t req_len, uint8_t *out)
+{
+	uint8_t *reply = buf + REQ_HEAD + KDF_PIN_MAX;
+
+	if (fd < 0 || proto_send_all(fd, buf, req_len) != 0 || read_full(fd, reply, 1) != 0 ||
+	    reply[0] != 0 || read_full(fd, reply + 1, VAULT_KEY_BYTES) != 0)
+		return -1;
+	memcpy(out, reply + 1, VAULT_KEY_BYTES);
+	return 0;
 }
 
 int kdf_remote(void *ctx, uint8_t *out, const char *pin, size_t pin_len, const uint8_t *salt,
 	       uint32_t ops, uint32_t mem_kib)
 {
+	struct kdf_helpers *h = thread_helpers;
 	uint8_t *buf;
-	int ret = -1;
+	int ret;
 
 	(void)ctx;
-	if (thread_fd < 0 || pin_len > KDF_PIN_MAX ||
+	if (h == NULL || pin_len > KDF_PIN_MAX ||
 	    (buf = sodium_malloc(REQ_HEAD + KDF_PIN_MAX + REPLY_LEN)) == NULL)
 		return -1;
 	store_be32(buf, ops);
@@ -136,12 +190,9 @@ int kdf_remote(void *ctx, uint8_t *out, const char *pin, size_t pin_len, const u
 	memcpy(buf + 8, salt, VAULT_SALT_BYTES);
 	buf[REQ_HEAD - 1] = (uint8_t)pin_len;
 	memcpy(buf + REQ_HEAD, pin, pin_len);
-	if (proto_send_all(thread_fd, buf, REQ_HEAD + pin_len) == 0 &&
-	    read_full(thread_fd, buf, 1) == 0 && buf[0] == 0 &&
-	    read_full(thread_fd, buf + 1, VAULT_KEY_BYTES) == 0) {
-		memcpy(out, buf + 1, VAULT_KEY_BYTES);
-		ret = 0;
-	}
+	ret = ask(h->fd[thread_slot], buf, REQ_HEAD + pin_len, out);
+	if (ret != 0 && helper_respawn(h, thread_slot) == 0)
+		ret = ask(h->fd[thread_slot], buf, REQ_HEAD + pin_len, out);
 	sodium_free(buf);
 	return ret;
 }

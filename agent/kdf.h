@@ -21,8 +21,15 @@ struct kdf_helpers {
 int kdf_helpers_start(struct kdf_helpers *h, int n);
 void kdf_helpers_stop(struct kdf_helpers *h);
 
-/* Make this thread's KDF calls go to the helper on fd. */
-void kdf_thread_bind(int fd);
+/* Make this thread's KDF calls go to helper slot of h. A helper that died or failed is
+ * replaced (kdf_remote), and the request asked once more of the new one. */
+void kdf_thread_bind(struct kdf_helpers *h, int slot);
+
+/* A helper started by exec rather than fork: the agent's program with KDF_HELPER_ARG as its only
+ * argument serves the socket on descriptor KDF_HELPER_FD. kdf_helper_main never returns. */
+#define KDF_HELPER_ARG "--kdf-helper"
+#define KDF_HELPER_FD 3
+void kdf_helper_main(int fd);
 
 /* A vault_kdf_fn that asks this thread's helper. */
 int kdf_remote(void *ctx, uint8_t *out, const char *pin, size_t pin_len, const uint8_t *salt,

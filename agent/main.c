@@ -173,6 +173,21 @@ static int record_self(struct agent *a, const char *event, const char *reason)
 	return agent_audit(a, &ev);
 }
 
+/* A change the agent applied but had not confirmed when it stopped was put back by
+ * vault_store_tidy: record each, as the end of the intent record it left. */
+static void tidied(void *ctx, const char *id, const char *event, int result)
+{
+	struct agent *a = ctx;
+	char t[AUDIT_TIME_LEN + 1], login[AGENT_LOGIN_MAX];
+	struct audit_event ev =
+	    agent_event(a, event, getuid(), agent_login_of(getuid(), login, sizeof(login)), t);
+
+	ev.user = id;
+	ev.outcome = result == VAULT_OK ? "undone" : "failed";
+	ev.reason = "the agent stopped before the change was confirmed";
+	agent_audit(a, &ev);
+}
+
 static int worker_group(struct agent *a)
 {
 	struct group *g = getgrnam(a->home.cfg.worker_group);
@@ -207,13 +222,17 @@ static int run(struct agent *a)
 		a->bound = 1;
 	}
 	vault_store_set_kdf(a->store, kdf_remote, NULL);
-	if (pool_start(&a->pool, a->store, &a->home.cfg.policy, a->kdf.fd) != 0)
+	if (pool_start(&a->pool, a->store, &a->home.cfg.policy, &a->kdf) != 0)
 		return 1;
 	/* no record, no service: an agent that cannot write its log answers nobody */
 	if (record_self(a, "agent_started", a->home.system ? "system" : "user") != VAULT_OK) {
 		fprintf(stderr, "sesame-agent: cannot write the audit log in %s\n", a->home.audit);
 		return 1;
 	}
+	/* what a crash left: temporary copies of vaults, and changes never confirmed */
+	if ((ret = vault_store_tidy(a->store, tidied, a)) != VAULT_OK)
+		fprintf(stderr, "sesame-agent: %s: cannot tidy up after a crash: %s\n",
+			a->home.vaults, vault_strerror(ret));
 	agent_loop(a);
 	session_close_all(a, "agent_stop");
 	agent_login_stop();   /* login threads post to the pool: they end first, browsers closed */
@@ -233,6 +252,12 @@ int main(int argc, char **argv)
 	};
 	struct agent a;
 	int system = 0, opt, ret;
+
+	if (argc == 2 && strcmp(argv[1], KDF_HELPER_ARG) == 0) { /* a replacement helper (kdf.c) */
+		if (sodium_init() < 0)
+			return 1;
+		kdf_helper_main(KDF_HELPER_FD);
+	}
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 's')

@@ -30,6 +30,7 @@ void job_free(struct job *j)
 	sodium_free(j->recovery);
 	sodium_free(j->recovery_out);
 	vault_close(j->vault);
+	vault_change_free(j->change);
 	free(j->login); /* holds no secret */
 	sodium_memzero(j, sizeof(*j));
 	free(j);
@@ -43,7 +44,8 @@ static void job_run(struct pool *p, struct job *j)
 	case JOB_CHANGE_PIN:
 		j->ret = vault_unlock_pin(p->store, j->user, j->pin, &j->vault, &j->attempts_left);
 		if (j->ret == VAULT_OK && j->kind == JOB_CHANGE_PIN) {
-			j->ret = vault_change_pin(j->vault, j->new_pin, p->policy);
+			/* only prepared: the loop records, applies, records (jobs.c) */
+			j->ret = vault_pin_prepare(j->vault, j->new_pin, p->policy, &j->change);
 			vault_close(j->vault);
 			j->vault = NULL;
 		}
@@ -53,18 +55,16 @@ static void job_run(struct pool *p, struct job *j)
 			j->ret = VAULT_E_NOMEM;
 			break;
 		}
-		j->ret = vault_user_create(p->store, j->name, j->pin, p->policy, j->user,
-					   j->recovery_out);
+		j->ret = vault_create_prepare(p->store, j->name, j->pin, p->policy, j->user,
+					      j->recovery_out, &j->change);
 		break;
 	case JOB_RECOVER:
 		if ((j->recovery_out = sodium_malloc(VAULT_RECOVERY_TEXT_BYTES)) == NULL) {
 			j->ret = VAULT_E_NOMEM;
 			break;
 		}
-		j->ret = vault_unlock_recovery(p->store, j->user, j->recovery, j->new_pin,
-					       p->policy, j->recovery_out, &j->vault);
-		vault_close(j->vault);
-		j->vault = NULL;
+		j->ret = vault_recover_prepare(p->store, j->user, j->recovery, j->new_pin,
+					       p->policy, j->recovery_out, &j->change);
 		break;
 	case JOB_LOGIN: /* never queued: login threads post their result themselves */
 		break;
@@ -76,7 +76,7 @@ static void *worker(void *arg)
 	struct pool_worker *w = arg;
 	struct pool *p = w->pool;
 
-	kdf_thread_bind(w->kdf_fd);
+	kdf_thread_bind(w->kdf, w->slot);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		struct job *j;
@@ -99,7 +99,7 @@ static void *worker(void *arg)
 }
 
 int pool_start(struct pool *p, struct vault_store *store, const struct vault_policy *policy,
-	       const int *kdf_fds)
+	       struct kdf_helpers *kdf)
 {
 	sigset_t all, old;
 
@@ -114,7 +114,7 @@ int pool_start(struct pool *p, struct vault_store *store, const struct vault_pol
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < AGENT_KDF_THREADS; i++)
-		p->workers[i] = (struct pool_worker){p, kdf_fds[i]};
+		p->workers[i] = (struct pool_worker){p, kdf, i};
 	for (int i = 0; i < AGENT_KDF_THREADS; i++)
 		if (pthread_create(&p->threads[i], NULL, worker, &p->workers[i]) != 0)
 			abort();

@@ -34,16 +34,27 @@ static void html_text(FILE *f, const char *s)
 	}
 }
 
-/* The sheet as a page to print: 0600, created fresh, never through a symbolic link. */
-static int write_sheet(const char *path, const char *name, const char *id, const char *recovery)
+/* The sheet's file, created before anything is typed: a path that cannot take the sheet (a
+ * missing directory, an existing file) is refused before a vault exists. 0600, created fresh,
+ * never through a symbolic link. */
+static int open_sheet(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	FILE *f;
 
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		cli_error(_("cannot create %s: %s"), path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
+		cli_error(_("cannot create the recovery sheet %s: %s; choose another file (nobody "
+			    "was enrolled)"),
+			  path, strerror(errno));
+	return fd;
+}
+
+/* The sheet as a page to print, into the file open_sheet made. */
+static int write_sheet(int fd, const char *name, const char *id, const char *recovery)
+{
+	FILE *f = fdopen(fd, "w");
+
+	if (f == NULL) {
+		close(fd);
 		return -1;
 	}
 	fputs("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
@@ -69,23 +80,31 @@ static int write_sheet(const char *path, const char *name, const char *id, const
 	return fclose(f);
 }
 
-static int show(const cJSON *reply, const char *name, const char *sheet, int json)
+/* The key is shown first, whatever happens to the page: it exists nowhere else. */
+static int show(const cJSON *reply, const char *name, const char *sheet, int sheet_fd, int json)
 {
 	const char *id = proto_string(reply, "user"), *rec = proto_string(reply, "recovery");
 
 	if (id == NULL || rec == NULL)
 		return EXIT_FAIL;
-	if (sheet != NULL && write_sheet(sheet, name, id, rec) != 0)
-		return EXIT_FAIL;
 	if (json) {
 		cli_json_print(cJSON_Duplicate(reply, 1));
-		return EXIT_OK;
+	} else {
+		printf(_("%s is enrolled. Person id: %s\n\n"), name, id);
+		printf(_("RECOVERY SHEET, for %s to keep at home, never with the computer:\n\n"),
+		       name);
+		printf("    %s\n\n", rec);
+		printf(_("If the PIN is forgotten or blocked, this key opens the vault again "
+			 "(sesame recover).\n"));
 	}
-	printf(_("%s is enrolled. Person id: %s\n\n"), name, id);
-	printf(_("RECOVERY SHEET, for %s to keep at home, never with the computer:\n\n"), name);
-	printf("    %s\n\n", rec);
-	printf(_("If the PIN is forgotten or blocked, this key opens the vault again "
-		 "(sesame recover).\n"));
+	fflush(stdout);
+	if (sheet_fd >= 0 && write_sheet(sheet_fd, name, id, rec) != 0) {
+		cli_error(
+		    _("the recovery sheet could not be written to %s: %s; %s is enrolled and the "
+		      "key is shown above: copy it by hand"),
+		    sheet, strerror(errno), name);
+		unlink(sheet);
+	}
 	return EXIT_OK;
 }
 
@@ -99,7 +118,7 @@ int cmd_enroll(int argc, char **argv)
 	const char *sheet = NULL;
 	char name[VAULT_NAME_MAX + 1];
 	struct sesame_home h;
-	int json = 0, fd = -1, opt, ret;
+	int json = 0, fd = -1, sheet_fd = -1, opt, ret;
 	char desc[512], *pin = NULL;
 	cJSON *req, *reply;
 
@@ -124,18 +143,31 @@ int cmd_enroll(int argc, char **argv)
 	    _("%s, choose your PIN: %u to 12 digits, easy for you to remember, hard to "
 	      "guess (not 123456, not your birth year). You will type it at each appointment."),
 	    name, h.cfg.policy.pin_min_length);
+	if (sheet != NULL && (sheet_fd = open_sheet(sheet)) < 0)
+		return EXIT_FAIL;
 	if ((ret = cli_new_pin(&h, fd, desc, &pin)) != EXIT_OK)
-		return ret;
+		goto fail;
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "enroll");
 	cJSON_AddStringToObject(req, "name", name);
 	cJSON_AddStringToObject(req, "pin", pin);
 	sodium_free(pin);
-	if (client_call(&h, req, &reply) != 0)
-		return EXIT_AGENT;
+	if (client_call(&h, req, &reply) != 0) {
+		ret = EXIT_AGENT;
+		goto fail;
+	}
 	ret = client_failed(reply, json);
-	if (ret == EXIT_OK)
-		ret = show(reply, name, sheet, json);
+	if (ret == EXIT_OK) {
+		ret = show(reply, name, sheet, sheet_fd, json);
+		sheet_fd = -1; /* show closed it */
+	}
 	cJSON_Delete(reply);
+	if (ret == EXIT_OK)
+		return ret;
+fail:
+	if (sheet_fd >= 0) { /* nobody enrolled: the empty page goes */
+		close(sheet_fd);
+		unlink(sheet);
+	}
 	return ret;
 }

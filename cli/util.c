@@ -155,6 +155,11 @@ static const struct {
     {VAULT_E_PROOF, N_("a proof does not verify")},
     {VAULT_E_KEY, N_("a key is malformed or unknown")},
     {VAULT_E_CHECKPOINT, N_("a checkpoint is malformed or from another log")},
+    {VAULT_E_UNSYNCED, N_("the change was made and recorded, but the disk did not confirm it: "
+			  "it may be lost if the computer stops now; check the disk, then check "
+			  "the change is there")},
+    {VAULT_E_CHANGING, N_("another PIN change or recovery of this person is under way: nothing "
+			  "was changed; try again when it has ended")},
     {PROTO_E_NOSESSION, N_("no open session for this person: unlock first (sesame unlock)")},
     {PROTO_E_REQUEST, N_("malformed request")},
     {PROTO_E_UNKNOWN_OP, N_("the agent does not know this request")},

@@ -37,6 +37,8 @@ static const char *const vault_messages[] = {
     [-VAULT_E_PROOF] = "a proof does not verify",
     [-VAULT_E_KEY] = "a key is malformed or unknown",
     [-VAULT_E_CHECKPOINT] = "a checkpoint is malformed or from another log",
+    [-VAULT_E_UNSYNCED] = "the change was made, but the disk did not confirm it",
+    [-VAULT_E_CHANGING] = "another PIN change or recovery of this vault came first",
 };
 
 static const char *const proto_messages[] = {

@@ -47,6 +47,9 @@ enum vault_error {
 	VAULT_E_PROOF = -31,	    /* an inclusion or consistency proof does not verify */
 	VAULT_E_KEY = -32,	    /* a verifier or signing key is malformed or unknown */
 	VAULT_E_CHECKPOINT = -33,   /* a checkpoint is malformed or from another log */
+	/* the change is in place, but the directory's fsync failed: a power cut may lose it */
+	VAULT_E_UNSYNCED = -34,
+	VAULT_E_CHANGING = -35, /* another PIN change or recovery of this vault came first */
 };
 
 /* The agent protocol's own codes (common/proto.h frames them; docs/protocol.md). */

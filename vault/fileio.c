@@ -144,7 +144,8 @@ static int publish(int dirfd, const char *tmp, const char *name, int exclusive)
 	}
 	if (exclusive)
 		unlinkat(dirfd, tmp, 0);
-	return fsync(dirfd) == 0 ? VAULT_OK : VAULT_E_IO;
+	/* the new file is in place: only its durability is in doubt, and the caller must know */
+	return fsync(dirfd) == 0 ? VAULT_OK : VAULT_E_UNSYNCED;
 }
 
 static int write_common(int dirfd, const char *name, const void *buf, size_t len, int exclusive)
@@ -174,7 +175,7 @@ int fileio_unlink(int dirfd, const char *name)
 {
 	if (unlinkat(dirfd, name, 0) != 0)
 		return errno_to_vault(errno);
-	return fsync(dirfd) == 0 ? VAULT_OK : VAULT_E_IO;
+	return fsync(dirfd) == 0 ? VAULT_OK : VAULT_E_UNSYNCED;
 }
 
 int fileio_lock(int dirfd, const char *name, int *lockfd)

@@ -27,13 +27,16 @@ int fileio_read(int dirfd, const char *name, uint8_t *buf, size_t cap, size_t *l
 int fileio_write_all(int fd, const void *buf, size_t len);
 
 /* Replace dirfd/name by buf atomically: temporary file, fsync, rename, fsync of the directory.
- * A crash at any instant leaves the old file or the new one, never a mix. */
+ * A crash at any instant leaves the old file or the new one, never a mix. VAULT_E_UNSYNCED: the
+ * new file is in place, but the directory's fsync failed, so a power cut may bring the old one
+ * back; every other error leaves the old file. */
 int fileio_write_atomic(int dirfd, const char *name, const void *buf, size_t len);
 
 /* Create dirfd/name with exactly buf, failing with VAULT_E_EXISTS if it exists; same durability. */
 int fileio_create_atomic(int dirfd, const char *name, const void *buf, size_t len);
 
-/* Remove dirfd/name and fsync the directory. VAULT_E_NOTFOUND if absent. */
+/* Remove dirfd/name and fsync the directory. VAULT_E_NOTFOUND if absent; VAULT_E_UNSYNCED if
+ * removed but the directory's fsync failed. */
 int fileio_unlink(int dirfd, const char *name);
 
 /* Take an exclusive lock on dirfd/name (created 0600 if missing), waiting at most

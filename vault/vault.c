@@ -501,54 +501,51 @@ int vault_user_find(struct vault_store *s, const char *name_or_id, char id[VAULT
 	return ret;
 }
 
-static int create_file(struct vault_store *s, struct vault_file *f, const char *name,
-		       const char *pin, const struct vault_policy *policy, uint8_t *data_key,
-		       char *recovery)
-{
-	uint8_t name_box[VAULT_NAME_BOX_MAX];
-	int ret;
-
-	if ((ret = pin_slot_set(s, f, pin, policy, data_key)) != VAULT_OK ||
-	    (ret = recovery_slot_set(s, f, data_key, recovery)) != VAULT_OK ||
-	    (ret = name_seal(s, f, name, name_box)) != VAULT_OK)
-		return ret;
-	return save(s, f, 1);
-}
-
 int vault_user_create(struct vault_store *s, const char *name, const char *pin,
 		      const struct vault_policy *policy, char id[VAULT_USER_ID_HEX], char *recovery)
 {
-	struct vault_file *f = NULL;
-	uint8_t *data_key = NULL;
-	char existing[VAULT_USER_ID_HEX];
-	int lockfd = -1, ret;
+	struct vault_change *c;
+	int ret = vault_create_prepare(s, name, pin, policy, id, recovery, &c);
 
-	if ((ret = vault_policy_check(policy)) != VAULT_OK ||
-	    (ret = name_check(name)) != VAULT_OK ||
-	    (ret = vault_pin_check(pin, policy)) != VAULT_OK)
-		return ret;
-	if ((ret = fileio_lock(s->dirfd, STORE_LOCK, &lockfd)) != VAULT_OK)
-		return ret;
-	if ((ret = vault_user_find(s, name, existing)) != VAULT_E_NOTFOUND) {
-		ret = ret == VAULT_OK ? VAULT_E_EXISTS : ret;
-		goto out;
+	if (ret == VAULT_OK && (ret = vault_change_apply(c)) == VAULT_OK &&
+	    (ret = vault_change_commit(c)) != VAULT_OK)
+		vault_change_undo(c);
+	vault_change_free(c);
+	if (ret != VAULT_OK && recovery != NULL)
+		sodium_memzero(recovery, VAULT_RECOVERY_TEXT_BYTES);
+	return ret;
+}
+
+/* Is name one of id's files: "<id>.vault", "<id>.vault.undo", a temporary ".<id>.….tmp"? */
+static int file_of(const char *name, const char *id)
+{
+	size_t n = 2 * VAULT_USER_ID_BYTES;
+
+	if (name[0] == '.')
+		return strncmp(name + 1, id, n) == 0 && name[n + 1] == '.' && strlen(name) > 4 &&
+		       strcmp(name + strlen(name) - 4, ".tmp") == 0;
+	return strncmp(name, id, n) == 0 && name[n] == '.';
+}
+
+/* Remove every file of id's but the lock; VAULT_OK if none is left. */
+static int remove_files_of(struct vault_store *s, const char *id)
+{
+	int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = VAULT_OK;
+	char lock[FILE_NAME_MAX];
+	struct dirent *d;
+	DIR *dir;
+
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return VAULT_E_IO;
 	}
-	f = calloc(1, sizeof(*f));
-	data_key = sodium_malloc(VAULT_KEY_BYTES);
-	if (f == NULL || data_key == NULL) {
-		ret = VAULT_E_NOMEM;
-		goto out;
-	}
-	randombytes_buf(f->user_id, sizeof(f->user_id));
-	randombytes_buf(data_key, VAULT_KEY_BYTES);
-	f->retry_limit = (uint8_t)policy->retry_limit;
-	f->created = now();
-	if ((ret = create_file(s, f, name, pin, policy, data_key, recovery)) == VAULT_OK)
-		sodium_bin2hex(id, VAULT_USER_ID_HEX, f->user_id, VAULT_USER_ID_BYTES);
-out:
-	sodium_free(data_key);
-	free(f);
-	fileio_unlock(lockfd);
+	file_name(lock, id, VAULT_LOCK_SUFFIX);
+	while ((d = readdir(dir)) != NULL)
+		if (file_of(d->d_name, id) && strcmp(d->d_name, lock) != 0 &&
+		    unlinkat(s->dirfd, d->d_name, 0) != 0)
+			ret = VAULT_E_IO;
+	closedir(dir);
 	return ret;
 }
 
@@ -562,10 +559,16 @@ int vault_user_destroy(struct vault_store *s, const char *id)
 	if ((ret = lock_and_load(s, id, &lockfd, &l)) != VAULT_OK)
 		return ret;
 	loaded_free(&l);
+	/* The vault first, then what a crash left (a temporary file is a whole copy of the vault,
+	 * an undo file the vault as it was): nothing that opens with the PIN may outlive it. */
 	file_name(name, id, VAULT_FILE_SUFFIX);
 	ret = fileio_unlink(s->dirfd, name);
+	if (remove_files_of(s, id) != VAULT_OK && ret == VAULT_OK)
+		ret = VAULT_E_IO;
 	file_name(name, id, VAULT_LOCK_SUFFIX);
 	unlinkat(s->dirfd, name, 0);
+	if (fsync(s->dirfd) != 0 && ret == VAULT_OK)
+		ret = VAULT_E_IO;
 	fileio_unlock(lockfd);
 	return ret;
 }
@@ -667,6 +670,24 @@ static int attempt_reset(struct vault_store *s, const char *id, unsigned *attemp
 	return ret;
 }
 
+/* The KDF itself failed (a helper killed, memory refused): no slot was tried, so the attempt
+ * counted for it is given back. Other attempts counted meanwhile stay counted. */
+static void attempt_uncount(struct vault_store *s, const char *id, unsigned *attempts_left)
+{
+	struct loaded l;
+	int lockfd;
+
+	if (lock_and_load(s, id, &lockfd, &l) != VAULT_OK)
+		return;
+	if (l.f->failures > 0) {
+		l.f->failures--;
+		if (save(s, l.f, 0) == VAULT_OK)
+			*attempts_left = (unsigned)(l.f->retry_limit - l.f->failures);
+	}
+	loaded_free(&l);
+	fileio_unlock(lockfd);
+}
+
 /* The lock is held only while the file is read and written, never during the KDF, so other
  * writers of this vault wait milliseconds, not a second. Concurrent guesses are each counted. */
 int vault_unlock_pin(struct vault_store *s, const char *id, const char *pin, struct vault **out,
@@ -686,8 +707,11 @@ int vault_unlock_pin(struct vault_store *s, const char *id, const char *pin, str
 		ret = VAULT_E_NOMEM;
 		goto out;
 	}
-	if ((ret = pin_try(s, l.f, pin, data_key)) != VAULT_OK)
+	if ((ret = pin_try(s, l.f, pin, data_key)) != VAULT_OK) {
+		if (ret == VAULT_E_CRYPTO || ret == VAULT_E_NOMEM)
+			attempt_uncount(s, id, attempts_left);
 		goto out;
+	}
 	if ((ret = attempt_reset(s, id, attempts_left)) == VAULT_OK)
 		ret = vault_new(s, l.f, &data_key, out);
 out:
@@ -742,7 +766,8 @@ static void pin_slot_copy(struct vault_file *dst, const struct vault_file *src)
 
 /* Check the recovery key against the file as it is now, returning the data key. */
 static int recovery_check(struct vault_store *s, const char *id, const char *recovery,
-			  uint8_t *data_key, uint8_t rec_nonce[VAULT_NONCE_BYTES])
+			  uint8_t *data_key, uint8_t rec_nonce[VAULT_NONCE_BYTES],
+			  uint8_t pin_nonce[VAULT_NONCE_BYTES])
 {
 	struct loaded l;
 	int ret;
@@ -751,42 +776,106 @@ static int recovery_check(struct vault_store *s, const char *id, const char *rec
 		return ret;
 	ret = recovery_open(s, l.f, recovery, data_key);
 	memcpy(rec_nonce, l.f->rec_nonce, VAULT_NONCE_BYTES);
+	memcpy(pin_nonce, l.f->pin_nonce, VAULT_NONCE_BYTES);
 	loaded_free(&l);
 	return ret;
 }
 
-/* Install the new PIN slot and a new recovery key, unless another recovery came first. */
-static int recovery_apply(struct vault_store *s, const char *id, const struct vault_file *slot,
-			  uint8_t **data_key, const uint8_t rec_nonce[VAULT_NONCE_BYTES],
-			  char *new_recovery, struct vault **out)
+/* --- changes of a vault's keys in steps: prepare (the KDF), apply, then commit or undo --- */
+
+/* Beside "<id>.vault" while a change is applied but not committed: the vault as it was, or
+ * empty for a vault that did not exist. vault_store_tidy puts it back after a crash. */
+#define UNDO_SUFFIX ".vault.undo"
+
+enum change_kind { CHANGE_PIN, CHANGE_RECOVERY, CHANGE_CREATE };
+
+struct vault_change {
+	struct vault_store *store;
+	enum change_kind kind;
+	char id[VAULT_USER_ID_HEX];
+	char name[VAULT_NAME_MAX + 1];	      /* CHANGE_CREATE */
+	struct vault_file *next;	      /* the new slots, or the whole new file */
+	uint8_t name_box[VAULT_NAME_BOX_MAX]; /* next->name_box for CHANGE_CREATE */
+	uint8_t base_pin[VAULT_NONCE_BYTES], base_rec[VAULT_NONCE_BYTES]; /* the slots replaced */
+	uint8_t *old; /* the file before apply; NULL for CHANGE_CREATE */
+	size_t old_len;
+	uint8_t *data_key; /* sodium_malloc; CHANGE_RECOVERY, for vault_change_open */
+	int applied;
+};
+
+static struct vault_change *change_new(struct vault_store *s, enum change_kind kind, const char *id)
 {
+	struct vault_change *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->store = s;
+	c->kind = kind;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	return c;
+}
+
+void vault_change_free(struct vault_change *c)
+{
+	if (c == NULL)
+		return;
+	free(c->next);
+	free(c->old);
+	sodium_free(c->data_key);
+	free(c);
+}
+
+int vault_pin_prepare(struct vault *v, const char *new_pin, const struct vault_policy *policy,
+		      struct vault_change **out)
+{
+	struct vault_change *c;
 	struct loaded l;
-	int lockfd, ret;
+	int ret;
 
-	if ((ret = lock_and_load(s, id, &lockfd, &l)) != VAULT_OK)
+	*out = NULL;
+	if ((ret = vault_policy_check(policy)) != VAULT_OK ||
+	    (ret = vault_pin_check(new_pin, policy)) != VAULT_OK)
 		return ret;
-	if (sodium_memcmp(l.f->rec_nonce, rec_nonce, VAULT_NONCE_BYTES) != 0) {
-		ret = VAULT_E_BUSY;
-		goto out;
+	if ((c = change_new(v->store, CHANGE_PIN, v->id)) == NULL)
+		return VAULT_E_NOMEM;
+	if ((ret = load(v->store, v->id, &l)) == VAULT_OK) {
+		memcpy(c->base_pin, l.f->pin_nonce, VAULT_NONCE_BYTES);
+		memcpy(c->base_rec, l.f->rec_nonce, VAULT_NONCE_BYTES);
+		loaded_free(&l);
+		ret = pin_slot_new(v->store, v->user_id, new_pin, policy, v->data_key, &c->next);
 	}
-	pin_slot_copy(l.f, slot);
-	l.f->failures = 0;
-	if ((ret = recovery_slot_set(s, l.f, *data_key, new_recovery)) == VAULT_OK &&
-	    (ret = save(s, l.f, 0)) == VAULT_OK)
-		ret = vault_new(s, l.f, data_key, out); /* the vault takes the key */
-out:
-	loaded_free(&l);
-	fileio_unlock(lockfd);
+	if (ret != VAULT_OK)
+		vault_change_free(c);
+	else
+		*out = c;
 	return ret;
 }
 
-int vault_unlock_recovery(struct vault_store *s, const char *id, const char *recovery,
-			  const char *new_pin, const struct vault_policy *policy,
-			  char *new_recovery, struct vault **out)
+/* The recovery key checked and the new slots made, with nothing written. */
+static int recover_slots(struct vault_change *c, const char *recovery, const char *new_pin,
+			 const struct vault_policy *policy, char *new_recovery)
 {
-	uint8_t *data_key = NULL, check[VAULT_RECOVERY_RANDOM_BYTES], user_id[VAULT_USER_ID_BYTES];
-	uint8_t rec_nonce[VAULT_NONCE_BYTES];
-	struct vault_file *slot = NULL;
+	uint8_t user_id[VAULT_USER_ID_BYTES];
+	int ret;
+
+	if ((ret = id_parse(c->id, user_id)) != VAULT_OK)
+		return ret;
+	if ((c->data_key = sodium_malloc(VAULT_KEY_BYTES)) == NULL)
+		return VAULT_E_NOMEM;
+	if ((ret = recovery_check(c->store, c->id, recovery, c->data_key, c->base_rec,
+				  c->base_pin)) != VAULT_OK ||
+	    (ret = pin_slot_new(c->store, user_id, new_pin, policy, c->data_key, &c->next)) !=
+		VAULT_OK)
+		return ret;
+	return recovery_slot_set(c->store, c->next, c->data_key, new_recovery);
+}
+
+int vault_recover_prepare(struct vault_store *s, const char *id, const char *recovery,
+			  const char *new_pin, const struct vault_policy *policy,
+			  char *new_recovery, struct vault_change **out)
+{
+	uint8_t check[VAULT_RECOVERY_RANDOM_BYTES];
+	struct vault_change *c;
 	int ret;
 
 	*out = NULL;
@@ -794,43 +883,376 @@ int vault_unlock_recovery(struct vault_store *s, const char *id, const char *rec
 	ret = recovery_decode(check, recovery);
 	sodium_memzero(check, sizeof(check));
 	if (ret != VAULT_OK || (ret = vault_policy_check(policy)) != VAULT_OK ||
-	    (ret = vault_pin_check(new_pin, policy)) != VAULT_OK ||
-	    (ret = id_parse(id, user_id)) != VAULT_OK)
+	    (ret = vault_pin_check(new_pin, policy)) != VAULT_OK)
 		return ret;
-	if ((data_key = sodium_malloc(VAULT_KEY_BYTES)) == NULL)
+	if ((c = change_new(s, CHANGE_RECOVERY, id)) == NULL)
 		return VAULT_E_NOMEM;
-	if ((ret = recovery_check(s, id, recovery, data_key, rec_nonce)) != VAULT_OK ||
-	    (ret = pin_slot_new(s, user_id, new_pin, policy, data_key, &slot)) != VAULT_OK)
+	if ((ret = recover_slots(c, recovery, new_pin, policy, new_recovery)) != VAULT_OK) {
+		sodium_memzero(new_recovery, VAULT_RECOVERY_TEXT_BYTES);
+		vault_change_free(c);
+		return ret;
+	}
+	*out = c;
+	return VAULT_OK;
+}
+
+/* A whole new file: random id and data key, the PIN and recovery slots, the sealed name. */
+static int create_file(struct vault_change *c, const char *pin, const struct vault_policy *policy,
+		       char *recovery)
+{
+	struct vault_file *f = c->next;
+	uint8_t *data_key = sodium_malloc(VAULT_KEY_BYTES);
+	int ret;
+
+	if (data_key == NULL)
+		return VAULT_E_NOMEM;
+	randombytes_buf(f->user_id, sizeof(f->user_id));
+	randombytes_buf(data_key, VAULT_KEY_BYTES);
+	f->retry_limit = (uint8_t)policy->retry_limit;
+	f->created = now();
+	if ((ret = pin_slot_set(c->store, f, pin, policy, data_key)) == VAULT_OK &&
+	    (ret = recovery_slot_set(c->store, f, data_key, recovery)) == VAULT_OK)
+		ret = name_seal(c->store, f, c->name, c->name_box);
+	sodium_bin2hex(c->id, sizeof(c->id), f->user_id, VAULT_USER_ID_BYTES);
+	sodium_free(data_key);
+	return ret;
+}
+
+/* VAULT_E_EXISTS if name is enrolled; the caller holds the store's lock or checks again. */
+static int name_free(struct vault_store *s, const char *name)
+{
+	char existing[VAULT_USER_ID_HEX];
+	int ret = vault_user_find(s, name, existing);
+
+	return ret == VAULT_E_NOTFOUND ? VAULT_OK : ret == VAULT_OK ? VAULT_E_EXISTS : ret;
+}
+
+int vault_create_prepare(struct vault_store *s, const char *name, const char *pin,
+			 const struct vault_policy *policy, char id[VAULT_USER_ID_HEX],
+			 char *recovery, struct vault_change **out)
+{
+	struct vault_change *c;
+	int ret;
+
+	*out = NULL;
+	if ((ret = vault_policy_check(policy)) != VAULT_OK ||
+	    (ret = name_check(name)) != VAULT_OK ||
+	    (ret = vault_pin_check(pin, policy)) != VAULT_OK ||
+	    (ret = name_free(s, name)) != VAULT_OK)
+		return ret;
+	if ((c = change_new(s, CHANGE_CREATE, "")) == NULL)
+		return VAULT_E_NOMEM;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	if ((c->next = calloc(1, sizeof(*c->next))) == NULL)
+		ret = VAULT_E_NOMEM;
+	else
+		ret = create_file(c, pin, policy, recovery);
+	if (ret != VAULT_OK) {
+		sodium_memzero(recovery, VAULT_RECOVERY_TEXT_BYTES);
+		vault_change_free(c);
+		return ret;
+	}
+	snprintf(id, VAULT_USER_ID_HEX, "%s", c->id);
+	*out = c;
+	return VAULT_OK;
+}
+
+static int undo_write(struct vault_store *s, const char *id, const uint8_t *buf, size_t len)
+{
+	char name[FILE_NAME_MAX];
+
+	file_name(name, id, UNDO_SUFFIX);
+	return fileio_write_atomic(s->dirfd, name, buf, len);
+}
+
+static int undo_remove(struct vault_store *s, const char *id)
+{
+	char name[FILE_NAME_MAX];
+	int ret;
+
+	file_name(name, id, UNDO_SUFFIX);
+	ret = fileio_unlink(s->dirfd, name);
+	return ret == VAULT_E_NOTFOUND ? VAULT_OK : ret;
+}
+
+/* Put old back under the lock the caller holds, keeping the larger failure counter: wrong PINs
+ * counted against the new slot since stay counted. Then the undo file goes. */
+static int restore_locked(struct vault_store *s, const char *id, const uint8_t *old, size_t old_len)
+{
+	struct vault_file *f = malloc(sizeof(*f));
+	struct loaded cur;
+	int ret;
+
+	if (f == NULL)
+		return VAULT_E_NOMEM;
+	if ((ret = vault_file_parse(old, old_len, f)) == VAULT_OK &&
+	    (ret = vault_file_check_mac(old, old_len, store_key(s, KEY_MAC))) == VAULT_OK) {
+		if (load(s, id, &cur) == VAULT_OK) {
+			if (cur.f->failures > f->failures)
+				f->failures = cur.f->failures;
+			loaded_free(&cur);
+		}
+		ret = save(s, f, 0);
+	}
+	free(f);
+	return ret == VAULT_OK ? undo_remove(s, id) : ret;
+}
+
+/* Remove a created vault under the store's lock the caller holds, then its undo file. */
+static int uncreate_locked(struct vault_store *s, const char *id)
+{
+	char name[FILE_NAME_MAX];
+	int ret;
+
+	file_name(name, id, VAULT_FILE_SUFFIX);
+	ret = fileio_unlink(s->dirfd, name);
+	if (ret != VAULT_OK && ret != VAULT_E_NOTFOUND)
+		return ret;
+	file_name(name, id, VAULT_LOCK_SUFFIX);
+	unlinkat(s->dirfd, name, 0);
+	return undo_remove(s, id);
+}
+
+static int apply_create(struct vault_change *c)
+{
+	int lockfd, ret;
+
+	if ((ret = fileio_lock(c->store->dirfd, STORE_LOCK, &lockfd)) != VAULT_OK)
+		return ret;
+	if ((ret = name_free(c->store, c->name)) == VAULT_OK &&
+	    (ret = undo_write(c->store, c->id, (const uint8_t *)"", 0)) == VAULT_OK &&
+	    (ret = save(c->store, c->next, 1)) != VAULT_OK)
+		ret = uncreate_locked(c->store, c->id) == VAULT_OK ? VAULT_E_IO : ret;
+	fileio_unlock(lockfd);
+	return ret;
+}
+
+static int apply_slots(struct vault_change *c)
+{
+	struct loaded l;
+	int lockfd, ret;
+
+	if ((ret = lock_and_load(c->store, c->id, &lockfd, &l)) != VAULT_OK)
+		return ret;
+	/* another PIN change or recovery came between prepare and apply: it wins, this one fails */
+	if (sodium_memcmp(l.f->pin_nonce, c->base_pin, VAULT_NONCE_BYTES) != 0 ||
+	    sodium_memcmp(l.f->rec_nonce, c->base_rec, VAULT_NONCE_BYTES) != 0) {
+		ret = VAULT_E_CHANGING;
 		goto out;
-	ret = recovery_apply(s, id, slot, &data_key, rec_nonce, new_recovery, out);
+	}
+	if ((c->old = malloc(l.len)) == NULL) {
+		ret = VAULT_E_NOMEM;
+		goto out;
+	}
+	memcpy(c->old, l.buf, l.len);
+	c->old_len = l.len;
+	if ((ret = undo_write(c->store, c->id, c->old, c->old_len)) != VAULT_OK)
+		goto out;
+	pin_slot_copy(l.f, c->next);
+	if (c->kind == CHANGE_RECOVERY) {
+		memcpy(l.f->rec_nonce, c->next->rec_nonce, VAULT_NONCE_BYTES);
+		memcpy(l.f->rec_box, c->next->rec_box, VAULT_SLOT_BOX_BYTES);
+	}
+	l.f->failures = 0;
+	/* a failed save may have left either file in place: put the old one back to be sure (if
+	 * that fails too, the undo file stays for vault_store_tidy) */
+	if ((ret = save(c->store, l.f, 0)) != VAULT_OK)
+		ret = restore_locked(c->store, c->id, c->old, c->old_len) == VAULT_OK ? VAULT_E_IO
+										      : ret;
 out:
+	loaded_free(&l);
+	fileio_unlock(lockfd);
+	return ret;
+}
+
+int vault_change_apply(struct vault_change *c)
+{
+	int ret = c->kind == CHANGE_CREATE ? apply_create(c) : apply_slots(c);
+
+	c->applied = ret == VAULT_OK;
+	return ret;
+}
+
+int vault_change_commit(struct vault_change *c)
+{
+	return c->applied ? undo_remove(c->store, c->id) : VAULT_E_INVAL;
+}
+
+int vault_change_undo(struct vault_change *c)
+{
+	int lockfd, ret;
+
+	if (!c->applied)
+		return VAULT_OK;
+	if (c->kind == CHANGE_CREATE) {
+		if ((ret = fileio_lock(c->store->dirfd, STORE_LOCK, &lockfd)) != VAULT_OK)
+			return ret;
+		ret = uncreate_locked(c->store, c->id);
+	} else {
+		if ((ret = lock_user(c->store, c->id, &lockfd)) != VAULT_OK)
+			return ret;
+		ret = restore_locked(c->store, c->id, c->old, c->old_len);
+	}
+	fileio_unlock(lockfd);
+	if (ret == VAULT_OK)
+		c->applied = 0;
+	return ret;
+}
+
+int vault_change_open(struct vault_change *c, struct vault **out)
+{
+	struct vault_file f;
+
+	*out = NULL;
+	if (c->kind != CHANGE_RECOVERY || !c->applied || c->data_key == NULL)
+		return VAULT_E_INVAL;
+	memcpy(f.user_id, c->next->user_id, VAULT_USER_ID_BYTES);
+	return vault_new(c->store, &f, &c->data_key, out);
+}
+
+int vault_snapshot(struct vault_store *s, const char *id, uint8_t **buf, size_t *len)
+{
+	struct loaded l;
+	int ret;
+
+	*buf = NULL;
+	*len = 0;
+	if ((ret = load(s, id, &l)) != VAULT_OK)
+		return ret;
+	*buf = l.buf; /* the file's bytes: no secret in clear */
+	*len = l.len;
+	l.buf = NULL;
+	loaded_free(&l);
+	return VAULT_OK;
+}
+
+int vault_snapshot_restore(struct vault_store *s, const char *id, const uint8_t *buf, size_t len)
+{
+	int lockfd, ret;
+
+	if ((ret = lock_user(s, id, &lockfd)) != VAULT_OK)
+		return ret;
+	ret = restore_locked(s, id, buf, len);
+	fileio_unlock(lockfd);
+	return ret;
+}
+
+/* --- what a crash left in the directory --- */
+
+/* "<32 hex>" then suffix: the id in id. */
+static int name_with_id(const char *name, const char *suffix, char id[VAULT_USER_ID_HEX])
+{
+	uint8_t bin[VAULT_USER_ID_BYTES];
+	size_t n = 2 * VAULT_USER_ID_BYTES;
+
+	if (strlen(name) != n + strlen(suffix) || strcmp(name + n, suffix) != 0)
+		return 0;
+	snprintf(id, VAULT_USER_ID_HEX, "%.*s", (int)n, name);
+	return id_parse(id, bin) == VAULT_OK;
+}
+
+/* Put back the vault an undo file holds: what kind of change it was undoes goes to *kind. */
+static int tidy_undo(struct vault_store *s, const char *id, const char **what)
+{
+	char name[FILE_NAME_MAX];
+	uint8_t *old = malloc(VAULT_FILE_MAX);
+	struct vault_file *f = malloc(sizeof(*f));
+	struct loaded cur;
+	size_t len = 0;
+	int lockfd = -1, ret = VAULT_E_NOMEM;
+
+	file_name(name, id, UNDO_SUFFIX);
+	if (old == NULL || f == NULL || (ret = lock_user(s, id, &lockfd)) != VAULT_OK ||
+	    (ret = fileio_read(s->dirfd, name, old, VAULT_FILE_MAX, &len)) != VAULT_OK) {
+		ret = old == NULL || f == NULL ? VAULT_E_NOMEM : ret;
+		goto out;
+	}
+	*what = "pin_changed";
+	if (len == 0) {
+		*what = "user_enrolled";
+		ret = uncreate_locked(s, id);
+	} else {
+		if (vault_file_parse(old, len, f) == VAULT_OK && load(s, id, &cur) == VAULT_OK) {
+			if (sodium_memcmp(cur.f->rec_nonce, f->rec_nonce, VAULT_NONCE_BYTES) != 0)
+				*what = "recovery_used";
+			loaded_free(&cur);
+		}
+		ret = restore_locked(s, id, old, len);
+	}
+out:
+	fileio_unlock(lockfd);
+	free(old);
+	free(f);
+	return ret;
+}
+
+/* ".<anything>.tmp": a temporary file of fileio's, left by a crash before its rename. */
+static int is_temp_file(const char *name)
+{
+	size_t len = strlen(name);
+
+	return name[0] == '.' && len > 5 && strcmp(name + len - 4, ".tmp") == 0;
+}
+
+int vault_store_tidy(struct vault_store *s, vault_tidy_fn cb, void *ctx)
+{
+	int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = VAULT_OK;
+	struct dirent *d;
+	DIR *dir;
+
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return VAULT_E_IO;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		char id[VAULT_USER_ID_HEX];
+		const char *what = "pin_changed";
+		if (is_temp_file(d->d_name)) {
+			if (unlinkat(s->dirfd, d->d_name, 0) != 0)
+				ret = VAULT_E_IO;
+		} else if (name_with_id(d->d_name, UNDO_SUFFIX, id)) {
+			int r = tidy_undo(s, id, &what);
+			if (r != VAULT_OK)
+				ret = r;
+			if (cb != NULL)
+				cb(ctx, id, what, r);
+		}
+	}
+	closedir(dir);
+	if (fsync(s->dirfd) != 0 && ret == VAULT_OK)
+		ret = VAULT_E_IO;
+	return ret;
+}
+
+int vault_unlock_recovery(struct vault_store *s, const char *id, const char *recovery,
+			  const char *new_pin, const struct vault_policy *policy,
+			  char *new_recovery, struct vault **out)
+{
+	struct vault_change *c;
+	int ret = vault_recover_prepare(s, id, recovery, new_pin, policy, new_recovery, &c);
+
+	*out = NULL;
+	if (ret == VAULT_OK && (ret = vault_change_apply(c)) == VAULT_OK &&
+	    (ret = vault_change_commit(c)) != VAULT_OK)
+		vault_change_undo(c);
+	if (ret == VAULT_OK)
+		ret = vault_change_open(c, out);
+	vault_change_free(c);
 	if (ret != VAULT_OK && new_recovery != NULL)
 		sodium_memzero(new_recovery, VAULT_RECOVERY_TEXT_BYTES);
-	free(slot);
-	sodium_free(data_key);
 	return ret;
 }
 
 int vault_change_pin(struct vault *v, const char *new_pin, const struct vault_policy *policy)
 {
-	struct vault_file *slot = NULL;
-	struct loaded l;
-	int lockfd, ret;
+	struct vault_change *c;
+	int ret = vault_pin_prepare(v, new_pin, policy, &c);
 
-	if ((ret = vault_policy_check(policy)) != VAULT_OK ||
-	    (ret = vault_pin_check(new_pin, policy)) != VAULT_OK)
-		return ret;
-	if ((ret = pin_slot_new(v->store, v->user_id, new_pin, policy, v->data_key, &slot)) !=
-	    VAULT_OK)
-		return ret;
-	if ((ret = lock_and_load(v->store, v->id, &lockfd, &l)) == VAULT_OK) {
-		pin_slot_copy(l.f, slot);
-		l.f->failures = 0;
-		ret = save(v->store, l.f, 0);
-		loaded_free(&l);
-		fileio_unlock(lockfd);
-	}
-	free(slot);
+	if (ret == VAULT_OK && (ret = vault_change_apply(c)) == VAULT_OK &&
+	    (ret = vault_change_commit(c)) != VAULT_OK)
+		vault_change_undo(c);
+	vault_change_free(c);
 	return ret;
 }
 

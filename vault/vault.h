@@ -62,14 +62,17 @@ int vault_user_info(struct vault_store *store, const char *id, struct vault_user
 int vault_user_list(struct vault_store *store, struct vault_user_info **users, size_t *n,
 		    size_t *skipped);
 
-/* Withdrawal: remove the user's vault file, and with it the only copies of the wrapped data key. */
+/* Withdrawal: remove the user's vault file, and with it the only copies of the wrapped data key,
+ * then every other file of theirs: undo files and temporary files a crash left. */
 int vault_user_destroy(struct vault_store *store, const char *id);
 
 /* An unlocked vault: holds the user's data key until vault_close. */
 struct vault;
 
 /* Open with the PIN. The failure counter is durably incremented before the KDF runs and reset on
- * success. VAULT_E_BADPIN leaves *attempts_left set; VAULT_E_BLOCKED means no PIN was tried. */
+ * success. VAULT_E_BADPIN leaves *attempts_left set; VAULT_E_BLOCKED means no PIN was tried.
+ * When the KDF itself fails (VAULT_E_CRYPTO, VAULT_E_NOMEM) no slot was tried either, and the
+ * attempt is given back. */
 int vault_unlock_pin(struct vault_store *store, const char *id, const char *pin, struct vault **out,
 		     unsigned *attempts_left);
 
@@ -80,6 +83,42 @@ int vault_unlock_recovery(struct vault_store *store, const char *id, const char 
 			  char *new_recovery, struct vault **out);
 
 int vault_change_pin(struct vault *vault, const char *new_pin, const struct vault_policy *policy);
+
+/* The same three changes in steps, so that a caller can record its intent first and undo a change
+ * whose outcome it could not record or report (docs/audit-log.md, "Changes and their records"):
+ * prepare runs the KDF and writes nothing; apply makes the change durable, with an undo file
+ * beside the vault; commit removes the undo file; undo puts the vault back as it was (a created
+ * vault is removed), keeping any wrong PIN counted since. Applying fails with VAULT_E_CHANGING if
+ * another PIN change or recovery of the vault came after prepare, and with VAULT_E_EXISTS if the
+ * name was enrolled meanwhile. vault_user_create, vault_unlock_recovery and vault_change_pin are
+ * prepare, apply and commit in one call. */
+struct vault_change;
+int vault_create_prepare(struct vault_store *store, const char *name, const char *pin,
+			 const struct vault_policy *policy, char id[VAULT_USER_ID_HEX],
+			 char *recovery, struct vault_change **out);
+int vault_recover_prepare(struct vault_store *store, const char *id, const char *recovery,
+			  const char *new_pin, const struct vault_policy *policy,
+			  char *new_recovery, struct vault_change **out);
+int vault_pin_prepare(struct vault *vault, const char *new_pin, const struct vault_policy *policy,
+		      struct vault_change **out);
+int vault_change_apply(struct vault_change *change);
+int vault_change_commit(struct vault_change *change);
+int vault_change_undo(struct vault_change *change);
+/* A recovery applied: the vault it opened (the change gives up the data key). */
+int vault_change_open(struct vault_change *change, struct vault **out);
+void vault_change_free(struct vault_change *change);
+
+/* The vault file's bytes as they are (malloc'd, free with free()), and putting them back, with
+ * the larger failure counter kept: how a caller undoes a change it could not record. */
+int vault_snapshot(struct vault_store *store, const char *id, uint8_t **buf, size_t *len);
+int vault_snapshot_restore(struct vault_store *store, const char *id, const uint8_t *buf,
+			   size_t len);
+
+/* After a crash: remove temporary files (each a whole copy of a vault) and put back every vault
+ * an undo file holds, calling cb for each with the id, the event of the change undone
+ * ("pin_changed", "recovery_used", "user_enrolled") and the result. Call before serving. */
+typedef void (*vault_tidy_fn)(void *ctx, const char *id, const char *event, int result);
+int vault_store_tidy(struct vault_store *store, vault_tidy_fn cb, void *ctx);
 const char *vault_user_id(const struct vault *vault);
 void vault_close(struct vault *vault);
 

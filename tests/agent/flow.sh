@@ -163,8 +163,10 @@ run 0 export "$SESAME" audit export --format jsonl
 cmp -s "$tmp/out/show.out" "$tmp/out/export.out" || fail "show --json and export jsonl differ"
 python3 - "$tmp/out/export.out" "$ALICE" <<'PY' || fail "the audit log does not tell the flow"
 import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1])]
+every = [json.loads(l) for l in open(sys.argv[1])]
 alice = sys.argv[2]
+# Each change is recorded twice: its intent before, its outcome after (docs/audit-log.md).
+recs = [r for r in every if r["outcome"] != "intent"]
 got = [r["event"] for r in recs]
 want = ["installation_created", "agent_started",
         "user_enrolled", "user_enrolled",          # Alice, Bob
@@ -180,7 +182,7 @@ want = ["installation_created", "agent_started",
         "recovery_used",                           # Bob
         "pin_wrong", "pin_ok", "session_opened",   # the PIN before recovery is refused
         "credential_removed", "credential_removed",
-        "user_withdrawn", "session_closed",        # revoke
+        "session_closed", "user_withdrawn",        # revoke: the session ends, then the vault
         "agent_stopped"]
 ok = True
 def check(cond, what):
@@ -189,7 +191,21 @@ def check(cond, what):
         print("FAIL:", what, file=sys.stderr)
         ok = False
 check(got == want, "events\n  got  %s\n  want %s" % (got, want))
-check([r["seq"] for r in recs] == list(range(len(recs))), "seq is not 0..n-1")
+check([r["seq"] for r in every] == list(range(len(every))), "seq is not 0..n-1")
+changes = ("user_enrolled", "pin_changed", "recovery_used", "credential_added",
+           "credential_removed", "user_withdrawn")
+pending = {}
+for r in every:
+    if r["event"] not in changes:
+        continue
+    key = (r["event"], r.get("user"), r.get("service"))
+    if r["outcome"] == "intent":
+        check(key not in pending, "two intents of %s" % (key,))
+        pending[key] = r["seq"]
+    elif r["outcome"] == "ok":
+        check(key in pending or r["event"] == "user_enrolled", "%s ok with no intent" % (key,))
+        pending.pop(key, None)
+check(len([r for r in every if r["outcome"] == "intent"]) == 10, "intent records")
 check([r["attempts_left"] for r in recs if r["event"] == "pin_wrong"] == [4, 3, 4, 4],
       "pin_wrong attempts_left")
 check([r.get("reason") for r in recs if r["event"] == "session_closed"] ==

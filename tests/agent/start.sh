@@ -23,8 +23,18 @@ grep -q 'class="key"' "$tmp/sheet.html" || fail "the sheet page has no key"
 key=$(grep -Eo '([0-9A-Z]{4}-){7}[0-9A-Z]{4}' "$tmp/out/sheet.out")
 grep -qF "$key" "$tmp/sheet.html" || fail "the page does not carry the printed key"
 grep -qF "Mme Martin" "$tmp/sheet.html" || fail "the page does not name the person"
+# A sheet path that cannot take the page is refused before the PIN is typed, and nobody is
+# enrolled: a vault whose recovery key nobody saw could never be recovered.
 run 1 sheet-again sh -c 'echo 730512 | "$0" enroll "M. Diallo" --pin-fd 0 --sheet "$1"' \
 	"$SESAME" "$tmp/sheet.html" # never overwrites a file
+grep -q "nobody was enrolled" "$tmp/out/sheet-again.err" || fail "sheet-again: $(err sheet-again)"
+run 1 sheet-nodir sh -c 'echo 730512 | "$0" enroll "M. Diallo" --pin-fd 0 --sheet "$1"' \
+	"$SESAME" "$tmp/missing/dir/sheet.html"
+grep -q "nobody was enrolled" "$tmp/out/sheet-nodir.err" || fail "sheet-nodir: $(err sheet-nodir)"
+run 0 sheet-users "$SESAME" list --json
+n=$(jget sheet-users 'len(j["users"])')
+expect_eq "people enrolled after two refused sheets" "$n" 1
+[ "$(ls "$SESAME_HOME/vaults" | grep -c '\.vault$')" = 1 ] || fail "a vault was made for a refused sheet"
 kill -TERM "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "the on-demand agent did not stop on SIGTERM"

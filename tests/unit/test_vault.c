@@ -599,6 +599,65 @@ static void crash_at_any_instant_leaves_a_valid_vault(void **state)
 	}
 }
 
+static int failing_kdf(void *ctx, uint8_t *out, const char *pin, size_t pin_len,
+		       const uint8_t *salt, uint32_t ops, uint32_t mem_kib)
+{
+	(void)ctx, (void)out, (void)pin, (void)pin_len, (void)salt, (void)ops, (void)mem_kib;
+	return -1;
+}
+
+static void write_file(const char *path, const uint8_t *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+/* The KDF failing (a helper killed, memory refused) tried no slot: the attempt is given back. */
+static void kdf_failure_gives_the_attempt_back(void **state)
+{
+	struct fixture *fx = *state;
+	struct vault_user_info info;
+	struct vault *v = NULL;
+	unsigned left = 0;
+
+	vault_store_set_kdf(fx->store, failing_kdf, NULL);
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(vault_unlock_pin(fx->store, fx->id, PIN, &v, &left),
+				 VAULT_E_CRYPTO);
+	assert_int_equal(vault_user_info(fx->store, fx->id, &info), VAULT_OK);
+	assert_int_equal(info.failures, 0);
+	vault_store_set_kdf(fx->store, NULL, NULL);
+	vault_close(unlock_ok(fx, PIN));
+}
+
+/* What a crash leaves goes: a temporary copy of the vault, and a change never committed. */
+static void tidy_puts_back_and_removes_copies(void **state)
+{
+	struct fixture *fx = *state;
+	char name[PATH_MAX + 64], undo[PATH_MAX + 64], tmp[PATH_MAX + 64];
+	uint8_t *snap;
+	size_t len;
+	struct vault *v = unlock_ok(fx, PIN);
+
+	assert_int_equal(vault_snapshot(fx->store, fx->id, &snap, &len), VAULT_OK);
+	assert_int_equal(vault_change_pin(v, PIN2, &fx->policy), VAULT_OK);
+	vault_close(v);
+	snprintf(undo, sizeof(undo), "%s/%s.vault.undo", fx->dir, fx->id);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.vault.00112233aabbccdd.tmp", fx->dir, fx->id);
+	snprintf(name, sizeof(name), "%s/%s.vault", fx->dir, fx->id);
+	write_file(undo, snap, len);
+	write_file(tmp, snap, len);
+	free(snap);
+	assert_int_equal(vault_store_tidy(fx->store, NULL, NULL), VAULT_OK);
+	assert_int_equal(access(undo, F_OK), -1);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(access(name, F_OK), 0);
+	vault_close(unlock_ok(fx, PIN)); /* the change was put back */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -622,6 +681,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(concurrent_writers_lose_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(crash_at_any_instant_leaves_a_valid_vault, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(kdf_failure_gives_the_attempt_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(tidy_puts_back_and_removes_copies, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
