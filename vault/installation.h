@@ -22,8 +22,11 @@ void vault_installation_id(char hex[VAULT_INSTALLATION_HEX + 1]);
 
 /* Make the data directory (and the key file's parents), the device secret, the vault store,
  * the audit log opened by the record first (its "installation_created"), and last the
- * installation file. On any failure the device secret is deleted again: no half installation
- * keeps a secret around. *used says where the device secret went. */
+ * installation file. On any failure all of it is removed again, the installation file and the
+ * device secret included: no half installation keeps a secret around or blocks the next try.
+ * What an interrupted creation left (a crash, or a removal that failed too) is removed by the
+ * next one, as long as it is no more than that: a log holding at most its first record and no
+ * vault; anything more is VAULT_E_EXISTS. *used says where the device secret went. */
 int vault_installation_create(const struct vault_installation *in, const struct audit_event *first,
 			      enum devsecret_backend *used);
 
