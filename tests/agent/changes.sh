@@ -50,7 +50,19 @@ add() { # NAME SERVICE
 }
 add 0 CAF
 before=$(records credential_added ok)
-add 1 CAF
+# the raw request: the CLI refuses this one itself before asking for the password
+python3 - "$SESAME_AGENT_SOCK" "$ALICE" >"$tmp/dup.out" <<'PY' || fail "add the same service"
+import json, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(60)
+s.connect(sys.argv[1])
+b = json.dumps({"v": 1, "op": "add", "user": sys.argv[2], "service": "CAF",
+                "url": "https://example.org", "username": "alice", "password": "x"}).encode()
+s.sendall(struct.pack(">I", len(b)) + b)
+n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+print(json.loads(s.recv(n, socket.MSG_WAITALL)).get("code"))
+PY
+expect_eq "refused add" "$(cat "$tmp/dup.out")" -17
 expect_eq "credential_added records after a refused add" "$(records credential_added ok)" "$before"
 expect_eq "intents of a refused add" "$(records credential_added intent)" 1
 
