@@ -563,12 +563,18 @@ int vault_user_destroy(struct vault_store *s, const char *id)
 	 * an undo file the vault as it was): nothing that opens with the PIN may outlive it. */
 	file_name(name, id, VAULT_FILE_SUFFIX);
 	ret = fileio_unlink(s->dirfd, name);
-	if (remove_files_of(s, id) != VAULT_OK && ret == VAULT_OK)
-		ret = VAULT_E_IO;
+	if (ret != VAULT_OK && ret != VAULT_E_UNSYNCED) { /* still there: nothing was removed */
+		fileio_unlock(lockfd);
+		return ret;
+	}
+	/* the vault is gone: what follows cannot make the withdrawal not have happened, at most
+	 * leave it unconfirmed on disk */
+	if (remove_files_of(s, id) != VAULT_OK)
+		ret = VAULT_E_UNSYNCED;
 	file_name(name, id, VAULT_LOCK_SUFFIX);
 	unlinkat(s->dirfd, name, 0);
-	if (fsync(s->dirfd) != 0 && ret == VAULT_OK)
-		ret = VAULT_E_IO;
+	if (fsync(s->dirfd) != 0)
+		ret = VAULT_E_UNSYNCED;
 	fileio_unlock(lockfd);
 	return ret;
 }
