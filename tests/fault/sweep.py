@@ -573,6 +573,8 @@ def main():
         for op in set(OPS) - set(args.ops.split(",")):
             del OPS[op]
     s = Sweep(args)
+    # meson's time-out sends SIGTERM: end through the finally below, which stops the agents
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         s.make_template()
         t0 = time.monotonic()
