@@ -134,8 +134,6 @@ static int change_record(struct agent *a, const struct job *j, const char *event
  * dropped, never sent later: the change it reports is about to be undone. */
 static int deliver(struct agent *a, struct conn *c, const struct job *j)
 {
-	if (c == NULL)
-		return -1;
 	reply_user(a, c, j);
 	if (c->out != NULL && agent_conn_write(c) == 0 && c->out == NULL)
 		return 0;
@@ -155,7 +153,7 @@ static void change_undo(struct agent *a, struct conn *c, struct job *j, const ch
 
 	/* best effort: the log may be what failed; the intent record stays either way */
 	change_record(a, j, event, ret == VAULT_OK ? "undone" : "failed", why);
-	if (c != NULL && !c->closing)
+	if (!c->closing)
 		agent_reply_error(a, c, ret == VAULT_OK ? code : ret, NULL);
 }
 
@@ -165,15 +163,17 @@ static void change_done(struct agent *a, struct conn *c, struct job *j, const ch
 {
 	int ret;
 
+	if (c == NULL) { /* the agent is stopping: nobody could be told, so nothing is changed */
+		change_record(a, j, event, "failed", "the client had gone");
+		return;
+	}
 	if (change_record(a, j, event, "intent", NULL) != VAULT_OK) {
-		if (c != NULL)
-			agent_reply_error(a, c, PROTO_E_AUDIT, NULL); /* nothing changed */
+		agent_reply_error(a, c, PROTO_E_AUDIT, NULL); /* nothing changed */
 		return;
 	}
 	if ((ret = vault_change_apply(j->change)) != VAULT_OK) {
 		change_record(a, j, event, "failed", vault_strerror(ret));
-		if (c != NULL)
-			agent_reply_error(a, c, ret, NULL);
+		agent_reply_error(a, c, ret, NULL);
 		return;
 	}
 	if (change_record(a, j, event, "ok", NULL) != VAULT_OK) {
