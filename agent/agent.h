@@ -74,7 +74,9 @@ struct job {
 	char name[VAULT_NAME_MAX + 1];
 	char purpose[AGENT_PURPOSE_MAX + 1];
 	char *pin, *new_pin, *recovery; /* sodium_malloc inputs */
-	int ret;			/* results */
+	struct vault_policy
+	    policy; /* the PIN rules when the job started (a reload may change them) */
+	int ret;    /* results */
 	unsigned attempts_left;
 	struct vault *vault;
 	struct vault_change *change; /* enrolment, PIN change, recovery: applied by the loop */
@@ -122,6 +124,9 @@ struct agent {
 };
 
 extern volatile sig_atomic_t agent_quit;
+extern volatile sig_atomic_t agent_reload; /* SIGHUP: read sesame.conf again */
+/* Read sesame.conf again (main.c): a wrong file is reported and the settings stay as they were. */
+void agent_reload_config(struct agent *a);
 
 /* loop.c: the poll loop; finished jobs end through their completion function */
 int agent_loop(struct agent *a);

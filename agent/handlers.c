@@ -163,6 +163,8 @@ static void h_status(struct agent *a, struct conn *c, const cJSON *req)
 	cJSON_AddStringToObject(agent, "version", SESAME_VERSION);
 	cJSON_AddStringToObject(agent, "mode", a->home.system ? "system" : "user");
 	cJSON_AddNumberToObject(agent, "pid", (double)getpid());
+	cJSON_AddStringToObject(agent, "data_dir", a->home.dir);
+	cJSON_AddStringToObject(agent, "config", a->home.config_path);
 	/* the rules a new PIN must meet are the agent's, whoever's configuration the client has */
 	cJSON_AddNumberToObject(agent, "pin_min_length", a->home.cfg.policy.pin_min_length);
 	for (struct session *s = a->sessions; s != NULL; s = s->next) {

@@ -7,6 +7,7 @@
 #include "agent.h"
 
 volatile sig_atomic_t agent_quit;
+volatile sig_atomic_t agent_reload;
 
 void agent_jobs_finish(struct agent *a)
 {
@@ -80,8 +81,13 @@ int agent_loop(struct agent *a)
 
 	if (pfd == NULL || ids == NULL)
 		goto out;
-	while (!agent_quit)
+	while (!agent_quit) {
+		if (agent_reload) {
+			agent_reload = 0;
+			agent_reload_config(a);
+		}
 		loop_once(a, pfd, ids);
+	}
 	while (a->conns != NULL)
 		agent_conn_close(a, a->conns);
 	ret = 0;

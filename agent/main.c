@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,18 +27,51 @@
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	agent_quit = 1;
+	if (sig == SIGHUP)
+		agent_reload = 1;
+	else
+		agent_quit = 1;
 }
 
 static int usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: sesame-agent [--system]\n"
-		"Holds unlocked vaults for the length of an appointment and answers the sesame\n"
-		"command on a Unix socket ($SESAME_AGENT_SOCK, default\n"
-		"$XDG_RUNTIME_DIR/sesame/agent.sock; /run/sesame/agent.sock with --system).\n");
+	fprintf(
+	    out,
+	    "Usage: sesame-agent [--system] [--reload]\n"
+	    "Holds unlocked vaults for the length of an appointment and answers the sesame\n"
+	    "command on a Unix socket ($SESAME_AGENT_SOCK, default\n"
+	    "$XDG_RUNTIME_DIR/sesame/agent.sock; /run/sesame/agent.sock with --system).\n"
+	    "--reload: check sesame.conf, then have the running agent read it again (SIGHUP).\n");
 	return out == stdout ? 0 : 2;
+}
+
+/* What is wrong with sesame.conf, for the administrator: the line, the key, what it takes. */
+static void config_report(const struct sesame_home *h, int ret)
+{
+	static const char *const takes[] = {
+	    [CONFIG_KIND_NONE] = "",
+	    [CONFIG_KIND_NUMBER] = "a whole number",
+	    [CONFIG_KIND_BOOL] = "yes or no (oui or non)",
+	    [CONFIG_KIND_PATH] = "an absolute path",
+	    [CONFIG_KIND_NAME] = "an account or group name",
+	    [CONFIG_KIND_BACKEND] = "auto, secret-service or file",
+	    [CONFIG_KIND_TEXT] = "text",
+	};
+	const struct sesame_config *c = &h->cfg;
+
+	if (c->line > 0 && c->problem == CONFIG_PROBLEM_KEY)
+		fprintf(stderr, "sesame-agent: %s line %u: unknown setting \"%s\"%s%s%s\n",
+			h->config_path, c->line, c->problem_key,
+			c->suggestion != NULL ? " (did you mean \"" : "",
+			c->suggestion != NULL ? c->suggestion : "",
+			c->suggestion != NULL ? "\"?)" : "");
+	else if (c->line > 0 && c->problem == CONFIG_PROBLEM_VALUE)
+		fprintf(stderr, "sesame-agent: %s line %u: \"%s\" takes %s (%lu to %lu)\n",
+			h->config_path, c->line, c->problem_key, takes[c->problem_kind],
+			c->problem_min, c->problem_max);
+	else
+		fprintf(stderr, "sesame-agent: %s line %u: %s\n", h->config_path, c->line,
+			vault_strerror(ret));
 }
 
 static void harden(void)
@@ -201,6 +236,62 @@ static int worker_group(struct agent *a)
 	return 0;
 }
 
+void agent_reload_config(struct agent *a)
+{
+	struct sesame_home fresh;
+	struct group *g = NULL;
+	int ret = home_resolve(&fresh, a->home.system);
+
+	if (ret == VAULT_OK && a->home.system && (g = getgrnam(fresh.cfg.worker_group)) == NULL) {
+		fprintf(stderr, "sesame-agent: no group %s (worker_group in %s)\n",
+			fresh.cfg.worker_group, fresh.config_path);
+		ret = VAULT_E_INVAL;
+	} else if (ret != VAULT_OK) {
+		config_report(&fresh, ret);
+	}
+	if (ret != VAULT_OK) {
+		fprintf(stderr, "sesame-agent: %s not reloaded: the settings stay as they were\n",
+			fresh.config_path);
+		return;
+	}
+	/* the pool's threads copy the PIN rules under this lock when they take a job */
+	pthread_mutex_lock(&a->pool.lock);
+	a->home.cfg = fresh.cfg;
+	pthread_mutex_unlock(&a->pool.lock);
+	if (g != NULL)
+		a->worker_gid = g->gr_gid;
+	fprintf(stderr, "sesame-agent: %s reloaded\n", fresh.config_path);
+}
+
+/* --reload: the file is checked first (a wrong one is said here, and the agent keeps its
+ * settings), then the agent behind the socket, as the kernel names it, gets SIGHUP. */
+static int reload_running(const struct sesame_home *h)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd, ret = 1;
+
+	if (strlen(h->socket) >= sizeof(sun.sun_path))
+		return 1;
+	memcpy(sun.sun_path, h->socket, strlen(h->socket) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+		fprintf(stderr, "sesame-agent: no agent answers on %s: %s\n", h->socket,
+			strerror(errno));
+	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0)
+		fprintf(stderr, "sesame-agent: cannot tell which process serves %s\n", h->socket);
+	else if (kill(cred.pid, SIGHUP) != 0)
+		fprintf(stderr, "sesame-agent: cannot signal process %d: %s\n", (int)cred.pid,
+			strerror(errno));
+	else
+		ret = printf("sesame-agent: %s checked; process %d reads it again\n",
+			     h->config_path, (int)cred.pid) < 0;
+	close(fd);
+	return ret;
+}
+
 static int run(struct agent *a)
 {
 	int ret;
@@ -248,10 +339,11 @@ int main(int argc, char **argv)
 	    {"system", no_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
+	    {"reload", no_argument, NULL, 'r'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct agent a;
-	int system = 0, opt, ret;
+	int system = 0, reload = 0, opt, ret;
 
 	if (argc == 2 && strcmp(argv[1], KDF_HELPER_ARG) == 0) { /* a replacement helper (kdf.c) */
 		if (sodium_init() < 0)
@@ -262,6 +354,8 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 's')
 			system = 1;
+		else if (opt == 'r')
+			reload = 1;
 		else if (opt == 'h')
 			return usage(stdout);
 		else if (opt == 'V')
@@ -280,10 +374,11 @@ int main(int argc, char **argv)
 	if (gethostname(a.host, sizeof(a.host) - 1) != 0)
 		snprintf(a.host, sizeof(a.host), "localhost");
 	if ((ret = home_resolve(&a.home, system)) != VAULT_OK) {
-		fprintf(stderr, "sesame-agent: %s line %u: %s\n", a.home.config_path,
-			a.home.cfg.line, vault_strerror(ret));
+		config_report(&a.home, ret);
 		return 1;
 	}
+	if (reload)
+		return reload_running(&a.home);
 	if (system && worker_group(&a) != 0)
 		return 1;
 	ret = run(&a);

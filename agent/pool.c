@@ -45,7 +45,7 @@ static void job_run(struct pool *p, struct job *j)
 		j->ret = vault_unlock_pin(p->store, j->user, j->pin, &j->vault, &j->attempts_left);
 		if (j->ret == VAULT_OK && j->kind == JOB_CHANGE_PIN) {
 			/* only prepared: the loop records, applies, records (jobs.c) */
-			j->ret = vault_pin_prepare(j->vault, j->new_pin, p->policy, &j->change);
+			j->ret = vault_pin_prepare(j->vault, j->new_pin, &j->policy, &j->change);
 			vault_close(j->vault);
 			j->vault = NULL;
 		}
@@ -55,7 +55,7 @@ static void job_run(struct pool *p, struct job *j)
 			j->ret = VAULT_E_NOMEM;
 			break;
 		}
-		j->ret = vault_create_prepare(p->store, j->name, j->pin, p->policy, j->user,
+		j->ret = vault_create_prepare(p->store, j->name, j->pin, &j->policy, j->user,
 					      j->recovery_out, &j->change);
 		break;
 	case JOB_RECOVER:
@@ -64,7 +64,7 @@ static void job_run(struct pool *p, struct job *j)
 			break;
 		}
 		j->ret = vault_recover_prepare(p->store, j->user, j->recovery, j->new_pin,
-					       p->policy, j->recovery_out, &j->change);
+					       &j->policy, j->recovery_out, &j->change);
 		break;
 	case JOB_LOGIN: /* never queued: login threads post their result themselves */
 		break;
@@ -86,6 +86,7 @@ static void *worker(void *arg)
 			break;
 		j = p->todo;
 		p->todo = j->next;
+		j->policy = *p->policy; /* under the lock that a reload takes to change it */
 		pthread_mutex_unlock(&p->lock);
 		job_run(p, j);
 		pthread_mutex_lock(&p->lock);

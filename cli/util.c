@@ -106,9 +106,8 @@ int cli_home_mode(struct sesame_home *home, int system)
 	int ret = home_resolve(home, system);
 
 	if (ret != VAULT_OK) {
-		if (home->cfg.line > 0)
-			cli_error(_("%s, line %u: %s"), home->config_path, home->cfg.line,
-				  cli_strerror(ret));
+		if (home->config_path[0] != '\0')
+			cli_config_error(home, ret);
 		else
 			cli_error("%s", cli_strerror(ret));
 		return -1;

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,18 +85,82 @@ static int parse_backend(const char *v, enum devsecret_backend *out)
 	return VAULT_OK;
 }
 
+/* French-speaking administrators write oui and non: both languages are accepted. */
 static int parse_bool(const char *v, int *out)
 {
-	if (strcmp(v, "yes") == 0)
+	if (strcmp(v, "yes") == 0 || strcmp(v, "oui") == 0)
 		*out = 1;
-	else if (strcmp(v, "no") == 0)
+	else if (strcmp(v, "no") == 0 || strcmp(v, "non") == 0)
 		*out = 0;
 	else
 		return VAULT_E_FORMAT;
 	return VAULT_OK;
 }
 
-static int set_key(struct sesame_config *cfg, const char *key, const char *v)
+/* Every key, what it takes, and for numbers their bounds: refusals and suggestions read it. */
+static const struct config_key {
+	const char *key;
+	enum config_kind kind;
+	unsigned long min, max;
+} config_keys[] = {
+    {"device_secret", CONFIG_KIND_BACKEND, 0, 0},
+    {"device_secret_file", CONFIG_KIND_PATH, 0, 0},
+    {"browser", CONFIG_KIND_PATH, 0, 0},
+    {"browser_socket", CONFIG_KIND_PATH, 0, 0},
+    {"browser_flags", CONFIG_KIND_TEXT, 0, CONFIG_BROWSER_FLAGS_MAX - 1},
+    {"worker_group", CONFIG_KIND_NAME, 0, 0},
+    {"browser_user", CONFIG_KIND_NAME, 0, 0},
+    {"allow_http_loopback", CONFIG_KIND_BOOL, 0, 0},
+    {"session_max_seconds", CONFIG_KIND_NUMBER, CONFIG_SESSION_SECONDS_MIN,
+     CONFIG_SESSION_SECONDS_MAX},
+    {"session_idle_seconds", CONFIG_KIND_NUMBER, CONFIG_SESSION_SECONDS_MIN,
+     CONFIG_SESSION_SECONDS_MAX},
+    {"pin_min_length", CONFIG_KIND_NUMBER, VAULT_PIN_MIN_FLOOR, VAULT_PIN_MAX},
+    {"pin_retries", CONFIG_KIND_NUMBER, VAULT_RETRY_MIN, VAULT_RETRY_MAX},
+    {"kdf_passes", CONFIG_KIND_NUMBER, VAULT_KDF_OPS_MIN, VAULT_KDF_OPS_MAX},
+    {"kdf_memory_mib", CONFIG_KIND_NUMBER, VAULT_KDF_MEM_KIB_MIN / 1024,
+     VAULT_KDF_MEM_KIB_MAX / 1024},
+};
+
+#define CONFIG_KEYS_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
+#define SUGGEST_DISTANCE_MAX 3 /* edits beyond which a key is not taken for a typo */
+
+/* Edit distance (Levenshtein) of two short keys, capped at CONFIG_KEY_MAX. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strnlen(a, CONFIG_KEY_MAX - 1), lb = strnlen(b, CONFIG_KEY_MAX - 1);
+	size_t prev[CONFIG_KEY_MAX], cur[CONFIG_KEY_MAX];
+
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+	}
+	return prev[lb];
+}
+
+static const char *nearest_key(const char *key)
+{
+	size_t best = SUGGEST_DISTANCE_MAX + 1;
+	const char *found = NULL;
+
+	for (size_t i = 0; i < CONFIG_KEYS_COUNT; i++) {
+		size_t d = distance(key, config_keys[i].key);
+		if (d < best) {
+			best = d;
+			found = config_keys[i].key;
+		}
+	}
+	return found;
+}
+
+static int set_value(struct sesame_config *cfg, const char *key, const char *v)
 {
 	struct vault_policy *p = &cfg->policy;
 	uint32_t n = 0;
@@ -136,14 +201,34 @@ static int set_key(struct sesame_config *cfg, const char *key, const char *v)
 			p->retry_limit = n;
 	} else if (strcmp(key, "kdf_passes") == 0) {
 		ret = parse_uint(v, VAULT_KDF_OPS_MIN, VAULT_KDF_OPS_MAX, &p->kdf_ops);
-	} else if (strcmp(key, "kdf_memory_mib") == 0) {
+	} else {
 		ret = parse_uint(v, VAULT_KDF_MEM_KIB_MIN / 1024, VAULT_KDF_MEM_KIB_MAX / 1024, &n);
 		if (ret == VAULT_OK)
 			p->kdf_mem_kib = n * 1024;
-	} else {
-		ret = VAULT_E_FORMAT;
 	}
 	return ret;
+}
+
+/* A known key's value, or the refusal's details in cfg: which key, what it takes. */
+static int set_key(struct sesame_config *cfg, const char *key, const char *v)
+{
+	int ret;
+
+	snprintf(cfg->problem_key, sizeof(cfg->problem_key), "%s", key);
+	for (size_t i = 0; i < CONFIG_KEYS_COUNT; i++) {
+		if (strcmp(key, config_keys[i].key) != 0)
+			continue;
+		if ((ret = set_value(cfg, key, v)) != VAULT_OK) {
+			cfg->problem = CONFIG_PROBLEM_VALUE;
+			cfg->problem_kind = config_keys[i].kind;
+			cfg->problem_min = config_keys[i].min;
+			cfg->problem_max = config_keys[i].max;
+		}
+		return ret;
+	}
+	cfg->problem = CONFIG_PROBLEM_KEY;
+	cfg->suggestion = nearest_key(key);
+	return VAULT_E_FORMAT;
 }
 
 static int parse_line(struct sesame_config *cfg, char *line)
@@ -155,8 +240,10 @@ static int parse_line(struct sesame_config *cfg, char *line)
 	key = trim(line);
 	if (*key == '\0')
 		return VAULT_OK;
-	if ((eq = strchr(key, '=')) == NULL)
+	if ((eq = strchr(key, '=')) == NULL) {
+		cfg->problem = CONFIG_PROBLEM_SYNTAX;
 		return VAULT_E_FORMAT;
+	}
 	*eq = '\0';
 	return set_key(cfg, trim(key), trim(eq + 1));
 }
@@ -168,14 +255,19 @@ int config_parse(const char *buf, size_t len, struct sesame_config *cfg)
 	int ret = VAULT_OK;
 
 	cfg->line = 0;
+	cfg->problem = CONFIG_PROBLEM_NONE;
+	cfg->suggestion = NULL;
 	if (len > CONFIG_FILE_MAX)
 		return VAULT_E_TOOLONG;
 	while (start < len && ret == VAULT_OK) {
 		const char *nl = memchr(buf + start, '\n', len - start);
 		size_t end = nl != NULL ? (size_t)(nl - buf) : len;
 		cfg->line++;
-		if (end - start > CONFIG_LINE_MAX || memchr(buf + start, '\0', end - start) != NULL)
+		if (end - start > CONFIG_LINE_MAX ||
+		    memchr(buf + start, '\0', end - start) != NULL) {
+			cfg->problem = CONFIG_PROBLEM_SYNTAX;
 			return VAULT_E_FORMAT;
+		}
 		memcpy(line, buf + start, end - start);
 		line[end - start] = '\0';
 		ret = parse_line(cfg, line);

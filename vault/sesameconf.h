@@ -20,6 +20,26 @@
 #define CONFIG_BROWSER_USER_DEFAULT "sesame-browser"
 #define CONFIG_BROWSER_SOCKET_DEFAULT "/run/sesame-browser.sock"
 #define CONFIG_BROWSER_FLAGS_MAX 512
+#define CONFIG_KEY_MAX 64 /* the longest key a refusal repeats; longer ones are cut */
+
+/* What kind of value a key takes, for a refusal to say what is allowed. */
+enum config_kind {
+	CONFIG_KIND_NONE = 0,
+	CONFIG_KIND_NUMBER,  /* a whole number from problem_min to problem_max */
+	CONFIG_KIND_BOOL,    /* yes or no (oui or non) */
+	CONFIG_KIND_PATH,    /* an absolute path */
+	CONFIG_KIND_NAME,    /* a group or account name */
+	CONFIG_KIND_BACKEND, /* auto, secret-service or file */
+	CONFIG_KIND_TEXT,    /* text of at most problem_max bytes */
+};
+
+/* Why a line was refused (cfg->line > 0). */
+enum config_problem {
+	CONFIG_PROBLEM_NONE = 0,
+	CONFIG_PROBLEM_SYNTAX, /* no "key = value", or a line too long or holding a NUL */
+	CONFIG_PROBLEM_KEY,    /* an unknown key: problem_key, and the nearest known one */
+	CONFIG_PROBLEM_VALUE,  /* a value the key does not take: problem_kind says what it takes */
+};
 
 struct sesame_config {
 	struct vault_policy policy;
@@ -34,13 +54,19 @@ struct sesame_config {
 	char browser_user[CONFIG_GROUP_MAX];	      /* system mode: the launcher's account */
 	char browser_socket[CONFIG_PATH_MAX];	      /* system mode: the launcher's socket */
 	unsigned line;				      /* on error, the offending line (1-based) */
+	enum config_problem problem;		      /* on error, what is wrong with it */
+	char problem_key[CONFIG_KEY_MAX];	      /* the key as written */
+	const char *suggestion;	       /* CONFIG_PROBLEM_KEY: the nearest known key, or NULL */
+	enum config_kind problem_kind; /* CONFIG_PROBLEM_VALUE: what the key takes */
+	unsigned long problem_min, problem_max;
 };
 
 void config_default(struct sesame_config *cfg);
 
 /* Parse "key = value" lines ('#' starts a comment) over cfg's current values. Unknown keys,
- * bad values and out-of-range numbers are errors (VAULT_E_FORMAT, cfg->line set), so a typo in
- * a security setting is never silently ignored. */
+ * bad values and out-of-range numbers are errors (VAULT_E_FORMAT, cfg->line and cfg->problem
+ * set, with the key, the nearest known key, and what the key takes), so a typo in a security
+ * setting is never silently ignored. Booleans are yes/no or oui/non. */
 int config_parse(const char *buf, size_t len, struct sesame_config *cfg);
 
 #endif

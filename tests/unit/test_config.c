@@ -85,12 +85,58 @@ static void mistakes_are_errors_with_a_line(void **state)
 	assert_int_equal(config_parse("a\0b", 3, &cfg), VAULT_E_FORMAT);
 }
 
+/* A refusal says which key, what it takes, and the known key a typo was meant to be. */
+static void refusals_name_the_key_and_what_it_takes(void **state)
+{
+	struct sesame_config cfg;
+
+	(void)state;
+	assert_int_equal(parse("# a comment\nkdf_passes = 1\npin_retrys = 5\n", &cfg),
+			 VAULT_E_FORMAT);
+	assert_int_equal(cfg.line, 3);
+	assert_int_equal(cfg.problem, CONFIG_PROBLEM_KEY);
+	assert_string_equal(cfg.problem_key, "pin_retrys");
+	assert_non_null(cfg.suggestion);
+	assert_string_equal(cfg.suggestion, "pin_retries");
+
+	assert_int_equal(parse("colour = blue\n", &cfg), VAULT_E_FORMAT);
+	assert_int_equal(cfg.problem, CONFIG_PROBLEM_KEY);
+	assert_null(cfg.suggestion); /* nothing near: no guess */
+
+	assert_int_equal(parse("pin_retries = 30\n", &cfg), VAULT_E_FORMAT);
+	assert_int_equal(cfg.problem, CONFIG_PROBLEM_VALUE);
+	assert_string_equal(cfg.problem_key, "pin_retries");
+	assert_int_equal(cfg.problem_kind, CONFIG_KIND_NUMBER);
+	assert_int_equal(cfg.problem_min, VAULT_RETRY_MIN);
+	assert_int_equal(cfg.problem_max, VAULT_RETRY_MAX);
+
+	assert_int_equal(parse("allow_http_loopback = peut-être\n", &cfg), VAULT_E_FORMAT);
+	assert_int_equal(cfg.problem_kind, CONFIG_KIND_BOOL);
+
+	assert_int_equal(parse("pin_retries 5\n", &cfg), VAULT_E_FORMAT);
+	assert_int_equal(cfg.problem, CONFIG_PROBLEM_SYNTAX);
+}
+
+/* French-speaking administrators write oui and non. */
+static void booleans_in_french(void **state)
+{
+	struct sesame_config cfg;
+
+	(void)state;
+	assert_int_equal(parse("allow_http_loopback = oui\n", &cfg), VAULT_OK);
+	assert_int_equal(cfg.allow_http_loopback, 1);
+	assert_int_equal(parse("allow_http_loopback = non\n", &cfg), VAULT_OK);
+	assert_int_equal(cfg.allow_http_loopback, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(settings_are_read),
 	    cmocka_unit_test(defaults_hold_without_a_file),
 	    cmocka_unit_test(mistakes_are_errors_with_a_line),
+	    cmocka_unit_test(refusals_name_the_key_and_what_it_takes),
+	    cmocka_unit_test(booleans_in_french),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
