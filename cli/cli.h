@@ -82,6 +82,8 @@ void cli_json_print(cJSON *obj); /* prints, then frees obj */
 
 /* reasons.c: the message for a refusal that carries a reason (docs/protocol.md), or -1 */
 int cli_reply_message(const cJSON *reply, char *out, size_t cap);
+/* A configuration the command could not read: the file, the line, the key, what it takes. */
+void cli_config_error(const struct sesame_home *h, int code);
 
 /* checks.c: what can be refused before the person types a secret; each says why itself and
  * returns the exit code (EXIT_OK: go on). clean receives the name as it will be kept. */

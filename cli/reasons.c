@@ -94,3 +94,64 @@ int cli_reply_message(const cJSON *reply, char *out, size_t cap)
 		}
 	return -1;
 }
+
+/* What a key takes, in words, for a refusal of its value. */
+static void config_allowed(const struct sesame_config *cfg, char *out, size_t cap)
+{
+	switch (cfg->problem_kind) {
+	case CONFIG_KIND_NUMBER:
+		snprintf(out, cap, _("a whole number from %lu to %lu"), cfg->problem_min,
+			 cfg->problem_max);
+		break;
+	case CONFIG_KIND_BOOL:
+		snprintf(out, cap, "%s", _("yes or no (oui or non)"));
+		break;
+	case CONFIG_KIND_PATH:
+		snprintf(out, cap, "%s", _("an absolute path, starting with /"));
+		break;
+	case CONFIG_KIND_NAME:
+		snprintf(out, cap, "%s",
+			 _("an account or group name: letters, digits, _ - and ., not starting "
+			   "with -"));
+		break;
+	case CONFIG_KIND_BACKEND:
+		snprintf(out, cap, "%s", _("auto, secret-service or file"));
+		break;
+	default:
+		snprintf(out, cap, _("text of at most %lu bytes"), cfg->problem_max);
+		break;
+	}
+}
+
+void cli_config_error(const struct sesame_home *h, int code)
+{
+	const struct sesame_config *cfg = &h->cfg;
+	char allowed[256];
+
+	switch (cfg->line > 0 ? cfg->problem : CONFIG_PROBLEM_NONE) {
+	case CONFIG_PROBLEM_KEY:
+		if (cfg->suggestion != NULL)
+			cli_error(_("%s, line %u: unknown setting \"%s\": did you mean \"%s\"?"),
+				  h->config_path, cfg->line, cfg->problem_key, cfg->suggestion);
+		else
+			cli_error(_("%s, line %u: unknown setting \"%s\" (the settings are listed "
+				    "in man sesame-agent)"),
+				  h->config_path, cfg->line, cfg->problem_key);
+		break;
+	case CONFIG_PROBLEM_VALUE:
+		config_allowed(cfg, allowed, sizeof(allowed));
+		cli_error(_("%s, line %u: wrong value for \"%s\": it takes %s"), h->config_path,
+			  cfg->line, cfg->problem_key, allowed);
+		break;
+	case CONFIG_PROBLEM_SYNTAX:
+		cli_error(_("%s, line %u: write one setting per line, as \"key = value\""),
+			  h->config_path, cfg->line);
+		break;
+	default:
+		if (cfg->line > 0)
+			cli_error(_("%s, line %u: %s"), h->config_path, cfg->line,
+				  cli_strerror(code));
+		else
+			cli_error(_("%s: %s"), h->config_path, cli_strerror(code));
+	}
+}

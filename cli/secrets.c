@@ -40,8 +40,13 @@ int cli_secret(int fd, const struct secret_ask *ask, char **secret)
 		cli_error(_("the secret is too long"));
 		return EXIT_USAGE;
 	default:
-		cli_error(_("cannot ask for the secret: is pinentry installed? "
-			    "(or use --pin-fd / --secret-fd)"));
+		if (fd >= 0)
+			cli_error(_("cannot read descriptor %d: it is not open for reading (check "
+				    "--pin-fd or --secret-fd)"),
+				  fd);
+		else
+			cli_error(_("cannot ask for the secret: is pinentry installed? "
+				    "(or use --pin-fd / --secret-fd)"));
 		return EXIT_FAIL;
 	}
 }
@@ -64,12 +69,23 @@ static int agent_policy(const struct sesame_home *h, struct vault_policy *p)
 	return 0;
 }
 
+/* Why a new PIN is refused, with the limits when its length is the reason. */
+static const char *pin_refusal(int why, const struct vault_policy *policy, char *buf, size_t cap)
+{
+	if (why != VAULT_E_PIN_LENGTH)
+		return cli_strerror(why);
+	snprintf(buf, cap, _("the PIN must have %u to %u digits"), policy->pin_min_length,
+		 VAULT_PIN_MAX);
+	return buf;
+}
+
 /* A new PIN that the agent's rules accept: from the descriptor once, or through pinentry until
  * the person chooses an acceptable one. */
 int cli_new_pin(const struct sesame_home *h, int fd, const char *description, char **pin)
 {
 	struct secret_ask ask = {description, _("New PIN:"), NULL, 1};
 	struct vault_policy policy;
+	char rule[256];
 	int ret, why;
 
 	if (agent_policy(h, &policy) != 0)
@@ -84,9 +100,9 @@ int cli_new_pin(const struct sesame_home *h, int fd, const char *description, ch
 		*pin = NULL;
 		if (fd >= 0)
 			break;
-		ask.error = cli_strerror(why);
+		ask.error = pin_refusal(why, &policy, rule, sizeof(rule));
 	}
-	cli_error("%s", cli_strerror(why));
+	cli_error("%s", pin_refusal(why, &policy, rule, sizeof(rule)));
 	return EXIT_USAGE;
 }
 

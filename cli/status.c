@@ -1,4 +1,5 @@
 /* sesame status: the agent, and this worker's open sessions with the time they have left. */
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -9,13 +10,28 @@ static int usage(FILE *out)
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
+/* The agent, where its data and configuration are, then this worker's sessions. */
 static void show(const cJSON *reply, void *ctx)
 {
 	const struct sesame_home *h = ctx;
 	const cJSON *agent = cJSON_GetObjectItemCaseSensitive(reply, "agent"), *s;
+	const char *mode = proto_string(agent, "mode"), *dir = proto_string(agent, "data_dir");
+	const char *config = proto_string(agent, "config");
+	long long pid = 0;
 
-	printf(_("Agent %s (%s mode) on %s\n"), proto_string(agent, "version"),
-	       proto_string(agent, "mode"), h->socket);
+	proto_int(agent, "pid", &pid);
+	printf(mode != NULL && strcmp(mode, "system") == 0
+		   ? _("Agent %s, shared by the structure (system mode), process %lld\n")
+		   : _("Agent %s, for this account (per-user mode), process %lld\n"),
+	       proto_string(agent, "version"), pid);
+	printf(_("  socket: %s\n"), h->socket);
+	if (dir != NULL)
+		printf(_("  data directory: %s\n"), dir);
+	if (config != NULL)
+		printf(access(config, F_OK) == 0 || mode == NULL || strcmp(mode, "system") == 0
+			   ? _("  configuration: %s\n")
+			   : _("  configuration: %s (absent: the defaults apply)\n"),
+		       config);
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(reply, "sessions")) == 0)
 		printf("%s\n", _("No open session."));
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(reply, "sessions"))
@@ -36,7 +52,9 @@ int cmd_status(int argc, char **argv)
 
 	if (parsed != CLI_PARSED_OK || optind != argc)
 		return usage(parsed == CLI_PARSED_HELP ? stdout : stderr);
-	if (cli_home(&h) != 0)
+	/* A wrong configuration is said, and the agent is still asked: status is where one looks
+	 * when something is wrong. */
+	if (cli_home(&h) != 0 && h.socket[0] == '\0')
 		return EXIT_FAIL;
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "status");

@@ -131,5 +131,12 @@ for cmd in unlock pin; do
 	err "blocked-$cmd" | grep -qF 'sesame recover' || fail "$cmd blocked: $(err "blocked-$cmd")"
 done
 
+# --- a descriptor that is not open is named, not taken for a missing pinentry
+run 1 closed-fd "$SESAME" unlock "Jean Müller" --pin-fd 9
+err closed-fd | grep -qF 'cannot read descriptor 9' || fail "closed descriptor: $(err closed-fd)"
+# --- a PIN of the wrong length is told the limits
+run 2 short-pin sh -c 'echo 123 | "$0" enroll "Nouvelle Personne" --pin-fd 0' "$SESAME"
+err short-pin | grep -qF 'the PIN must have 6 to 12 digits' || fail "short PIN: $(err short-pin)"
+
 stop_agent
 echo PASS

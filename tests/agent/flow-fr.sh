@@ -48,6 +48,13 @@ says no-service "aucun compte « Impots »"
 run 2 empty-pass sh -c 'echo "" | "$0" add "Mme Martin" --service Ameli \
 	--url https://ameli.fr/ --username 42 --secret-fd 0' "$SESAME"
 says empty-pass "le mot de passe est vide"
+run 1 closed-fd "$SESAME" unlock "Mme Martin" --pin-fd 9
+says closed-fd "impossible de lire le descripteur 9"
+run 2 short-pin sh -c 'echo 123 | "$0" enroll "Mme Durand" --pin-fd 0' "$SESAME"
+says short-pin "le code secret doit avoir de 6 à 12 chiffres"
+run 0 status "$SESAME" status
+says status "pour ce compte (mode utilisateur), processus"
+says status "dossier des données : $SESAME_HOME"
 run 0 list "$SESAME" list "Mme Martin"
 says list "Services de Mme Martin"
 run 0 lock "$SESAME" lock
@@ -65,7 +72,7 @@ says revoke "Le coffre de Mme Martin est détruit."
 run 0 verify "$SESAME" audit verify
 says verify "intact :"
 for f in "$tmp"/out/*.out "$tmp"/out/*.err; do
-	grep -qE "wrong PIN|attempts left|Session open|recorded\.|is destroyed|enrolled\.|already|not found|malformed" "$f" &&
+	grep -qE "wrong PIN|attempts left|Session open|recorded\.|is destroyed|enrolled\.|already|not found|malformed|mode user|data directory" "$f" &&
 		fail "English in $(basename "$f"): $(cat "$f")"
 done
 events >"$tmp/events"
