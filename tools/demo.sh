@@ -3,9 +3,31 @@
 # init, enrol a person, record a credential, a wrong PIN then the right one, lock, audit verify.
 set -eu
 cd "$(dirname "$0")/.."
-tools/deps.sh demo
-if [ -f build/build.ninja ]; then meson setup --reconfigure build >/dev/null; else meson setup build >/dev/null; fi
-meson compile -C build sesame sesame-agent sesame-browser >/dev/null
+say_failure() { printf '\nsesame demo: %s\n' "$*" >&2; }
+# Whatever step fails, the person learns which one: nothing ends in silence.
+trap 'rc=$?; [ "$rc" -eq 0 ] || say_failure "stopped with status $rc (see the messages above)"' EXIT
+tools/deps.sh demo || { say_failure "the packages it needs could not be installed"; exit 1; }
+# The build's messages are kept out of the way, and shown when the build fails. The demo needs
+# neither the tests nor the benchmarks (nor their packages, such as libcmocka-dev).
+log=$(mktemp "${TMPDIR:-/tmp}/sesame-demo-build.XXXXXX")
+build() { # what, command...
+	what=$1
+	shift
+	if ! "$@" >"$log" 2>&1; then
+		cat "$log" >&2
+		rm -f "$log"
+		say_failure "$what failed: its messages are above"
+		trap - EXIT
+		exit 1
+	fi
+}
+if [ -f build/build.ninja ]; then
+	build "configuring the build (meson setup)" meson setup --reconfigure build -Dtests=false -Dbench=false
+else
+	build "configuring the build (meson setup)" meson setup build -Dtests=false -Dbench=false
+fi
+build "compiling (meson compile)" meson compile -C build sesame sesame-agent sesame-browser
+rm -f "$log"
 
 bin=$PWD/build/cli/sesame
 demo=$(mktemp -d "${TMPDIR:-/tmp}/sesame-demo.XXXXXX")
