@@ -14,7 +14,6 @@
 #include "fileio.h"
 
 #define GENERATED_LENGTH 20
-#define DAY_SECONDS 86400
 
 static int usage(FILE *out)
 {
@@ -31,7 +30,8 @@ static int usage(FILE *out)
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
-/* A mandate's end: a date (the end of that day, UTC) or a length from now. */
+/* A mandate's end: a date (the end of that day where the person lives: local time, as the
+ * date is shown back) or a length from now. */
 static int parse_until(const char *arg, int is_length, long long *until)
 {
 	struct tm tm = {0};
@@ -42,10 +42,15 @@ static int parse_until(const char *arg, int is_length, long long *until)
 		end = strptime(arg, "%Y-%m-%d", &tm);
 		if (end == NULL || *end != '\0')
 			return -1;
-		*until = (long long)timegm(&tm) + DAY_SECONDS - 1;
+		tm.tm_hour = 23;
+		tm.tm_min = 59;
+		tm.tm_sec = 59;
+		tm.tm_isdst = -1;
+		*until = (long long)mktime(&tm);
 		return *until > (long long)now ? 0 : -1;
 	}
-	gmtime_r(&now, &tm);
+	localtime_r(&now, &tm);
+	tm.tm_isdst = -1;
 	if (strcmp(arg, "1d") == 0)
 		tm.tm_mday += 1;
 	else if (strcmp(arg, "1m") == 0)
@@ -56,7 +61,7 @@ static int parse_until(const char *arg, int is_length, long long *until)
 		tm.tm_year += 1;
 	else
 		return -1;
-	*until = (long long)timegm(&tm);
+	*until = (long long)mktime(&tm);
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 
 #define _(s) gettext(s)
 #define N_(s) (s)
+/* A message with a context for translators (xgettext's glib preset knows C_). */
+#define C_(ctx, s) cli_pgettext(ctx "\004" s)
 
 #define CLI_MESSAGE_MAX 1024 /* one message to the person, with the values it names */
 
@@ -66,6 +68,10 @@ int cmd_remove(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 
+/* enroll.c: the recovery sheet as a page to print, into fd (a file created fresh, 0600, never
+ * through a link), which it closes. */
+int cli_sheet_write(int fd, const char *name, const char *id, const char *recovery);
+
 /* util.c */
 const char *cli_program(void);
 int cli_fd_arg(const char *arg, int *fd);
@@ -97,6 +103,15 @@ int cli_check_service(const struct sesame_home *h, const char *user, const char 
 /* At a terminal, ask question and wait for the word "yes" (translated); 0 elsewhere. */
 int cli_confirm(const char *question);
 
+/* show.c: a date as people write it, in local time ("30 May 2027", « 30 mai 2027 »); the
+ * columns a text takes on the terminal; a text padded, or cut with "…", to width columns. */
+void cli_date(long long when, char *out, size_t cap);
+const char *cli_pgettext(const char *ctx_msgid);
+/* "of NAME" as the language writes it: « de Mme Martin », « d'Aïcha ». Returns out. */
+const char *cli_of(const char *name, char *out, size_t cap);
+size_t cli_width(const char *s);
+void cli_print_cell(const char *s, size_t width);
+
 /* client.c: one request to the agent, started on demand in per-user mode */
 int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply);
 int client_call_wait(const struct sesame_home *home, cJSON *req, cJSON **reply, int wait_ms);
@@ -123,10 +138,10 @@ int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char
 	       int announce);
 int cli_new_pin(const struct sesame_home *h, int fd, const char *description, char **pin);
 /* The end of a PIN change: ask the new PIN for name, then send {op, user, key: secret, new_pin}
- * through cli_run with show(reply, name). secret, already asked, is wiped on every path, and
- * so is the new PIN. */
+ * through cli_run with show(reply, ctx), ctx being name when NULL. secret, already asked, is
+ * wiped on every path, and so is the new PIN. */
 int cli_send_new_pin(const struct sesame_home *h, int fd, const char *op, const char *user,
 		     const char *key, char *secret, const char *name, int json,
-		     void (*show)(const cJSON *reply, void *ctx));
+		     void (*show)(const cJSON *reply, void *ctx), void *ctx);
 
 #endif

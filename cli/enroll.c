@@ -49,7 +49,7 @@ static int open_sheet(const char *path)
 }
 
 /* The sheet as a page to print, into the file open_sheet made. */
-static int write_sheet(int fd, const char *name, const char *id, const char *recovery)
+int cli_sheet_write(int fd, const char *name, const char *id, const char *recovery)
 {
 	FILE *f = fdopen(fd, "w");
 
@@ -84,6 +84,7 @@ static int write_sheet(int fd, const char *name, const char *id, const char *rec
 static int show(const cJSON *reply, const char *name, const char *sheet, int sheet_fd, int json)
 {
 	const char *id = proto_string(reply, "user"), *rec = proto_string(reply, "recovery");
+	char of[VAULT_NAME_MAX + 32];
 
 	if (id == NULL || rec == NULL)
 		return EXIT_FAIL;
@@ -91,14 +92,15 @@ static int show(const cJSON *reply, const char *name, const char *sheet, int she
 		cli_json_print(cJSON_Duplicate(reply, 1));
 	} else {
 		printf(_("%s is enrolled. Person id: %s\n\n"), name, id);
-		printf(_("RECOVERY SHEET, for %s to keep at home, never with the computer:\n\n"),
-		       name);
+		/* TRANSLATORS: %s is "of NAME" (see "of %s") */
+		printf(_("RECOVERY SHEET %s, to keep at home, never with the computer:\n\n"),
+		       cli_of(name, of, sizeof(of)));
 		printf("    %s\n\n", rec);
 		printf(_("If the PIN is forgotten or blocked, this key opens the vault again "
 			 "(sesame recover).\n"));
 	}
 	fflush(stdout);
-	if (sheet_fd >= 0 && write_sheet(sheet_fd, name, id, rec) != 0) {
+	if (sheet_fd >= 0 && cli_sheet_write(sheet_fd, name, id, rec) != 0) {
 		cli_error(
 		    _("the recovery sheet could not be written to %s: %s; %s is enrolled and the "
 		      "key is shown above: copy it by hand"),

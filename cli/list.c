@@ -13,16 +13,24 @@ static int usage(FILE *out)
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
+/* Column widths on the terminal; longer values are cut with "…" (--json has them whole). */
+#define NAME_COLUMNS 24
+#define SERVICE_COLUMNS 16
+#define URL_COLUMNS 40
+
 static void print_users(const cJSON *reply, void *ctx)
 {
-	const cJSON *u;
+	const cJSON *u, *users = cJSON_GetObjectItemCaseSensitive(reply, "users");
 
 	(void)ctx;
-	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(reply, "users"))
+	if (cJSON_GetArraySize(users) == 0)
+		printf("%s\n", _("No one is enrolled yet: sesame enroll NAME enrols a person."));
+	cJSON_ArrayForEach(u, users)
 	{
 		long long left = 0;
 		proto_int(u, "attempts_left", &left);
-		printf("%s  %-24s", proto_string(u, "user"), proto_string(u, "name"));
+		printf("%s  ", proto_string(u, "user"));
+		cli_print_cell(proto_string(u, "name"), NAME_COLUMNS);
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "blocked")))
 			printf("  %s", _("BLOCKED"));
 		else
@@ -47,30 +55,46 @@ static void print_selectors(const cJSON *s)
 		printf(_("    password field: %s\n"), p);
 }
 
+/* Notes are the worker's and the person's own words: shown, since nothing else shows them. */
+static void print_notes(const cJSON *s)
+{
+	const char *notes = proto_string(s, "notes");
+
+	if (notes != NULL && notes[0] != '\0')
+		printf(_("    notes: %s\n"), notes);
+}
+
 static void print_services(const cJSON *reply, void *ctx)
 {
-	const cJSON *s;
+	const cJSON *s, *services = cJSON_GetObjectItemCaseSensitive(reply, "services");
+	char of[VAULT_NAME_MAX + 32];
 
 	(void)ctx;
-	printf(_("Services of %s:\n"), proto_string(reply, "name"));
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(reply, "services"))
+	/* TRANSLATORS: %s is "of NAME" (see "of %s") */
+	printf(_("Services %s:\n"), cli_of(proto_string(reply, "name"), of, sizeof(of)));
+	if (cJSON_GetArraySize(services) == 0)
+		printf(
+		    _("  None recorded yet: sesame add \"%s\" --service NAME ... records one.\n"),
+		    proto_string(reply, "name"));
+	cJSON_ArrayForEach(s, services)
 	{
 		long long until = 0;
-		char date[32] = "";
+		char date[64] = "";
 		proto_int(s, "consent_until", &until);
-		if (until > 0) {
-			time_t t = (time_t)until;
-			struct tm tm;
-			strftime(date, sizeof(date), "%Y-%m-%d", gmtime_r(&t, &tm));
-		}
-		printf("  %-16s %-40s %s  ", proto_string(s, "service"), proto_string(s, "url"),
-		       proto_string(s, "username"));
+		if (until > 0)
+			cli_date(until, date, sizeof(date));
+		fputs("  ", stdout);
+		cli_print_cell(proto_string(s, "service"), SERVICE_COLUMNS);
+		putchar(' ');
+		cli_print_cell(proto_string(s, "url"), URL_COLUMNS);
+		printf(" %s  ", proto_string(s, "username"));
 		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "consent")))
 			printf("%s\n", _("no assisted login"));
 		else if (until > 0)
 			printf(_("assisted login allowed until %s\n"), date);
 		else
 			printf("%s\n", _("assisted login allowed"));
+		print_notes(s);
 		print_selectors(s);
 	}
 }

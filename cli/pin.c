@@ -85,7 +85,7 @@ static int change(const struct sesame_home *h, const char *user, int fd, int jso
 	    (ret = cli_check_blocked(left, json)) != EXIT_OK ||
 	    (ret = current_pin(h, user, name, fd, left, json, &pin)) != EXIT_OK)
 		return ret;
-	return cli_send_new_pin(h, fd, "pin", user, "pin", pin, name, json, show);
+	return cli_send_new_pin(h, fd, "pin", user, "pin", pin, name, json, show, NULL);
 }
 
 int cmd_pin(int argc, char **argv)

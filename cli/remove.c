@@ -26,7 +26,7 @@ int cmd_remove(int argc, char **argv)
 					     {"json", no_argument, NULL, 'j'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
-	char question[CLI_MESSAGE_MAX];
+	char question[CLI_MESSAGE_MAX], of[VAULT_NAME_MAX + 32];
 	struct sesame_home h;
 	int json = 0, yes = 0, opt, ret;
 	const char *user, *service;
@@ -49,8 +49,9 @@ int cmd_remove(int argc, char **argv)
 	/* nothing to confirm for a person or a service that is not there */
 	if ((ret = cli_check_service(&h, user, service, json)) != EXIT_OK)
 		return ret;
-	snprintf(question, sizeof(question),
-		 _("Remove the credential for %s from the vault of %s?"), service, user);
+	/* TRANSLATORS: the second %s is "of NAME" (see "of %s") */
+	snprintf(question, sizeof(question), _("Remove the credential for %s from the vault %s?"),
+		 service, cli_of(user, of, sizeof(of)));
 	if (!yes && !cli_confirm(question)) {
 		cli_error(_("not confirmed: nothing was removed (use --yes in scripts)"));
 		return EXIT_CANCELLED;

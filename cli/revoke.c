@@ -16,7 +16,10 @@ static int usage(FILE *out)
 static void show(const cJSON *reply, void *ctx)
 {
 	(void)reply;
-	printf(_("The vault of %s is destroyed.\n"), (const char *)ctx);
+	char of[VAULT_NAME_MAX + 32];
+
+	/* TRANSLATORS: %s is "of NAME" (see "of %s") */
+	printf(_("The vault %s is destroyed.\n"), cli_of(ctx, of, sizeof(of)));
 }
 
 int cmd_revoke(int argc, char **argv)
@@ -25,7 +28,7 @@ int cmd_revoke(int argc, char **argv)
 					     {"json", no_argument, NULL, 'j'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
-	char question[CLI_MESSAGE_MAX];
+	char question[CLI_MESSAGE_MAX], of[VAULT_NAME_MAX + 32];
 	struct sesame_home h;
 	int json = 0, yes = 0, opt;
 	cJSON *req;
@@ -40,8 +43,9 @@ int cmd_revoke(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage(stderr);
-	snprintf(question, sizeof(question),
-		 _("Destroy the vault of %s and every credential in it?"), argv[optind]);
+	/* TRANSLATORS: %s is "of NAME" (see "of %s") */
+	snprintf(question, sizeof(question), _("Destroy the vault %s and every credential in it?"),
+		 cli_of(argv[optind], of, sizeof(of)));
 	if (!yes && !cli_confirm(question)) {
 		cli_error(_("not confirmed: nothing was destroyed (use --yes in scripts)"));
 		return EXIT_CANCELLED;

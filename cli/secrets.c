@@ -108,7 +108,7 @@ int cli_new_pin(const struct sesame_home *h, int fd, const char *description, ch
 
 int cli_send_new_pin(const struct sesame_home *h, int fd, const char *op, const char *user,
 		     const char *key, char *secret, const char *name, int json,
-		     void (*show)(const cJSON *reply, void *ctx))
+		     void (*show)(const cJSON *reply, void *ctx), void *ctx)
 {
 	char desc[512], *new_pin = NULL;
 	cJSON *req;
@@ -126,5 +126,5 @@ int cli_send_new_pin(const struct sesame_home *h, int fd, const char *op, const 
 	cJSON_AddStringToObject(req, "new_pin", new_pin);
 	sodium_free(secret);
 	sodium_free(new_pin);
-	return cli_run(h, req, json, show, (void *)name);
+	return cli_run(h, req, json, show, ctx != NULL ? ctx : (void *)name);
 }

@@ -55,6 +55,16 @@ says short-pin "le code secret doit avoir de 6 à 12 chiffres"
 run 0 status "$SESAME" status
 says status "pour ce compte (mode utilisateur), processus"
 says status "dossier des données : $SESAME_HOME"
+# French as people write it: d'Aïcha, « 30 mai 2027 », the PIN rules in plain words
+run 0 aicha sh -c 'echo 284619 | "$0" enroll "Aïcha" --pin-fd 0' "$SESAME"
+says aicha "FEUILLE DE SECOURS d'Aïcha"
+run 2 seq-pin sh -c 'echo 123456 | "$0" enroll "Mme Durand" --pin-fd 0' "$SESAME"
+says seq-pin "chiffres qui se suivent (comme 123456)"
+run 0 dated sh -c 'echo mdp | "$0" add "Mme Martin" --service Ameli --url https://ameli.fr/ \
+	--username 42 --consent-until 2027-05-30 --notes "dossier APL" --secret-fd 0' "$SESAME"
+run 0 dated-list "$SESAME" list "Mme Martin"
+says dated-list "connexion assistée autorisée jusqu'au 30 mai 2027"
+says dated-list "notes : dossier APL"
 run 0 list "$SESAME" list "Mme Martin"
 says list "Services de Mme Martin"
 run 0 lock "$SESAME" lock
