@@ -1,8 +1,8 @@
 # bash completion for sesame(1)                                        -*- shell-script -*-
 #
-# Commands, their options and option values. People's names and ids are never completed: the
-# list of enrolled people is not for whoever sits at the keyboard, and asking for it would
-# start the agent. Self-contained: it does not need bash-completion's helpers.
+# Commands, their options and option values, and people's names: those that "sesame list"
+# shows this account, asked of an agent that is already running (completion never starts one,
+# and gives up after 2 s). Self-contained: it does not need bash-completion's helpers.
 
 _sesame_commands="init enroll add unlock list lock status login pin recover remove revoke audit"
 _sesame_audit_commands="verify show export checkpoint key prove check-receipt consistency"
@@ -15,7 +15,9 @@ agent_stopped log_recovered"
 _sesame_options()
 {
 	case $1 in
-	init | list | lock | status | remove) echo "--json --help" ;;
+	init) echo "--system --json --help" ;;
+	list | lock | status) echo "--json --help" ;;
+	remove) echo "--yes --json --help" ;;
 	enroll) echo "--pin-fd --sheet --json --help" ;;
 	add)
 		echo "--service --url --username --secret-fd --generate --notes --replace" \
@@ -27,7 +29,8 @@ _sesame_options()
 		echo "--headless --purpose --no-submit --keep-open --screenshot --pin-fd --json" \
 			"--help"
 		;;
-	pin | recover) echo "--pin-fd --json --help" ;;
+	pin) echo "--pin-fd --json --help" ;;
+	recover) echo "--pin-fd --sheet --json --help" ;;
 	revoke) echo "--yes --json --help" ;;
 	audit) echo "--dir --help" ;;
 	audit:verify) echo "--checkpoint --key --json" ;;
@@ -43,6 +46,25 @@ _sesame_reply()
 	mapfile -t COMPREPLY < <(compgen "$@")
 }
 
+# Options followed by a value, skipped when counting a command's operands.
+_sesame_valued="--pin-fd --secret-fd --service --url --username --notes --purpose
+--username-selector --password-selector --consent-until --consent-for --sheet --screenshot
+--user --worker --since --until --format --event --checkpoint --key --dir"
+
+# People's names starting with $2, from the running agent (program $1); each quoted for the
+# shell, since names hold spaces.
+_sesame_people()
+{
+	local program=$1 cur=$2 name sock=${SESAME_AGENT_SOCK:-}
+	[[ -z $sock && -n ${XDG_RUNTIME_DIR:-} ]] && sock=$XDG_RUNTIME_DIR/sesame/agent.sock
+	[[ -S $sock || (-z ${SESAME_AGENT_SOCK:-} && -S /run/sesame/agent.sock) ]] || return 0
+	cur=${cur#[\"\']}
+	while IFS= read -r name; do
+		[[ -n $name && $name == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$name")")
+	done < <(SESAME_AGENT_PROGRAM=/bin/false timeout 2 "$program" list --json 2>/dev/null |
+		grep -o '"name":"[^"\\]*"' | sed 's/^"name":"//; s/"$//')
+}
+
 _sesame_files()
 {
 	type compopt &>/dev/null && compopt -o filenames 2>/dev/null
@@ -51,7 +73,7 @@ _sesame_files()
 
 _sesame()
 {
-	local cur prev cword=$COMP_CWORD i word cmd="" sub="" ctx
+	local cur prev cword=$COMP_CWORD i word cmd="" sub="" ctx operands=0
 	local IFS=$' \t\n'
 
 	COMPREPLY=()
@@ -70,6 +92,12 @@ _sesame()
 		word=${COMP_WORDS[i]}
 		if [[ -z $cmd ]]; then
 			[[ $word == -* ]] || cmd=$word
+		elif [[ $cmd != audit ]]; then
+			if [[ " ${_sesame_valued//$'\n'/ } " == *" $word "* ]]; then
+				((i++))
+			elif [[ $word != -* ]]; then
+				((operands++))
+			fi
 		elif [[ $cmd == audit && -z $sub ]]; then
 			if [[ $word == --dir ]]; then
 				((i++))
@@ -80,9 +108,13 @@ _sesame()
 	done
 
 	case $prev in
+	--user)
+		_sesame_people "${COMP_WORDS[0]}" "$cur"
+		return 0
+		;;
 	--pin-fd | --secret-fd | --service | --url | --username | --notes | --purpose | \
 		--username-selector | --password-selector | \
-		--consent-until | --user | --worker | --since | --until)
+		--consent-until | --worker | --since | --until)
 		return 0 # free text, a number, or a person: nothing to offer
 		;;
 	--consent-for)
@@ -135,7 +167,13 @@ _sesame()
 
 	if [[ $cur == -* ]]; then
 		_sesame_reply -W "$(_sesame_options "$ctx")" -- "$cur"
+		return 0
 	fi
+	case $cmd in
+	unlock | list | lock | add | pin | recover | remove | revoke | login)
+		((operands == 0)) && _sesame_people "${COMP_WORDS[0]}" "$cur"
+		;;
+	esac
 	return 0
 } &&
 	complete -F _sesame sesame

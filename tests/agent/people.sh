@@ -84,5 +84,18 @@ run 2 recover-exists "$SESAME" recover "Aïcha Benali" --sheet "$tmp/new-sheet.h
 err recover-exists | grep -qF "cannot create the new sheet" || fail "sheet over a file: $(err recover-exists)"
 unlock_with 0 unlock-new "Aïcha Benali" "$NEWPIN"
 
+# --- bash completion offers the people this account sees, quoted for the shell
+COMPLETION="$(dirname "$0")/../../completion/sesame.bash"
+complete_words() {
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"
+		COMP_POINT=${#COMP_LINE}; _sesame "$1" "${COMP_WORDS[COMP_CWORD]}" \
+			"${COMP_WORDS[COMP_CWORD - 1]}"; printf "%s\n" "${COMPREPLY[@]}"' sh \
+		"$COMPLETION" "$@"
+}
+expect_eq "complete a person" "$(complete_words "$SESAME" unlock Aï)" 'Aïcha\ Benali'
+expect_eq "complete --user" "$(complete_words "$SESAME" audit show --user A)" 'Aïcha\ Benali'
+expect_eq "no person as a service" "$(complete_words "$SESAME" remove "Aïcha Benali" A)" ""
 stop_agent
+expect_eq "no agent, no names (none is started)" "$(complete_words "$SESAME" unlock A)" ""
+[ ! -S "$SESAME_AGENT_SOCK" ] || fail "completion started an agent"
 echo PASS

@@ -6,7 +6,7 @@ set -u
 groff=$(command -v groff) || { echo "SKIP: no groff"; exit 77; }
 fail=0
 for page in "$@"; do
-	warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 "$groff" -t -man -Tutf8 -ww -z -rLL=78n "$page" 2>&1)
+	warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 "$groff" -k -t -man -Tutf8 -ww -z -rLL=78n "$page" 2>&1)
 	if [ -n "$warnings" ]; then
 		echo "FAIL: $page: $warnings"
 		fail=1

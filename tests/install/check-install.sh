@@ -97,6 +97,7 @@ expect "verify" sesame audit ver
 expect "csv jsonl" sesame audit export --format ""
 expect "--pin-fd --purpose" sesame unlock X --p
 expect "" sesame enroll ""
+expect "--system" sesame init --s
 all=$(complete_words sesame "")
 for cmd in $commands; do
 	case " $all " in
