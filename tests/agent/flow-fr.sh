@@ -65,6 +65,13 @@ run 0 dated sh -c 'echo mdp | "$0" add "Mme Martin" --service Ameli --url https:
 run 0 dated-list "$SESAME" list "Mme Martin"
 says dated-list "connexion assistée autorisée jusqu'au 30 mai 2027"
 says dated-list "notes : dossier APL"
+# the pinentry's buttons speak French too
+rm -f "$tmp/spy.log"
+echo 284619 >"$tmp/spy.answers"
+SESAME_PINENTRY="$(cd "$(dirname "$0")" && pwd)/pinentry-spy.sh" SPY_LOG="$tmp/spy.log" \
+	SPY_ANSWERS="$tmp/spy.answers" run 0 spy-unlock "$SESAME" unlock "Mme Martin"
+grep -qx 'SETOK _Valider' "$tmp/spy.log" || fail "OK button: $(cat "$tmp/spy.log")"
+grep -qx 'SETCANCEL _Annuler' "$tmp/spy.log" || fail "Cancel button: $(cat "$tmp/spy.log")"
 run 0 list "$SESAME" list "Mme Martin"
 says list "Services de Mme Martin"
 run 0 lock "$SESAME" lock
