@@ -16,7 +16,15 @@
 #include "kdf.h"
 #include "vault.h"
 
-#define AGENT_MAX_CONNS 256    /* more clients wait in the listen backlog */
+#define AGENT_MAX_CONNS 512 /* more clients wait in the listen backlog */
+/* One worker cannot take every connection: beyond this many of its own, the next is answered
+ * PROTO_E_LIMIT and closed. 64 parallel clients of one account are served (robust.py). */
+#define AGENT_CONNS_PER_UID 64
+/* A request must arrive whole, a reply be taken, and an idle connection send its next request
+ * within this; then the connection is closed. PIN jobs and logins have their own bounds. */
+#define AGENT_CONN_WAIT_MS 10000
+/* After SIGTERM the agent has ended within this, whatever clients, logins or helpers do. */
+#define AGENT_STOP_MAX_S 15
 #define AGENT_KDF_THREADS 2    /* Argon2id runs at once; each takes 256 MiB by default */
 #define AGENT_KDF_QUEUE_MAX 32 /* queued PIN checks beyond this are refused as busy */
 #define AGENT_LOGIN_MAX 64
@@ -43,6 +51,7 @@ struct conn {
 	int fds_refused;   /* descriptors came with the request: it is refused (docs/protocol.md) */
 	int login_running; /* a login thread works for it: a hang-up interrupts the login */
 	int interrupted;
+	long long deadline_ms; /* proto_now_ms() by which the current wait must end; 0: none */
 	struct conn *next;
 };
 
@@ -141,6 +150,11 @@ struct conn *agent_conn_find(struct agent *a, unsigned id);
 void agent_reply(struct agent *a, struct conn *c, cJSON *reply);
 void agent_reply_error(struct agent *a, struct conn *c, int code, const char *message);
 
+/* limits.c: what one connection or one worker may hold, and for how long */
+int agent_conn_admit(struct agent *a, struct conn *c);
+void agent_conn_wait(struct conn *c);
+int agent_conn_expire(struct agent *a, long long now);
+
 /* handlers.c */
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req);
 
@@ -172,7 +186,8 @@ void job_free(struct job *j);
 /* login.c: assisted logins, each on its own thread (docs/protocol.md, "login") */
 void agent_login(struct agent *a, struct conn *c, const cJSON *req);
 void agent_login_done(struct agent *a, struct conn *c, struct job *j);
-void agent_login_stop(void);
+/* Ends every login and waits for them at most wait_s seconds: the number still running. */
+int agent_login_stop(int wait_s);
 void agent_login_interrupted(unsigned conn_id);
 void agent_login_session_end(uid_t worker, const char *user);
 

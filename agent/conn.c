@@ -93,6 +93,7 @@ void agent_conn_accept(struct agent *a)
 	c->next = a->conns;
 	a->conns = c;
 	a->nconns++;
+	agent_conn_admit(a, c);
 }
 
 void agent_reply(struct agent *a, struct conn *c, cJSON *reply)
@@ -103,6 +104,7 @@ void agent_reply(struct agent *a, struct conn *c, cJSON *reply)
 		c->out_sent = 0;
 	else
 		c->closing = 1;
+	agent_conn_wait(c); /* the client must take its reply in time */
 	cJSON_Delete(reply);
 }
 
@@ -199,6 +201,7 @@ int agent_conn_write(struct conn *c)
 		c->out = NULL;
 		if (c->closing)
 			return -1;
+		agent_conn_wait(c); /* and send its next request in time */
 	}
 	return 0;
 }

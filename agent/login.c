@@ -23,6 +23,7 @@
 
 #define LOGIN_KEEP_OPEN_S (12 * 3600) /* a kept browser is closed after a working day */
 #define LOGIN_RUNNING_MAX 16	      /* browsers driven at once, kept ones included */
+#define LOGIN_PER_WORKER_MAX 4	      /* of which one worker's: the others keep theirs */
 #define LOGIN_CANCEL_MAX 24
 
 /* One running login: its page work, its browser, and what binds it to the loop. */
@@ -37,6 +38,7 @@ struct login_job {
 	int cancel[2];			  /* a byte on cancel[1] ends the login's waits */
 	char cancelled[LOGIN_CANCEL_MAX]; /* why, set before the byte (under running_lock) */
 	int posted;			  /* the loop has the result */
+	struct job *result;		  /* made before the thread starts: posting cannot fail */
 	struct login_job *next;
 };
 
@@ -67,6 +69,7 @@ static void job_release(struct login_job *t)
 	free(t->fill.pass_sel);
 	free(t->fill.res.screenshot);
 	browser_end(&t->browser);
+	job_free(t->result);
 	for (int i = 0; i < 2; i++)
 		if (t->cancel[i] >= 0)
 			close(t->cancel[i]);
@@ -83,15 +86,25 @@ static void cancel_locked(struct login_job *t, const char *why)
 	(void)!write(t->cancel[1], "x", 1);
 }
 
-/* Hand the result to the loop, which audits it and replies. */
-static void post_result(struct login_job *t)
+/* The job that carries the result to the loop, made on the loop's side before the thread starts:
+ * a result that could not be posted for want of memory would leave its connection busy. */
+static struct job *result_job_new(void)
 {
 	struct job *j = job_new(JOB_LOGIN);
 
-	if (j == NULL || (j->login = malloc(sizeof(*j->login))) == NULL) {
-		free(j);
-		return; /* the connection stays busy until it closes; nothing was leaked */
+	if (j != NULL && (j->login = malloc(sizeof(*j->login))) == NULL) {
+		job_free(j);
+		j = NULL;
 	}
+	return j;
+}
+
+/* Hand the result to the loop, which audits it and replies. */
+static void post_result(struct login_job *t)
+{
+	struct job *j = t->result;
+
+	t->result = NULL;
 	*j->login = t->fill.res;
 	j->done = agent_login_done;
 	t->fill.res.screenshot = NULL; /* the loop's now */
@@ -356,12 +369,29 @@ static struct login_job *job_alloc(void)
 	if (t == NULL)
 		return NULL;
 	t->browser.rfd = t->browser.wfd = t->browser.ctl = -1;
-	if (pipe2(t->cancel, O_CLOEXEC | O_NONBLOCK) != 0) {
+	t->result = result_job_new();
+	if (t->result == NULL || pipe2(t->cancel, O_CLOEXEC | O_NONBLOCK) != 0) {
 		t->cancel[0] = t->cancel[1] = -1;
 		job_release(t);
 		return NULL;
 	}
 	return t;
+}
+
+/* 0 if one more login may start for this worker: within the agent's and the worker's budget. */
+static int login_budget(uid_t worker)
+{
+	unsigned mine = 0, all;
+
+	pthread_mutex_lock(&running_lock);
+	all = nrunning;
+	for (struct login_job *t = running; t != NULL; t = t->next)
+		if (t->worker == worker)
+			mine++;
+	pthread_mutex_unlock(&running_lock);
+	if (mine >= LOGIN_PER_WORKER_MAX)
+		return PROTO_E_LIMIT;
+	return all >= LOGIN_RUNNING_MAX ? PROTO_E_BUSY : 0;
 }
 
 void agent_login(struct agent *a, struct conn *c, const cJSON *req)
@@ -376,11 +406,12 @@ void agent_login(struct agent *a, struct conn *c, const cJSON *req)
 		agent_reply_error(a, c, VAULT_E_NOMEM, NULL);
 		goto out;
 	}
-	pthread_mutex_lock(&running_lock);
-	ret = nrunning >= LOGIN_RUNNING_MAX;
-	pthread_mutex_unlock(&running_lock);
-	if (ret) {
-		agent_reply_error(a, c, PROTO_E_BUSY, "too many assisted logins at once");
+	if ((ret = login_budget(c->uid)) != 0) {
+		agent_reply_error(a, c, ret,
+				  ret == PROTO_E_LIMIT
+				      ? "this account already runs as many assisted logins as one "
+					"worker may (kept browsers included)"
+				      : "too many assisted logins at once");
 		goto out;
 	}
 	if ((ret = login_check(a, c, req, t, &es)) != 0) {
@@ -490,12 +521,20 @@ void agent_login_session_end(uid_t worker, const char *user)
 	pthread_mutex_unlock(&running_lock);
 }
 
-void agent_login_stop(void)
+int agent_login_stop(int wait_s)
 {
+	struct timespec until;
+	unsigned left;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_s;
 	pthread_mutex_lock(&running_lock);
 	for (struct login_job *t = running; t != NULL; t = t->next)
 		cancel_locked(t, "agent_stopping");
 	while (nrunning > 0)
-		pthread_cond_wait(&running_done, &running_lock);
+		if (pthread_cond_timedwait(&running_done, &running_lock, &until) == ETIMEDOUT)
+			break;
+	left = nrunning;
 	pthread_mutex_unlock(&running_lock);
+	return (int)left;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "agent.h"
+#include "proto.h"
 
 volatile sig_atomic_t agent_quit;
 volatile sig_atomic_t agent_reload;
@@ -26,9 +27,21 @@ void agent_jobs_finish(struct agent *a)
 /* One round of poll over everything; the timeout wakes the loop for session deadlines. ids[i]
  * names the connection of pfd[i]: a handler may close any connection during the round, so
  * each is looked up again by id, never reached through a pointer kept from before. */
+/* The poll's time-out: the next session deadline or connection deadline, whichever is first. */
+static int loop_timeout(struct agent *a)
+{
+	int session_s = session_expire(a, time(NULL));
+	int conn_ms = agent_conn_expire(a, proto_now_ms());
+	int session_ms = session_s < 0 ? -1 : session_s * 1000 + 50;
+
+	if (session_ms < 0 || (conn_ms >= 0 && conn_ms < session_ms))
+		return conn_ms;
+	return session_ms;
+}
+
 static void loop_once(struct agent *a, struct pollfd *pfd, unsigned *ids)
 {
-	int deadline = session_expire(a, time(NULL)), n = 2, ready;
+	int timeout = loop_timeout(a), n = 2, ready;
 
 	pfd[0] = (struct pollfd){a->listen_fd, POLLIN, 0};
 	pfd[1] = (struct pollfd){a->pool.notify[0], POLLIN, 0};
@@ -42,7 +55,7 @@ static void loop_once(struct agent *a, struct pollfd *pfd, unsigned *ids)
 		pfd[n] = (struct pollfd){ev != 0 ? c->fd : -1, ev, 0};
 		ids[n] = c->id;
 	}
-	ready = poll(pfd, (nfds_t)n, deadline < 0 ? -1 : deadline * 1000 + 50);
+	ready = poll(pfd, (nfds_t)n, timeout);
 	if (ready <= 0)
 		return;
 	if (pfd[1].revents & POLLIN)

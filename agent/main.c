@@ -33,6 +33,36 @@ static void on_signal(int sig)
 		agent_quit = 1;
 }
 
+/* The socket to remove when the stop runs out of time (a copy: the handler reads no struct). */
+static char stop_socket[PATH_MAX];
+
+/* The stop took longer than AGENT_STOP_MAX_S: something that should have ended (a login, a
+ * stuck KDF helper) did not. Leave now; the helpers die with us (PR_SET_PDEATHSIG). */
+static void on_stop_timeout(int sig)
+{
+	static const char msg[] = "sesame-agent: the stop took too long (a login or a KDF helper "
+				  "did not end): leaving without waiting\n";
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	if (stop_socket[0] != '\0')
+		unlink(stop_socket);
+	_exit(1);
+}
+
+/* From here on the stop ends within AGENT_STOP_MAX_S, whatever clients or helpers do. */
+static void stop_bound(const struct agent *a)
+{
+	struct sigaction sa;
+
+	if (a->bound)
+		snprintf(stop_socket, sizeof(stop_socket), "%s", a->home.socket);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_timeout;
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(AGENT_STOP_MAX_S);
+}
+
 static int usage(FILE *out)
 {
 	fprintf(
@@ -294,7 +324,7 @@ static int reload_running(const struct sesame_home *h)
 
 static int run(struct agent *a)
 {
-	int ret;
+	int ret, stuck;
 
 	/* forked first, while no secret is in memory and no thread exists */
 	if (kdf_helpers_start(&a->kdf, AGENT_KDF_THREADS) != 0) {
@@ -313,8 +343,12 @@ static int run(struct agent *a)
 		a->bound = 1;
 	}
 	vault_store_set_kdf(a->store, kdf_remote, NULL);
-	if (pool_start(&a->pool, a->store, &a->home.cfg.policy, &a->kdf) != 0)
+	if (pool_start(&a->pool, a->store, &a->home.cfg.policy, &a->kdf) != 0) {
+		fputs("sesame-agent: cannot start the PIN check threads (out of memory or of "
+		      "threads)\n",
+		      stderr);
 		return 1;
+	}
 	/* no record, no service: an agent that cannot write its log answers nobody */
 	if (record_self(a, "agent_started", a->home.system ? "system" : "user") != VAULT_OK) {
 		fprintf(stderr, "sesame-agent: cannot write the audit log in %s\n", a->home.audit);
@@ -325,10 +359,14 @@ static int run(struct agent *a)
 		fprintf(stderr, "sesame-agent: %s: cannot tidy up after a crash: %s\n",
 			a->home.vaults, vault_strerror(ret));
 	agent_loop(a);
+	stop_bound(a);
 	session_close_all(a, "agent_stop");
-	agent_login_stop();   /* login threads post to the pool: they end first, browsers closed */
+	/* login threads post to the pool: they end first, browsers closed */
+	stuck = agent_login_stop(AGENT_STOP_MAX_S / 2);
 	agent_jobs_finish(a); /* how the ended logins ended, recorded before the agent's end */
 	record_self(a, "agent_stopped", "signal");
+	while (stuck > 0) /* they still hold the pool: the bound ends the process */
+		pause();
 	pool_stop(&a->pool);
 	return 0;
 }

@@ -99,10 +99,24 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Stop and join the first n threads, after a failed start. */
+static void pool_unwind(struct pool *p, int n)
+{
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	for (int i = 0; i < n; i++)
+		pthread_join(p->threads[i], NULL);
+	close(p->notify[0]);
+	close(p->notify[1]);
+}
+
 int pool_start(struct pool *p, struct vault_store *store, const struct vault_policy *policy,
 	       struct kdf_helpers *kdf)
 {
 	sigset_t all, old;
+	int started = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->store = store;
@@ -116,10 +130,14 @@ int pool_start(struct pool *p, struct vault_store *store, const struct vault_pol
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < AGENT_KDF_THREADS; i++)
 		p->workers[i] = (struct pool_worker){p, kdf, i};
-	for (int i = 0; i < AGENT_KDF_THREADS; i++)
-		if (pthread_create(&p->threads[i], NULL, worker, &p->workers[i]) != 0)
-			abort();
+	while (started < AGENT_KDF_THREADS &&
+	       pthread_create(&p->threads[started], NULL, worker, &p->workers[started]) == 0)
+		started++;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (started < AGENT_KDF_THREADS) { /* out of memory or threads: the agent says so */
+		pool_unwind(p, started);
+		return -1;
+	}
 	return 0;
 }
 

@@ -112,7 +112,9 @@ const char *cli_of(const char *name, char *out, size_t cap);
 size_t cli_width(const char *s);
 void cli_print_cell(const char *s, size_t width);
 
-/* client.c: one request to the agent, started on demand in per-user mode */
+/* client.c: one request to the agent, started on demand in per-user mode. Every wait is bounded
+ * (sesame(1), "WAITS"); client_call_wait's wait_ms < 0 takes the bound of the request's op.
+ * Failures are reported, naming what did not answer. */
 int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply);
 int client_call_wait(const struct sesame_home *home, cJSON *req, cJSON **reply, int wait_ms);
 /* The reply's error as a message and exit code; prints it unless json. */

@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -16,26 +18,40 @@
 #include "cli.h"
 #include "proto.h"
 
-#define CLIENT_START_WAIT_MS 10000
-#define CLIENT_REPLY_WAIT_MS 120000 /* a PIN check may wait behind others */
+/* Every wait has a bound, and running out of it says which wait it was (sesame(1), "WAITS"). */
+#define CLIENT_CONNECT_WAIT_MS 5000 /* a live agent accepts at once; a full backlog is retried */
+#define CLIENT_START_WAIT_MS 10000  /* an agent started on demand opens its socket */
+#define CLIENT_ANSWER_WAIT_MS 15000 /* a request the agent's loop answers by itself */
+#define CLIENT_REPLY_WAIT_MS 120000 /* a PIN check, which may wait behind others */
+#define CLIENT_REFUSAL_WAIT_MS 1000 /* an answer already sent, read after a failed send */
+#define CLIENT_RETRY_MS 20
+#define CLIENT_START_MESSAGE_MAX 1024 /* what a failing agent says on standard error */
 
+/* A connected socket, or -1 with errno: EAGAIN once the agent's backlog stayed full for
+ * CLIENT_CONNECT_WAIT_MS (a stopped or overwhelmed agent), ENOENT or ECONNREFUSED when no agent
+ * listens. */
 static int connect_to(const char *path)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int fd;
+	long long deadline = proto_now_ms() + CLIENT_CONNECT_WAIT_MS;
+	int fd, e;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
+	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		struct timespec pause = {0, CLIENT_RETRY_MS * 1000 * 1000};
+		if (errno != EAGAIN || proto_now_ms() >= deadline) {
+			e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		nanosleep(&pause, NULL);
 	}
 	return fd;
 }
@@ -68,52 +84,177 @@ static void agent_path(char *out, size_t cap)
 	snprintf(out, cap, "sesame-agent");
 }
 
-/* Start a detached agent, as gpg starts gpg-agent; it outlives this command. */
-static int start_agent(void)
+/* An agent started on demand, while this command waits for its socket: its pid, and the read
+ * end of its standard error, so that an agent that cannot start says why. */
+struct started {
+	pid_t pid;
+	int err;
+	char said[CLIENT_START_MESSAGE_MAX];
+	size_t said_len;
+};
+
+/* Start an agent in a session of its own, as gpg starts gpg-agent; it outlives this command,
+ * which reaps it only if it ends while we wait. */
+static int start_agent(struct started *st)
 {
 	char path[PATH_MAX + 32];
-	pid_t pid;
-	int status;
+	int pipefd[2];
 
 	agent_path(path, sizeof(path));
-	if ((pid = fork()) < 0)
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
 		return -1;
-	if (pid == 0) {
+	if ((st->pid = fork()) < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (st->pid == 0) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (fork() != 0)
-			_exit(0);
 		setsid();
-		dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		dup2(null, 0), dup2(null, 1), dup2(pipefd[1], 2);
 		close_range(3, ~0U, 0); /* --pin-fd pipes and the like stay with us */
 		execlp(path, "sesame-agent", (char *)NULL);
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		_exit(127);
 	}
-	return waitpid(pid, &status, 0) == pid ? 0 : -1;
+	close(pipefd[1]);
+	st->err = pipefd[0];
+	return 0;
 }
 
+/* Keep what the starting agent writes, up to the buffer's size; waits at most ms. */
+static void started_listen(struct started *st, int ms)
+{
+	struct pollfd pfd = {st->err, POLLIN, 0};
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return;
+	n = read(st->err, st->said + st->said_len, sizeof(st->said) - 1 - st->said_len);
+	if (n > 0)
+		st->said_len += (size_t)n;
+	st->said[st->said_len] = '\0';
+}
+
+/* The agent ended before it listened: say what it said. */
+static void started_failed(struct started *st, int status)
+{
+	size_t len;
+
+	started_listen(st, 0);
+	len = strcspn(st->said, "\n");
+	st->said[len] = '\0';
+	if (len > 0)
+		cli_error(_("the agent could not start: %s"), st->said);
+	else
+		cli_error(_("the agent could not start (exit status %d) and said nothing"),
+			  WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* Wait for the started agent's socket, or its end, or the bound. */
+static int started_connect(const struct sesame_home *home, struct started *st)
+{
+	long long deadline = proto_now_ms() + CLIENT_START_WAIT_MS;
+	int fd = -1, status;
+
+	while (proto_now_ms() < deadline) {
+		if ((fd = connect_to(home->socket)) >= 0)
+			return fd;
+		if (waitpid(st->pid, &status, WNOHANG) == st->pid) {
+			started_failed(st, status);
+			return -1;
+		}
+		started_listen(st, CLIENT_RETRY_MS);
+	}
+	cli_error(_("the agent started (pid %ld) but did not open %s within %d s; it may be stuck "
+		    "on a file of the installation (stop it with kill %ld)"),
+		  (long)st->pid, home->socket, CLIENT_START_WAIT_MS / 1000, (long)st->pid);
+	return -1;
+}
+
+/* A socket to the agent, starting one when none listens; reports its own failures. */
 static int connect_agent(const struct sesame_home *home)
 {
-	struct timespec pause = {0, 20 * 1000 * 1000};
+	struct started st = {.err = -1};
 	int fd = connect_to(home->socket);
 
+	if (fd < 0 && errno == EAGAIN) {
+		cli_error(_("the agent at %s accepts no connection within %d s: it is stopped, or "
+			    "too many connections wait"),
+			  home->socket, CLIENT_CONNECT_WAIT_MS / 1000);
+		return -1;
+	}
 	if (fd >= 0 || (errno != ENOENT && errno != ECONNREFUSED))
-		return fd;
+		goto out;
 	if (getenv("SESAME_AGENT_SOCK") == NULL &&
 	    (fd = connect_to(HOME_SYSTEM_SOCKET)) >= 0) /* a structure's shared agent */
 		return fd;
-	if (start_agent() != 0)
+	if (start_agent(&st) != 0)
+		goto out;
+	fd = started_connect(home, &st);
+	close(st.err);
+	return fd;
+out:
+	if (fd < 0)
+		cli_error(_("cannot reach the agent at %s: %s"), home->socket, strerror(errno));
+	return fd;
+}
+
+/* How long a request may wait for its reply: PIN checks queue behind each other. */
+static int reply_wait(const cJSON *req, int wait_ms)
+{
+	static const char *const pin_ops[] = {"unlock", "enroll", "pin", "recover"};
+	const char *op = proto_string(req, "op");
+
+	if (wait_ms >= 0)
+		return wait_ms;
+	for (size_t i = 0; op != NULL && i < sizeof(pin_ops) / sizeof(pin_ops[0]); i++)
+		if (strcmp(op, pin_ops[i]) == 0)
+			return CLIENT_REPLY_WAIT_MS;
+	return CLIENT_ANSWER_WAIT_MS;
+}
+
+/* No reply within the bound: the agent is alive (it accepted) but does not answer. */
+static void report_silence(int fd, int wait_ms)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0)
+		cli_error(
+		    _("the agent (pid %ld) does not answer: no reply within %d s; it is stopped "
+		      "or stuck (kill -CONT %ld, or restart it)"),
+		    (long)cred.pid, wait_ms / 1000, (long)cred.pid);
+	else
+		cli_error(
+		    _("the agent does not answer: no reply within %d s; it is stopped or stuck"),
+		    wait_ms / 1000);
+}
+
+/* Send the request and wait for the reply, each within wait_ms. */
+static int exchange(int fd, const cJSON *req, cJSON **reply, int wait_ms)
+{
+	struct timeval tv = {wait_ms / 1000, (wait_ms % 1000) * 1000};
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
 		return -1;
-	for (int waited = 0; waited < CLIENT_START_WAIT_MS; waited += 20) {
-		if ((fd = connect_to(home->socket)) >= 0)
-			return fd;
-		nanosleep(&pause, NULL);
+	if (proto_send(fd, req) != 0) {
+		int e = errno == EAGAIN || errno == EWOULDBLOCK ? ETIMEDOUT : errno;
+		/* an agent that refuses a connection (PROTO_E_LIMIT) answers and hangs up at once,
+		 * maybe before our request went: its answer is still there to read */
+		if (e == EPIPE && proto_recv(fd, reply, CLIENT_REFUSAL_WAIT_MS) == 0)
+			return 0;
+		errno = e;
+		return -1;
 	}
-	return -1;
+	return proto_recv(fd, reply, wait_ms);
 }
 
 int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply)
 {
-	return client_call_wait(home, req, reply, CLIENT_REPLY_WAIT_MS);
+	return client_call_wait(home, req, reply, -1);
 }
 
 int client_call_wait(const struct sesame_home *home, cJSON *req, cJSON **reply, int wait_ms)
@@ -121,13 +262,14 @@ int client_call_wait(const struct sesame_home *home, cJSON *req, cJSON **reply, 
 	int fd, ret = -1;
 
 	*reply = NULL;
+	wait_ms = reply_wait(req, wait_ms);
 	cJSON_AddNumberToObject(req, "v", PROTO_VERSION);
-	if ((fd = connect_agent(home)) < 0) {
-		cli_error(_("cannot reach the agent at %s: %s"), home->socket, strerror(errno));
+	if ((fd = connect_agent(home)) < 0)
 		goto out;
-	}
-	if (proto_send(fd, req) != 0 || proto_recv(fd, reply, wait_ms) != 0) {
-		if (errno == EPIPE || errno == ECONNRESET)
+	if (exchange(fd, req, reply, wait_ms) != 0) {
+		if (errno == ETIMEDOUT)
+			report_silence(fd, wait_ms);
+		else if (errno == EPIPE || errno == ECONNRESET)
 			/* the agent hangs up before a reply on a peer it does not accept, or it
 			 * died */
 			cli_error(_("the agent refused this connection or stopped: is this account "

@@ -166,6 +166,9 @@ static const struct {
     {PROTO_E_BUSY, N_("the agent is busy (too many PIN checks or logins at once); try again")},
     {PROTO_E_CONSENT, N_("the person has not allowed assisted logins for this service")},
     {PROTO_E_LOGIN, N_("the login page could not be filled: fill it in by hand with the person")},
+    {PROTO_E_LIMIT,
+     N_("this account already holds as many agent connections or assisted logins "
+	"as one worker may: end some (sesame lock closes kept browsers) and try again")},
 };
 
 const char *cli_strerror(int code)

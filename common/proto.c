@@ -160,10 +160,15 @@ static int read_full(int fd, uint8_t *p, size_t n, long long deadline)
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		if (poll(&pfd, 1, wait) < 0) {
+		switch (poll(&pfd, 1, wait)) {
+		case -1:
 			if (errno == EINTR)
 				continue;
 			return -1;
+		case 0: /* nothing yet: the deadline above ends it, never a read that blocks */
+			continue;
+		default:
+			break;
 		}
 		r = read(fd, p, n);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))

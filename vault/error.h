@@ -61,6 +61,7 @@ enum proto_error {
 	PROTO_E_BUSY = -104,	/* too many PIN checks queued */
 	PROTO_E_CONSENT = -105, /* the user has not allowed (or no longer allows) assisted logins */
 	PROTO_E_LOGIN = -106,	/* the login page could not be filled: the reason says why */
+	PROTO_E_LIMIT = -108,	/* this worker holds as many connections or logins as one may */
 };
 
 /* The DevTools client's codes (agent/cdp.h). */

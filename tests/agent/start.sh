@@ -55,4 +55,25 @@ if command -v systemd-socket-activate >/dev/null; then
 	grep -q "Mme Martin" "$tmp/out/list.out" || fail "the activated agent does not see the vaults"
 	stop_agent
 fi
+# An agent started on demand that cannot start says why, at once (here: no installation).
+export SESAME_AGENT_PROGRAM="$AGENT"
+t0=$(date +%s)
+run 6 nohome env SESAME_HOME="$tmp/nowhere" "$SESAME" status
+grep -q 'the agent could not start: .*sesame init' "$tmp/out/nohome.err" ||
+	fail "the failing agent's reason did not reach the command: $(err nohome)"
+[ $(($(date +%s) - t0)) -lt 10 ] || fail "the command waited out its bound for a dead agent"
+
+# A stopped agent (SIGSTOP): the command gives up after its bound for a request answered at
+# once (15 s, sesame(1) WAITS) and names the agent's pid and what to do.
+export SESAME_AGENT_PROGRAM=/bin/false
+start_agent
+kill -STOP "$AGENT_PID"
+t0=$(date +%s)
+run 6 stopped "$SESAME" status
+took=$(($(date +%s) - t0))
+kill -CONT "$AGENT_PID"
+grep -q "the agent (pid $AGENT_PID) does not answer: no reply within 15 s" \
+	"$tmp/out/stopped.err" || fail "stopped agent: $(err stopped)"
+[ "$took" -ge 14 ] && [ "$took" -le 40 ] || fail "stopped agent: gave up after $took s"
+stop_agent
 echo "start: ok"

@@ -648,6 +648,120 @@ socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$BRSOCK"
 	ok "lock closed the browser and removed its profile"
 fi
 
+# --- one worker cannot lock the others out -----------------------------------------------------
+
+# W1 holds as many connections as it can (300 tried), two of them stuck in a frame that never
+# completes (a header cut short; a header announcing 64 KiB and ten bytes of body). Those beyond
+# its share are answered -108 at once; the rest are closed by the agent once their wait is over.
+# W2 is served all along. hold.py prints what came of them as JSON.
+cat >"$T/hold.py" <<'PY'
+import json, select, socket, struct, sys, time
+path, tries, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+socks = []
+for i in range(tries):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    if i == 0:
+        s.sendall(b"\0\1")
+    elif i == 1:
+        s.sendall(struct.pack(">I", 65536) + b"0123456789")
+    socks.append(s)
+t0 = time.monotonic()
+refused, closed, pending = 0, [], set(socks)
+announced = False
+while pending and time.monotonic() - t0 < 90:
+    if not announced and refused + len(closed) + 64 >= tries:
+        open(ready, "w").write("%d\n" % refused)
+        announced = True
+    r, _, _ = select.select(list(pending), [], [], 1.0)
+    for s in r:
+        data = s.recv(65536)
+        if len(data) > 4 and json.loads(data[4:]).get("code") == -108:
+            refused += 1
+        else:
+            closed.append(time.monotonic() - t0)
+        pending.discard(s)
+        s.close()
+if not announced:
+    open(ready, "w").write("%d\n" % refused)
+print(json.dumps({"refused": refused, "closed": len(closed), "still_open": len(pending),
+                  "first_close": min(closed) if closed else None,
+                  "last_close": max(closed) if closed else None}))
+PY
+chmod 0644 "$T/hold.py"
+HELD="$T/home/$W1/held"
+rm -f "$HELD"
+(as_exec "$W1" "$PY" "$T/hold.py" "$SOCK" 300 "$HELD") >"$T/hold.out" 2>&1 &
+HOLD_PID=$!
+i=0
+while [ ! -s "$HELD" ]; do # W1's share is taken, the rest refused
+	kill -0 "$HOLD_PID" 2>/dev/null || fail "hold.py ended early: $(cat "$T/hold.out")"
+	i=$((i + 1))
+	[ "$i" -lt 600 ] || fail "$W1's 300 connections were neither held nor refused in 30 s"
+	sleep 0.05
+done
+expect 0 "$W2's status is answered while $W1 holds its connections and two half frames" \
+	worker "$W2" "$SESAME" status
+expect --in 274916 0 "$W2 unlocks Marie meanwhile" worker "$W2" "$SESAME" unlock Marie --pin-fd 0
+expect 0 "$W2 locks" worker "$W2" "$SESAME" lock
+expect 1 "$W1's own next request is refused: its share is used" worker "$W1" "$SESAME" status
+grep -q "as many agent connections" "$T/out" || fail "$W1 over its share: $(cat "$T/out")"
+wait "$HOLD_PID" || fail "hold.py: $(cat "$T/hold.out")"
+"$PY" - "$T/hold.out" <<'PY' || fail "$W1's connections: $(cat "$T/hold.out")"
+import json, sys
+r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+# 64 held (the two half frames among them), the rest refused; every held one closed by the
+# agent's deadline (10 s), neither at once nor never
+ok = (r["refused"] == 300 - 64 and r["closed"] == 64 and r["still_open"] == 0
+      and r["first_close"] >= 5 and r["last_close"] <= 60)
+sys.exit(0 if ok else 1)
+PY
+ok "$W1 held 64 connections, 236 were refused with -108, the held ones closed at their deadline: $(tail -n1 "$T/hold.out")"
+expect 0 "$W1 is served again once its connections are closed" worker "$W1" "$SESAME" status
+
+# The stop is bounded whatever is under way: W2's unlock waits on a KDF helper that was
+# stopped (SIGSTOP), W1 holds a half frame; SIGTERM still ends the agent within 15 s.
+helpers=$(ps -o pid= --ppid "$AGENT_PID" | tr -d ' ')
+[ -n "$helpers" ] || fail "no KDF helper under the agent (pid $AGENT_PID)"
+kill -STOP $helpers
+(printf '592817\n' | as_exec "$W2" SESAME_AGENT_SOCK="$SOCK" "$SESAME" unlock Paul --pin-fd 0) \
+	>"$T/stuck.out" 2>&1 &
+STUCK_PID=$!
+(as_exec "$W1" "$PY" -c '
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(struct.pack(">I", 100))
+time.sleep(120)' "$SOCK") >/dev/null 2>&1 &
+HALF_PID=$!
+i=0
+# a pool thread blocked in read(2) on the stopped helper: the unlock is under way
+until grep -qs '^0 ' /proc/"$AGENT_PID"/task/*/syscall; do
+	i=$((i + 1))
+	[ "$i" -lt 600 ] || fail "the unlock never reached the KDF helper"
+	sleep 0.05
+done
+t0=$(date +%s.%N)
+kill -TERM "$AGENT_PID"
+i=0
+while kill -0 "$AGENT_PID" 2>/dev/null; do
+	i=$((i + 1))
+	[ "$i" -lt 600 ] || fail "the agent did not end within 30 s of SIGTERM"
+	sleep 0.05
+done
+wait "$AGENT_PID"
+took=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", t1 - t0 }')
+AGENT_PID=
+awk -v t="$took" 'BEGIN { exit !(t <= 15 + 5) }' || fail "the stop took $took s, the bound is 15 s"
+grep -q "the stop took too long" "$T/agent.log" || fail "the agent did not say why it left"
+wait "$STUCK_PID"
+rc=$?
+[ "$rc" -eq 6 ] || fail "$W2's unlock during the stop: exit $rc, expected 6: $(cat "$T/stuck.out")"
+kill "$HALF_PID" 2>/dev/null
+kill -CONT $helpers 2>/dev/null
+ok "SIGTERM ended the agent in $took s despite a stopped KDF helper and a half frame; $W2's unlock was told"
+start_agent
+
 # --- the audit log, read by the service user ---------------------------------------------------
 
 stop_agent
