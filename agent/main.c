@@ -20,6 +20,7 @@
 
 #include "build-config.h"
 #include "agent.h"
+#include "fileio.h"
 #include "proto.h"
 
 #define SD_LISTEN_FDS_START 3
@@ -205,19 +206,40 @@ static int bind_socket(struct agent *a)
 	return fd;
 }
 
+/* open_state's failure, naming the file it is about: the step's own, and the very file fileio
+ * failed on when that is another one (a vault, the log, a lock). */
+static void state_error(const char *what, int ret)
+{
+	const char *file = fileio_failed_name();
+
+	if (file[0] != '\0' && strcmp(file, what) != 0 && strstr(what, file) == NULL)
+		fprintf(stderr, "sesame-agent: %s: %s: %s%s\n", what, file, vault_strerror(ret),
+			ret == VAULT_E_NOTFOUND ? " (run \"sesame init\" first)" : "");
+	else
+		fprintf(stderr, "sesame-agent: %s: %s%s\n", what, vault_strerror(ret),
+			ret == VAULT_E_NOTFOUND ? " (run \"sesame init\" first)" : "");
+}
+
 static int open_state(struct agent *a)
 {
 	uint8_t *secret = sodium_malloc(DEVSECRET_BYTES), audit_key[32];
-	char t[AUDIT_TIME_LEN + 1], login[AGENT_LOGIN_MAX];
+	char t[AUDIT_TIME_LEN + 1], login[AGENT_LOGIN_MAX], inst[PATH_MAX + 32];
 	struct audit_event ctx;
+	const char *what = inst;
 	int ret;
 
 	if (secret == NULL)
 		return VAULT_E_NOMEM;
-	if ((ret = home_read_installation(&a->home)) != VAULT_OK ||
-	    (ret = home_device_secret(&a->home, secret, NULL)) != VAULT_OK ||
-	    (ret = vault_store_open(a->home.vaults, secret, &a->store)) != VAULT_OK)
+	snprintf(inst, sizeof(inst), "%s/%s", a->home.dir, VAULT_INSTALLATION_FILE);
+	if ((ret = home_read_installation(&a->home)) != VAULT_OK)
 		goto out;
+	what = a->home.key_file;
+	if ((ret = home_device_secret(&a->home, secret, NULL)) != VAULT_OK)
+		goto out;
+	what = a->home.vaults;
+	if ((ret = vault_store_open(a->home.vaults, secret, &a->store)) != VAULT_OK)
+		goto out;
+	what = a->home.audit;
 	vault_audit_key(secret, audit_key);
 	ctx = agent_event(a, "log_recovered", getuid(),
 			  agent_login_of(getuid(), login, sizeof(login)), t);
@@ -225,6 +247,8 @@ static int open_state(struct agent *a)
 	sodium_memzero(audit_key, sizeof(audit_key));
 out:
 	sodium_free(secret);
+	if (ret != VAULT_OK)
+		state_error(what, ret);
 	return ret;
 }
 
@@ -324,7 +348,7 @@ static int reload_running(const struct sesame_home *h)
 
 static int run(struct agent *a)
 {
-	int ret, stuck;
+	int stuck;
 
 	/* forked first, while no secret is in memory and no thread exists */
 	if (kdf_helpers_start(&a->kdf, AGENT_KDF_THREADS) != 0) {
@@ -332,11 +356,8 @@ static int run(struct agent *a)
 			strerror(errno));
 		return 1;
 	}
-	if ((ret = open_state(a)) != VAULT_OK) {
-		fprintf(stderr, "sesame-agent: %s: %s%s\n", a->home.dir, vault_strerror(ret),
-			ret == VAULT_E_NOTFOUND ? " (run \"sesame init\" first)" : "");
+	if (open_state(a) != VAULT_OK)
 		return 1;
-	}
 	if ((a->listen_fd = activated_socket()) < 0) {
 		if ((a->listen_fd = bind_socket(a)) < 0)
 			return 1;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fileio.h"
 #include "proto.h"
 
 const char *cli_program(void)
@@ -108,6 +109,8 @@ int cli_home_mode(struct sesame_home *home, int system)
 	if (ret != VAULT_OK) {
 		if (home->config_path[0] != '\0')
 			cli_config_error(home, ret);
+		else if (fileio_failed_name()[0] != '\0') /* the file it is about */
+			cli_error("%s: %s", fileio_failed_name(), cli_strerror(ret));
 		else
 			cli_error("%s", cli_strerror(ret));
 		return -1;
@@ -159,6 +162,11 @@ static const struct {
 			  "the change is there")},
     {VAULT_E_CHANGING, N_("another PIN change or recovery of this person is under way: nothing "
 			  "was changed; try again when it has ended")},
+    {VAULT_E_ACCESS, N_("permission denied: this account may not open the file")},
+    {VAULT_E_SYMLINK, N_("a symbolic link stands where a file must be: replace it with the file "
+			 "itself")},
+    {VAULT_E_FILETYPE, N_("not a regular file: a FIFO, a device or a directory stands in its "
+			  "place; remove it")},
     {PROTO_E_NOSESSION, N_("no open session for this person: unlock first (sesame unlock)")},
     {PROTO_E_REQUEST, N_("malformed request")},
     {PROTO_E_UNKNOWN_OP, N_("the agent does not know this request")},

@@ -74,9 +74,7 @@ int audit_log_open_read(const char *dir, int *dirfd, int *fd)
 	*fd = -1;
 	if (ret != VAULT_OK)
 		return ret;
-	*fd = openat(*dirfd, AUDIT_LOG_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (*fd < 0) {
-		ret = errno == ENOENT ? VAULT_E_NOTFOUND : VAULT_E_IO;
+	if ((ret = fileio_open(*dirfd, AUDIT_LOG_NAME, O_RDONLY, fd)) != VAULT_OK) {
 		close(*dirfd);
 		*dirfd = -1;
 	}

@@ -28,7 +28,8 @@ struct verify_state {
 int audit_verify_is_read_error(int code)
 {
 	return code == VAULT_E_IO || code == VAULT_E_NOTFOUND || code == VAULT_E_PERM ||
-	       code == VAULT_E_NOMEM || code == VAULT_E_INVAL || code == VAULT_E_BUSY;
+	       code == VAULT_E_NOMEM || code == VAULT_E_INVAL || code == VAULT_E_BUSY ||
+	       code == VAULT_E_ACCESS || code == VAULT_E_SYMLINK || code == VAULT_E_FILETYPE;
 }
 
 __attribute__((format(printf, 4, 5))) static int report(struct audit_verify_report *rep, int code,
@@ -231,10 +232,8 @@ static int verify_start(int dirfd, struct audit_verify_report *rep, struct verif
 		merkle_consistency_spans(rep->old.size, rep->latest.size, spans, &s->nspans);
 		merkle_prover_init(&s->prover, spans, s->nspans);
 	}
-	s->fd = openat(dirfd, AUDIT_LOG_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (s->fd < 0)
-		return report(rep, errno == ENOENT ? VAULT_E_NOTFOUND : VAULT_E_IO, 0,
-			      "cannot open the log");
+	if ((ret = fileio_open(dirfd, AUDIT_LOG_NAME, O_RDONLY, &s->fd)) != VAULT_OK)
+		return report(rep, ret, 0, "cannot open the log: %s", vault_strerror(ret));
 	ret = audit_reader_init(&s->rd, s->fd);
 	if (ret != VAULT_OK)
 		return report(rep, ret, 0, "out of memory");

@@ -457,8 +457,7 @@ static int open_log(struct audit_log *log, const struct audit_event *ctx,
 
 	if (torn == NULL)
 		return VAULT_E_NOMEM;
-	log->fd = openat(log->dirfd, AUDIT_LOG_NAME, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	ret = log->fd < 0 ? (errno == ENOENT ? VAULT_E_NOTFOUND : VAULT_E_IO) : VAULT_OK;
+	ret = fileio_open(log->dirfd, AUDIT_LOG_NAME, O_RDWR | O_APPEND, &log->fd);
 	if (ret == VAULT_OK)
 		ret = load_log(log, cp, torn, &tornlen);
 	if (ret == VAULT_OK && tornlen > 0)

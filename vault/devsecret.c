@@ -260,8 +260,9 @@ static int keyfile_open(int dirfd, const char *name, int *fdp)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return VAULT_E_NOSECRET;
-		return errno == ELOOP || errno == EACCES || errno == EPERM ? VAULT_E_PERM
-									   : VAULT_E_IO;
+		return errno == ELOOP			   ? VAULT_E_SYMLINK
+		       : errno == EACCES || errno == EPERM ? VAULT_E_ACCESS
+							   : VAULT_E_IO;
 	}
 	if (fstat(fd, &st) != 0) {
 		close(fd);
@@ -269,7 +270,7 @@ static int keyfile_open(int dirfd, const char *name, int *fdp)
 	}
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
 		close(fd);
-		return VAULT_E_PERM;
+		return !S_ISREG(st.st_mode) ? VAULT_E_FILETYPE : VAULT_E_PERM;
 	}
 	*fdp = fd;
 	return VAULT_OK;
@@ -350,7 +351,7 @@ static int keyfile_check_absent(const char *path)
 		return VAULT_E_EXISTS;
 	if (errno == ENOENT || errno == ENOTDIR)
 		return VAULT_OK;
-	return errno == EACCES ? VAULT_E_PERM : VAULT_E_IO;
+	return errno == EACCES ? VAULT_E_ACCESS : VAULT_E_IO;
 }
 
 static int keyfile_delete(const char *path)

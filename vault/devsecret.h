@@ -50,10 +50,12 @@ int devsecret_create(const struct devsecret_config *cfg, uint8_t secret[DEVSECRE
 
 /* Load the device secret into secret (a sodium_malloc buffer of the caller's). VAULT_E_NOSECRET
  * if none is stored; VAULT_E_FORMAT (or VAULT_E_VERSION) for a stored item or key file that is
- * malformed; VAULT_E_PERM for a key file that is a symlink, not a regular file, not ours or open
- * to group or others. AUTO tries the Secret Service, then the key file if the Secret Service has
- * no item or does not answer; if neither holds it, the result is VAULT_E_NOSECRET, or
- * VAULT_E_SECRET_SERVICE when the Secret Service did not answer. secret is wiped on failure. */
+ * malformed; VAULT_E_SYMLINK for a key file that is a symbolic link, VAULT_E_FILETYPE for one that
+ * is not a regular file, VAULT_E_ACCESS for one this account may not open, VAULT_E_PERM for one
+ * not ours or open to group or others. AUTO tries the Secret Service, then the key file if the
+ * Secret Service has no item or does not answer; if neither holds it, the result is
+ * VAULT_E_NOSECRET, or VAULT_E_SECRET_SERVICE when the Secret Service did not answer. secret is
+ * wiped on failure. */
 int devsecret_load(const struct devsecret_config *cfg, uint8_t secret[DEVSECRET_BYTES],
 		   enum devsecret_backend *used);
 

@@ -39,6 +39,10 @@ static const char *const vault_messages[] = {
     [-VAULT_E_CHECKPOINT] = "a checkpoint is malformed or from another log",
     [-VAULT_E_UNSYNCED] = "the change was made, but the disk did not confirm it",
     [-VAULT_E_CHANGING] = "another PIN change or recovery of this vault came first",
+    [-VAULT_E_ACCESS] = "permission denied: this account may not open the file",
+    [-VAULT_E_SYMLINK] = "a symbolic link stands where a file must be; links are never followed",
+    [-VAULT_E_FILETYPE] = "not a regular file (a FIFO, a device or a directory stands in its "
+			  "place), or not a directory",
 };
 
 static const char *const proto_messages[] = {

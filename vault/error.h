@@ -50,6 +50,10 @@ enum vault_error {
 	/* the change is in place, but the directory's fsync failed: a power cut may lose it */
 	VAULT_E_UNSYNCED = -34,
 	VAULT_E_CHANGING = -35, /* another PIN change or recovery of this vault came first */
+	/* what stands where a file must be */
+	VAULT_E_ACCESS = -36,	/* this account may not open the file (EACCES, EPERM) */
+	VAULT_E_SYMLINK = -37,	/* a symbolic link, which is never followed */
+	VAULT_E_FILETYPE = -38, /* a FIFO, device or directory instead of a file, or the reverse */
 };
 
 /* The agent protocol's own codes (common/proto.h frames them; docs/protocol.md). */

@@ -13,6 +13,20 @@
 
 void (*fileio_before_rename_hook)(void);
 
+static __thread char failed_name[FILEIO_NAME_MAX];
+
+/* Remember which file a failure is about, for the message a person reads. */
+static int failed(const char *name, int code)
+{
+	snprintf(failed_name, sizeof(failed_name), "%s", name);
+	return code;
+}
+
+const char *fileio_failed_name(void)
+{
+	return failed_name;
+}
+
 static int errno_to_vault(int e)
 {
 	switch (e) {
@@ -24,12 +38,43 @@ static int errno_to_vault(int e)
 		return VAULT_E_NOMEM;
 	case EACCES:
 	case EPERM:
-	case ELOOP:
-	case ENOTDIR: /* a symbolic link opened with O_NOFOLLOW|O_DIRECTORY */
-		return VAULT_E_PERM;
+		return VAULT_E_ACCESS;
+	case ELOOP: /* O_NOFOLLOW met a symbolic link */
+		return VAULT_E_SYMLINK;
+	case ENXIO: /* a FIFO without a reader, opened for writing with O_NONBLOCK */
+	case ENOTDIR:
+		return VAULT_E_FILETYPE;
 	default:
 		return VAULT_E_IO;
 	}
+}
+
+/* ENOTDIR from O_DIRECTORY|O_NOFOLLOW: a symbolic link, or something that is no directory. */
+static int dir_open_error(const char *path, int e)
+{
+	struct stat st;
+
+	if (e == ENOTDIR && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return VAULT_E_SYMLINK;
+	return errno_to_vault(e);
+}
+
+int fileio_open(int dirfd, const char *name, int flags, int *fdp)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, flags | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+			FILEIO_FILE_MODE);
+
+	*fdp = -1;
+	if (fd < 0)
+		return failed(name, errno_to_vault(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int code = S_ISREG(st.st_mode) ? VAULT_E_IO : VAULT_E_FILETYPE;
+		close(fd);
+		return failed(name, code);
+	}
+	*fdp = fd;
+	return VAULT_OK;
 }
 
 int fileio_dir_open(const char *path, int create, int *dirfd)
@@ -39,17 +84,17 @@ int fileio_dir_open(const char *path, int create, int *dirfd)
 
 	*dirfd = -1;
 	if (create && mkdir(path, FILEIO_DIR_MODE) != 0 && errno != EEXIST)
-		return errno_to_vault(errno);
+		return failed(path, errno_to_vault(errno));
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return errno_to_vault(errno);
+		return failed(path, dir_open_error(path, errno));
 	if (fstat(fd, &st) != 0) {
 		close(fd);
-		return VAULT_E_IO;
+		return failed(path, VAULT_E_IO);
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
 		close(fd);
-		return VAULT_E_PERM;
+		return failed(path, VAULT_E_PERM);
 	}
 	*dirfd = fd;
 	return VAULT_OK;
@@ -78,9 +123,8 @@ int fileio_read(int dirfd, const char *name, uint8_t *buf, size_t cap, size_t *l
 	int fd, ret = VAULT_OK;
 
 	*len = 0;
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno_to_vault(errno);
+	if ((ret = fileio_open(dirfd, name, O_RDONLY, &fd)) != VAULT_OK)
+		return ret;
 	for (;;) {
 		ssize_t n = read(fd, got < cap ? buf + got : &extra, got < cap ? cap - got : 1);
 		if (n < 0 && errno == EINTR)
@@ -100,7 +144,7 @@ int fileio_read(int dirfd, const char *name, uint8_t *buf, size_t cap, size_t *l
 	close(fd);
 	if (ret == VAULT_OK)
 		*len = got;
-	return ret;
+	return ret == VAULT_OK ? ret : failed(name, ret);
 }
 
 /* Write buf to a fresh temporary file next to name and make it durable; name the file in tmp. */
@@ -180,12 +224,11 @@ int fileio_unlink(int dirfd, const char *name)
 
 int fileio_lock(int dirfd, const char *name, int *lockfd)
 {
-	int fd;
+	int fd, ret;
 
 	*lockfd = -1;
-	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, FILEIO_FILE_MODE);
-	if (fd < 0)
-		return errno_to_vault(errno);
+	if ((ret = fileio_open(dirfd, name, O_RDWR | O_CREAT, &fd)) != VAULT_OK)
+		return ret;
 	/* Poll rather than block, so a stuck holder turns into VAULT_E_BUSY, not a hang. */
 	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += FILEIO_LOCK_POLL_MS) {
 		int e = errno;

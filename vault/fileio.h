@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 /* Files are 0600, directories 0700; every open uses O_NOFOLLOW and O_CLOEXEC. */
+#define FILEIO_NAME_MAX 4096 /* the longest name fileio_failed_name keeps */
 #define FILEIO_FILE_MODE 0600
 #define FILEIO_DIR_MODE 0700
 /* How long a writer waits for another writer's lock before giving up with VAULT_E_BUSY. A vault
@@ -18,6 +19,17 @@
 /* Create path as a 0700 directory if it is missing, then open it. An existing directory must be
  * owned by the caller and closed to group and others, or VAULT_E_PERM. */
 int fileio_dir_open(const char *path, int create, int *dirfd);
+
+/* Open dirfd/name (flags: O_RDONLY, O_RDWR, maybe O_CREAT, O_APPEND) as a regular file only: with
+ * O_NONBLOCK, so that a FIFO put in its place cannot block the caller, and O_NOFOLLOW.
+ * VAULT_E_FILETYPE for a FIFO, device or directory, VAULT_E_SYMLINK for a symbolic link,
+ * VAULT_E_ACCESS when the account may not open it, VAULT_E_NOTFOUND. O_NONBLOCK stays set:
+ * regular files ignore it. */
+int fileio_open(int dirfd, const char *name, int flags, int *fd);
+
+/* The path or name (relative to its directory) of the last file a fileio call of this thread
+ * failed on, so that a message can name it; "" if none. */
+const char *fileio_failed_name(void);
 
 /* Read all of dirfd/name into buf (capacity cap). VAULT_E_NOTFOUND if absent,
  * VAULT_E_TOOLONG if the file holds more than cap bytes. */

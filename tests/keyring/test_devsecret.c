@@ -271,7 +271,7 @@ static void test_file_refuses_symlink(void **state)
 	path_join(target, sizeof(target), f->dir, "elsewhere.key");
 	assert_int_equal(rename(f->key_file, target), 0);
 	assert_int_equal(symlink(target, f->key_file), 0);
-	assert_int_equal(devsecret_load(&f->cfg, f->again, NULL), VAULT_E_PERM);
+	assert_int_equal(devsecret_load(&f->cfg, f->again, NULL), VAULT_E_SYMLINK);
 	assert_true(sodium_is_zero(f->again, DEVSECRET_BYTES));
 	/* Create must not write through it either. */
 	assert_int_equal(devsecret_create(&f->cfg, f->again, NULL), VAULT_E_EXISTS);
@@ -283,7 +283,7 @@ static void test_file_refuses_non_regular(void **state)
 
 	assert_int_equal(mkdir(f->key_dir, 0700), 0);
 	assert_int_equal(mkfifo(f->key_file, 0600), 0); /* must not block the load */
-	assert_int_equal(devsecret_load(&f->cfg, f->again, NULL), VAULT_E_PERM);
+	assert_int_equal(devsecret_load(&f->cfg, f->again, NULL), VAULT_E_FILETYPE);
 }
 
 static void test_file_refuses_other_owner(void **state)

@@ -68,14 +68,42 @@ static void symlinks_and_open_directories_are_refused(void **state)
 	testutil_tmpdir(dir);
 	assert_int_equal(fileio_dir_open(dir, 0, &dfd), VAULT_OK);
 	assert_int_equal(symlinkat("/etc/passwd", dfd, "link"), 0);
-	assert_int_equal(fileio_read(dfd, "link", buf, sizeof(buf), &len), VAULT_E_PERM);
+	assert_int_equal(fileio_read(dfd, "link", buf, sizeof(buf), &len), VAULT_E_SYMLINK);
+	assert_string_equal(fileio_failed_name(), "link");
 	close(dfd);
 	snprintf(path, sizeof(path), "%s/open", dir);
 	assert_int_equal(mkdir(path, 0755), 0);
 	assert_int_equal(fileio_dir_open(path, 1, &dfd), VAULT_E_PERM);
 	snprintf(path, sizeof(path), "%s/dirlink", dir);
 	assert_int_equal(symlink(dir, path), 0);
-	assert_int_equal(fileio_dir_open(path, 0, &dfd), VAULT_E_PERM);
+	assert_int_equal(fileio_dir_open(path, 0, &dfd), VAULT_E_SYMLINK);
+	testutil_rmtree(dir);
+}
+
+/* A FIFO, a directory or an unreadable file where a file must be: a clear error at once, never a
+ * read that blocks, and the name kept for the message. */
+static void fifos_and_unreadable_files_are_named(void **state)
+{
+	char dir[PATH_MAX];
+	uint8_t buf[8];
+	size_t len;
+	int dfd, lock;
+
+	(void)state;
+	testutil_tmpdir(dir);
+	assert_int_equal(fileio_dir_open(dir, 0, &dfd), VAULT_OK);
+	assert_int_equal(mkfifoat(dfd, "fifo", 0600), 0);
+	assert_int_equal(fileio_read(dfd, "fifo", buf, sizeof(buf), &len), VAULT_E_FILETYPE);
+	assert_string_equal(fileio_failed_name(), "fifo");
+	assert_int_equal(fileio_lock(dfd, "fifo", &lock), VAULT_E_FILETYPE);
+	assert_int_equal(mkdirat(dfd, "sub", 0700), 0);
+	assert_int_equal(fileio_read(dfd, "sub", buf, sizeof(buf), &len), VAULT_E_FILETYPE);
+	assert_int_equal(fileio_create_atomic(dfd, "secret", "x", 1), VAULT_OK);
+	assert_int_equal(fchmodat(dfd, "secret", 0, 0), 0);
+	if (geteuid() != 0) /* root reads anything */
+		assert_int_equal(fileio_read(dfd, "secret", buf, sizeof(buf), &len),
+				 VAULT_E_ACCESS);
+	close(dfd);
 	testutil_rmtree(dir);
 }
 
@@ -153,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(atomic_write_replaces_and_is_private),
 	    cmocka_unit_test(symlinks_and_open_directories_are_refused),
+	    cmocka_unit_test(fifos_and_unreadable_files_are_named),
 	    cmocka_unit_test(crash_before_rename_keeps_old_file),
 	    cmocka_unit_test(lock_serialises_writers),
 	};

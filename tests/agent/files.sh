@@ -1,0 +1,77 @@
+#!/bin/sh
+# What stands where a file of the installation must be is named, and nothing hangs: a FIFO in
+# place of the installation file, sesame.conf, the log, the checkpoint or a vault; a symbolic
+# link in place of the log; a file this account may not read. The agent (or the command) says
+# which file and what is wrong with it, at once, instead of blocking on the FIFO forever.
+#   files.sh SESAME SESAME_AGENT
+. "$(dirname "$0")/lib.sh"
+
+conf 'kdf_passes = 1' 'kdf_memory_mib = 8'
+install_init
+start_agent
+enroll Alice 482916
+ALICE=$USER_ID
+stop_agent
+
+# start_fails NAME PATTERN: the agent must exit at once with a message matching PATTERN. A hung
+# agent is killed by timeout(1) and fails the check, whatever the machine's speed: it is ended,
+# not waited for.
+start_fails() {
+	timeout -k 1 20 "$AGENT" >"$tmp/out/$1.err" 2>&1
+	rc=$?
+	[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "$1: the agent hangs"
+	[ "$rc" -ne 0 ] || fail "$1: the agent started"
+	grep -q -- "$2" "$tmp/out/$1.err" || fail "$1: $(cat "$tmp/out/$1.err")"
+}
+
+# swap_fifo PATH / swap_back PATH: put a FIFO in the file's place, and the file back.
+swap_fifo() { mv "$1" "$1.kept" && mkfifo -m 0600 "$1"; }
+swap_back() { rm -f "$1" && mv "$1.kept" "$1"; }
+
+INST=$SESAME_HOME/installation
+swap_fifo "$INST"
+start_fails inst-fifo "$INST: not a regular file"
+swap_back "$INST"
+
+LOG=$SESAME_HOME/audit/audit.log
+swap_fifo "$LOG"
+start_fails log-fifo "audit.log: not a regular file"
+swap_back "$LOG"
+mv "$LOG" "$LOG.kept" && ln -s "$LOG.kept" "$LOG"
+start_fails log-link "audit.log: a symbolic link"
+swap_back "$LOG"
+
+CP=$SESAME_HOME/audit/audit.checkpoint
+swap_fifo "$CP"
+start_fails cp-fifo "audit.checkpoint: not a regular file"
+swap_back "$CP"
+
+# sesame.conf is read by the command too: it names the file before reaching any agent.
+swap_fifo "$SESAME_CONFIG"
+start_fails conf-fifo "not a regular file"
+run 1 conf-fifo-cli timeout -k 1 20 "$SESAME" status
+err conf-fifo-cli | grep -q "$SESAME_CONFIG: not a regular file" ||
+	fail "sesame.conf as a FIFO, the command: $(err conf-fifo-cli)"
+swap_back "$SESAME_CONFIG"
+
+# An unreadable log is a permission problem, said as such (not "unsafe permissions"); root reads
+# anything, so only another account can see it.
+if [ "$(id -u)" -ne 0 ]; then
+	chmod 0 "$LOG"
+	start_fails log-eacces "audit.log: permission denied"
+	chmod 0600 "$LOG"
+fi
+
+# A FIFO in place of a vault: the agent starts and serves; that vault is unreadable, named.
+VAULT=$SESAME_HOME/vaults/$ALICE.vault
+swap_fifo "$VAULT"
+start_agent
+run 0 users timeout -k 1 20 "$SESAME" list --json
+expect_eq "unreadable vaults" "$(jget users 'j["unreadable"]')" 1
+unlock_with 1 unlock-fifo Alice 482916
+stop_agent
+swap_back "$VAULT"
+start_agent
+unlock_with 0 unlock-back Alice 482916
+stop_agent
+echo "files: ok"
