@@ -56,9 +56,14 @@ def fail(msg):
     raise SystemExit(1)
 
 
+# The command bounds each of its own waits (sesame(1), WAITS: 120 s for a PIN check); this only
+# keeps a command that broke that promise from outliving the test.
+CLI_BOUND_S = 2 * 120
+
+
 def sesame(*args, stdin=None):
     p = subprocess.run([SESAME, *args], input=stdin, env=env, capture_output=True, text=True,
-                       timeout=120)
+                       timeout=CLI_BOUND_S)
     if p.returncode != 0:
         fail("sesame %s: exit %d\n%s%s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
     return p.stdout
@@ -70,8 +75,9 @@ def start_agent():
 
 
 # How long an answer may take: an unlock waits for Argon2id, whose cost on this machine (and
-# under sanitizers) is measured by the first enrolment; set in main.
-reply_wait_s = 10.0
+# under sanitizers) is measured by each enrolment (one KDF run); set in main, never below
+# the time the first one took.
+reply_wait_s = None
 
 
 def timed(req):
@@ -120,7 +126,7 @@ def main():
         t0 = time.monotonic()
         sesame("enroll", name, "--pin-fd", "0", stdin=pin + "\n")
         # two unlocks share the pool, behind whatever else the machine runs
-        reply_wait_s = max(reply_wait_s, 10 * (time.monotonic() - t0))
+        reply_wait_s = max(reply_wait_s or 0, 10 * (time.monotonic() - t0))
     sesame("unlock", "Chloe", "--pin-fd", "0", stdin=PINS["Chloe"] + "\n")
     sesame("add", "Chloe", "--service", "CAF", "--url", "https://caf.fr", "--username", "c",
            "--secret-fd", "0", stdin="Latency-Secret-1\n")
@@ -180,7 +186,7 @@ def main():
     added = {}
     adder = threading.Thread(target=lambda: added.update(ap.call(SOCK, {
         "v": 1, "op": "add", "user": "Alice", "service": "ameli", "url": "https://ameli.fr",
-        "username": "a", "password": "Latency-Secret-2"}, 60)))
+        "username": "a", "password": "Latency-Secret-2"}, reply_wait_s)))
     adder.start()
     samples = probe_while(busy + [adder], probes[:1], "add during an unlock")
     if busy[0].reply.get("ok") is not True:
