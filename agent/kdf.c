@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <spawn.h>
 #include <signal.h>
@@ -26,6 +27,7 @@ extern char **environ;
 
 static __thread struct kdf_helpers *thread_helpers;
 static __thread int thread_slot = -1;
+static __thread long long thread_slowest_ms; /* the slowest answer of this thread's helpers */
 
 static int read_full(int fd, void *buf, size_t n)
 {
@@ -163,13 +165,41 @@ static int helper_respawn(struct kdf_helpers *h, int slot)
 
 /* One request to the helper on fd: 0 with out filled, -1 if the helper failed or is gone.
  * The reply goes to its own part of buf, so the request can be sent again. */
+/* read_full, giving up at deadline (proto_now_ms): a stopped helper must not hold a PIN check. */
+static int read_until(int fd, uint8_t *p, size_t n, long long deadline)
+{
+	while (n > 0) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		long long left = deadline - proto_now_ms();
+		int ready = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+		ssize_t r;
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			return -1;
+		if ((r = read(fd, p, n)) < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
 static int ask(int fd, uint8_t *buf, size_t req_len, uint8_t *out)
 {
 	uint8_t *reply = buf + REQ_HEAD + KDF_PIN_MAX;
+	long long start = proto_now_ms(), wait = KDF_HELPER_WAIT_FACTOR * thread_slowest_ms;
+	long long deadline =
+	    start + (wait > KDF_HELPER_WAIT_MIN_MS ? wait : KDF_HELPER_WAIT_MIN_MS);
 
-	if (fd < 0 || proto_send_all(fd, buf, req_len) != 0 || read_full(fd, reply, 1) != 0 ||
-	    reply[0] != 0 || read_full(fd, reply + 1, VAULT_KEY_BYTES) != 0)
+	if (fd < 0 || proto_send_all(fd, buf, req_len) != 0 ||
+	    read_until(fd, reply, 1, deadline) != 0 || reply[0] != 0 ||
+	    read_until(fd, reply + 1, VAULT_KEY_BYTES, deadline) != 0)
 		return -1;
+	if (proto_now_ms() - start > thread_slowest_ms)
+		thread_slowest_ms = proto_now_ms() - start;
 	memcpy(out, reply + 1, VAULT_KEY_BYTES);
 	return 0;
 }

@@ -10,6 +10,12 @@
 #include <sys/types.h>
 
 #define KDF_PIN_MAX 64 /* a PIN is at most VAULT_PIN_MAX digits; anything longer is refused */
+/* A helper that has not answered within the longer of these is stuck (stopped, swapped out for
+ * good): it is killed and replaced, and the request asked again of the new one. The factor
+ * scales the slowest answer this thread has seen, so a slow machine is not taken for a stuck
+ * helper. */
+#define KDF_HELPER_WAIT_MIN_MS 30000
+#define KDF_HELPER_WAIT_FACTOR 30
 
 struct kdf_helpers {
 	int n;

@@ -348,7 +348,7 @@ static int reload_running(const struct sesame_home *h)
 
 static int run(struct agent *a)
 {
-	int stuck;
+	int ret, stuck;
 
 	/* forked first, while no secret is in memory and no thread exists */
 	if (kdf_helpers_start(&a->kdf, AGENT_KDF_THREADS) != 0) {

@@ -75,5 +75,24 @@ kill -CONT "$AGENT_PID"
 grep -q "the agent (pid $AGENT_PID) does not answer: no reply within 15 s" \
 	"$tmp/out/stopped.err" || fail "stopped agent: $(err stopped)"
 [ "$took" -ge 14 ] && [ "$took" -le 40 ] || fail "stopped agent: gave up after $took s"
+
+# A stopped KDF helper (SIGSTOP) does not hang an unlock: after KDF_HELPER_WAIT_MIN_MS (30 s:
+# the KDF here takes milliseconds) the agent kills it, asks a new one, and the right PIN opens
+# the vault; no attempt is lost.
+helpers=$(ps -o pid= --ppid "$AGENT_PID" | tr -d ' ')
+[ -n "$helpers" ] || fail "no KDF helper under the agent"
+kill -STOP $helpers
+t0=$(date +%s)
+run 0 unlock-stuck sh -c 'echo 284619 | "$0" unlock "Mme Martin" --pin-fd 0' "$SESAME"
+took=$(($(date +%s) - t0))
+[ "$took" -ge 29 ] && [ "$took" -le 90 ] || fail "stuck helper: the unlock took $took s"
+killed=0
+for p in $helpers; do # the one the unlock waited on is gone; the idle one wakes up
+	kill -0 "$p" 2>/dev/null && kill -CONT "$p" || killed=$((killed + 1))
+done
+[ "$killed" -ge 1 ] || fail "no stuck helper was killed"
+run 0 users-stuck "$SESAME" list --json
+expect_eq "attempts after a stuck helper" \
+	"$(jget users-stuck '[u["attempts_left"] for u in j["users"] if u["name"] == "Mme Martin"][0]')" 5
 stop_agent
 echo "start: ok"
