@@ -49,7 +49,9 @@ swap_back "$CP"
 # sesame.conf is read by the command too: it names the file before reaching any agent.
 swap_fifo "$SESAME_CONFIG"
 start_fails conf-fifo "not a regular file"
-run 1 conf-fifo-cli timeout -k 1 20 "$SESAME" status
+timeout -k 1 20 "$SESAME" status >"$tmp/out/conf-fifo-cli.out" 2>"$tmp/out/conf-fifo-cli.err" &&
+	fail "sesame.conf as a FIFO: status succeeded"
+[ $? -ne 124 ] || fail "sesame.conf as a FIFO: the command hangs"
 err conf-fifo-cli | grep -q "$SESAME_CONFIG: not a regular file" ||
 	fail "sesame.conf as a FIFO, the command: $(err conf-fifo-cli)"
 swap_back "$SESAME_CONFIG"
