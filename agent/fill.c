@@ -15,98 +15,34 @@
 #include "fill.h"
 #include "proto.h"
 
-#define LOGIN_ATTACH_MS 15000	   /* the browser starts and shows its first page */
-#define LOGIN_LOAD_MS 20000	   /* a login page loads */
-#define LOGIN_FIND_MS 15000	   /* scripts render the form */
-#define LOGIN_STEP_MS 2000	   /* one command to the page */
-#define LOGIN_AFTER_SUBMIT_MS 8000 /* the submission leaves and the next page loads */
-#define LOGIN_POLL_MS 300
-#define LOGIN_SELECTOR_GRACE_MS 3000 /* a recorded selector's field may render late */
-#define LOGIN_FRAMES_MAX 32
-#define LOGIN_SCREENSHOT_MAX (6u * 1024 * 1024) /* base64, within a reply */
-
 /* Each page's frame being examined: its isolated world holds the finder's state. sel_user and
  * sel_pass: 1 when the recorded selector found that field, -1 when it matched nothing usable, 0
- * when none is recorded. foreign: frames in it whose document it cannot reach. */
+ * when none is recorded. foreign: frames in it whose document it cannot reach. hidden: login
+ * fields present but not visible; inert: the fields are behind a modal dialog; keypad: the
+ * password is typed on the page's virtual keypad. */
 struct frame_hit {
 	int context;
 	int user, pass;
 	int sel_user, sel_pass;
-	int foreign;
+	int foreign, hidden, inert, keypad;
 };
 
-/* Shared by the finder and the wiper: the isolated world's own value setter (the page cannot
- * replace it), events, frames whose document is out of reach (another origin), and the wipe of
- * every password field (and the chosen one, whatever type a "show" toggle gave it). */
-#define COMMON_JS                                                                                  \
-	"var setter=Object.getOwnPropertyDescriptor(HTMLInputElement.prototype,'value').set;"      \
-	"function fire(e,t){e.dispatchEvent(new Event(t,{bubbles:true,composed:true}));}"          \
-	"function foreign(){var n=0,l=document.querySelectorAll('iframe,frame,object,embed');"     \
-	"for(var i=0;i<l.length;i++){var d=null;try{d=l[i].contentDocument;}catch(x){}"            \
-	"if(!d)n++;}return n;}"                                                                    \
-	"function wipe(x){var n=0,l=document.querySelectorAll('input');"                           \
-	"for(var i=0;i<l.length;i++){var e=l[i];if((e.type==='password'||e===x)&&"                 \
-	"e.value!==''){setter.call(e,'');fire(e,'input');fire(e,'change');n++;}}return n;}"
+/* What the looks at the page saw, for the reason of a failure. */
+struct scan_note {
+	int hidden, inert;
+};
 
-/* Runs in an isolated world. Called with the credential's two selectors as arguments (data,
- * never code). A selector that finds a visible, enabled <input> (of type password for the
- * password) gives that field; otherwise the clues do: the password field (current-password
- * first, never new-password), the username-like field of the same form (or, without a password
- * field, one that says it is a username and is not a search box), and the form's submit
- * button. */
-static const char finder_js[] =
-    "function(us,ps){" COMMON_JS
-    "function vis(e){if(!e||e.disabled||e.readOnly||e.type==='hidden')return false;"
-    "var r=e.getBoundingClientRect();if(r.width<=0||r.height<=0)return false;"
-    "var s=getComputedStyle(e);return s.visibility!=='hidden'&&s.display!=='none';}"
-    "function ac(e){return(e.getAttribute('autocomplete')||'').toLowerCase();}"
-    "function words(e){var t=[e.name,e.id,ac(e),e.placeholder,e.getAttribute('aria-label')]"
-    ".join(' ');if(e.labels)for(var i=0;i<e.labels.length;i++)t+=' '+e.labels[i].textContent;"
-    "return t.toLowerCase();}"
-    "function searchy(e){var f=e.form;return e.type==='search'||/search|recherche|query/"
-    ".test(words(e))||e.name==='q'||(f!=null&&(f.getAttribute('role')==='search'||"
-    "/search|recherche/.test((f.getAttribute('action')||'')+' '+f.id+' '+f.className)));}"
-    "function textual(e){var t=(e.getAttribute('type')||'text').toLowerCase();"
-    "return t==='text'||t==='email'||t==='tel'||t==='number';}"
-    "function button(sc){if(!sc)return null;var b=sc.querySelector('button[type=submit],"
-    "input[type=submit],button:not([type])');return b&&vis(b)?b:null;}"
-    "function uscore(e){if(searchy(e))return -1;var a=ac(e);if(/\\busername\\b/.test(a))"
-    "return 10;if(/\\bemail\\b/.test(a)||e.type==='email')return 6;"
-    "if(/user|login|e-?mail|identifi|account|compte|pseudo|nir|num/.test(words(e)))return 4;"
-    "return 1;}"
-    "function pick(sel,pw){if(typeof sel!=='string'||!sel)return null;var e=null;"
-    "try{e=document.querySelector(sel);}catch(x){return null;}"
-    "if(!e||e.tagName!=='INPUT'||!vis(e))return null;"
-    "return(pw?e.type==='password':textual(e)||e.type==='search'||e.type==='url')?e:null;}"
-    "var su=pick(us,false),sp=pick(ps,true);"
-    "var ins=Array.prototype.slice.call(document.querySelectorAll('input')).filter(vis);"
-    "var pws=ins.filter(function(e){return e.type==='password'&&!/new-password/.test(ac(e));});"
-    "var p=sp||pws.filter(function(e){return /current-password/.test(ac(e));})[0]||pws[0]||null;"
-    "var f=p?p.form:null,u=su,best=0;"
-    "if(!u)ins.filter(textual).forEach(function(e){var sc=uscore(e);"
-    "if(p){if(sc<1||(f&&e.form!==f)||!(e.compareDocumentPosition(p)&"
-    "Node.DOCUMENT_POSITION_FOLLOWING))return;}"
-    "else{if(sc<4)return;if(button(e.form||e.parentElement))sc+=1;}"
-    "if(sc>best){best=sc;u=e;}});"
-    "if(!p&&u)f=u.form;"
-    "var S={u:u,p:p,f:f,s:button(f)||(u?button(u.parentElement):null),vals:{}};"
-    "S.set=function(k,v){var e=S[k];if(!e||!e.isConnected)return false;setter.call(e,v);"
-    "fire(e,'input');fire(e,'change');e.dispatchEvent(new KeyboardEvent('keyup',"
-    "{bubbles:true,composed:true}));S.vals[k]=v;return e.value===v;};"
-    "S.intact=function(){var n=0;for(var k in S.vals){n++;if(!S[k].isConnected||"
-    "S[k].value!==S.vals[k])return false;}return n>0;};"
-    "S.clear=function(){S.vals={};return wipe(S.p);};"
-    "S.foreign=foreign;"
-    "S.submit=function(){if(!S.intact())return 'changed';if(S.s){S.s.click();return 'click';}"
-    "if(S.f){if(S.f.requestSubmit)S.f.requestSubmit();else S.f.submit();return 'form';}"
-    "var e=S.p||S.u;['keydown','keypress','keyup'].forEach(function(t){e.dispatchEvent("
-    "new KeyboardEvent(t,{bubbles:true,composed:true,key:'Enter',code:'Enter',"
-    "keyCode:13}));});return 'enter';};"
-    "window.__sesame=S;"
-    "return{u:!!u,p:!!p,su:us?(su?1:-1):0,sp:ps?(sp?1:-1):0,foreign:foreign()};}";
+#include "finder_js.h"
 
-/* A frame's password fields emptied, from a fresh isolated world. */
-static const char wipe_js[] = "(function(){" COMMON_JS "return wipe(null);})()";
+/* A frame's password fields emptied, from a fresh isolated world: every input of type password
+ * in the document and its open shadow roots (the filled document's closed roots are emptied by
+ * the finder's own wipe). */
+static const char wipe_js[] =
+    "(function(){var set=Object.getOwnPropertyDescriptor(HTMLInputElement.prototype,'value')"
+    ".set,n=0;(function walk(r){r.querySelectorAll('*').forEach(function(e){"
+    "if(e.tagName==='INPUT'&&e.type==='password'&&e.value!==''){set.call(e,'');"
+    "e.dispatchEvent(new Event('input',{bubbles:true,composed:true}));n++;}"
+    "if(e.shadowRoot)walk(e.shadowRoot);});})(document);return n;})()";
 
 static void fail(struct login_task *t, const char *reason, const char *detail)
 {
@@ -178,43 +114,66 @@ static int find_page(struct cdp *c, long long dl, char target[64])
 	return ret;
 }
 
-/* Request types and events that show a submission leaving the page. */
-static int leaves(const char *method, const cJSON *params)
+static int is(const char *method, const char *name)
+{
+	return strcmp(method, name) == 0;
+}
+
+/* A submission leaving the page: a navigation, or a request of the page's own origin other
+ * than a plain GET (a form's POST, a fetch or an XMLHttpRequest). Its request id is kept, so
+ * that its answer can be told from others. */
+static int leaves(struct login_task *t, const char *method, const cJSON *params)
 {
 	const cJSON *req = cJSON_GetObjectItemCaseSensitive(params, "request");
 	const char *how = proto_string(req, "method"), *type = proto_string(params, "type");
+	const char *id = proto_string(params, "requestId");
 
-	if (strcmp(method, "Page.frameRequestedNavigation") == 0 ||
-	    strcmp(method, "Page.frameStartedLoading") == 0)
+	if (is(method, "Page.frameRequestedNavigation"))
 		return 1;
-	return strcmp(method, "Network.requestWillBeSent") == 0 &&
-	       ((how != NULL && strcmp(how, "GET") != 0) ||
-		(type != NULL && strcmp(type, "Document") == 0));
+	if (!is(method, "Network.requestWillBeSent") ||
+	    cJSON_GetObjectItemCaseSensitive(params, "redirectResponse") != NULL)
+		return 0;
+	if (!(type != NULL && strcmp(type, "Document") == 0) &&
+	    !(how != NULL && strcmp(how, "GET") != 0 &&
+	      cdp_origin_same(&t->origin, proto_string(params, "documentURL"))))
+		return 0;
+	if (id != NULL && strlen(id) < sizeof(t->request))
+		snprintf(t->request, sizeof(t->request), "%s", id);
+	return 1;
 }
 
-static int settles(const char *method)
+/* The submission's answer: its request's response or failure, or the next document. */
+static int settles(const struct login_task *t, const char *method, const cJSON *params)
 {
-	return strcmp(method, "Page.frameStoppedLoading") == 0 ||
-	       strcmp(method, "Network.loadingFinished") == 0 ||
-	       strcmp(method, "Network.loadingFailed") == 0;
+	const char *id = proto_string(params, "requestId");
+
+	if (is(method, "Page.frameNavigated") || is(method, "Page.loadEventFired"))
+		return 1;
+	return (is(method, "Network.responseReceived") || is(method, "Network.loadingFailed") ||
+		is(method, "Network.loadingFinished")) &&
+	       id != NULL && strcmp(id, t->request) == 0;
 }
 
 /* Every event, whatever call is waiting. After the submit: did it leave, did the answer come?
- * While a secret is in the page, a new target: a tab, a window, DevTools (an anomaly), or a
- * frame of another site (refused like any foreign frame). Workers are the page's own. */
+ * Navigations and loads, for the clicks before the form. While a secret is in the page, a new
+ * target: a tab, a window, DevTools (an anomaly), or a frame of another site (refused like any
+ * foreign frame). Workers are the page's own. */
 static int on_event(void *ctx, const char *method, const cJSON *msg)
 {
 	struct login_task *t = ctx;
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
 	const char *type;
-
 	int wake = 0;
 
-	if (t->submitting && !t->left && leaves(method, params))
+	if (is(method, "Page.frameRequestedNavigation") || is(method, "Page.frameStartedLoading"))
+		t->nav_started = wake = 1;
+	if (is(method, "Page.loadEventFired"))
+		t->loaded = wake = 1;
+	if (t->submitting && !t->left && leaves(t, method, params))
 		t->left = wake = 1;
-	else if (t->left && !t->settled && settles(method))
+	else if (t->left && !t->settled && settles(t, method, params))
 		t->settled = wake = 1;
-	if (strcmp(method, "Target.targetCreated") != 0 || !t->secret_in_page)
+	if (!is(method, "Target.targetCreated") || !t->secret_in_page)
 		return wake ? CDP_HOOK_WAKE : 0;
 	type = proto_string(cJSON_GetObjectItemCaseSensitive(params, "targetInfo"), "type");
 	if (type != NULL && (strcmp(type, "worker") == 0 || strcmp(type, "service_worker") == 0 ||
@@ -262,19 +221,33 @@ out:
 	return ret;
 }
 
+/* Wait for a flag the event hook sets, or the deadline. */
+static int hook_wait(struct cdp *c, const int *flag, long long deadline)
+{
+	static const char *const none[] = {""};
+	int ret = CDP_OK;
+
+	while (!*flag && ret == CDP_OK)
+		ret = cdp_wait_any(c, none, 1, deadline, NULL, NULL);
+	return *flag ? CDP_OK : ret;
+}
+
 /* Go to the login URL and wait for its load event (a slow page is looked at anyway). */
 static int navigate(struct cdp *c, struct login_task *t)
 {
 	long long dl = proto_now_ms() + LOGIN_LOAD_MS;
 	cJSON *r = NULL;
-	int ret = cdp_call(c, "Page.navigate", params_str("url", t->url), 1, dl, &r);
+	int ret;
+
+	t->loaded = 0;
+	ret = cdp_call(c, "Page.navigate", params_str("url", t->url), 1, dl, &r);
 
 	if (ret == CDP_OK && proto_string(r, "errorText") != NULL) {
 		fail(t, "unreachable", proto_string(r, "errorText"));
 		ret = CDP_E_COMMAND;
 	} else if (ret != CDP_OK) {
 		fail_cdp(t, ret);
-	} else if ((ret = cdp_wait_event(c, "Page.loadEventFired", dl, NULL)) == CDP_E_TIMEOUT) {
+	} else if ((ret = hook_wait(c, &t->loaded, dl)) == CDP_E_TIMEOUT) {
 		ret = CDP_OK;
 	} else if (ret != CDP_OK) {
 		fail_cdp(t, ret);
@@ -283,7 +256,8 @@ static int navigate(struct cdp *c, struct login_task *t)
 	return ret;
 }
 
-/* The value of a Runtime call's result (by value) into *value; a thrown exception fails. */
+/* The value of a Runtime call's result (by value) into *value; a thrown exception fails. A
+ * promise is awaited. */
 static int runtime_call(struct cdp *c, const char *method, cJSON *p, cJSON **value)
 {
 	cJSON *r = NULL;
@@ -291,7 +265,8 @@ static int runtime_call(struct cdp *c, const char *method, cJSON *p, cJSON **val
 
 	*value = NULL;
 	cJSON_AddTrueToObject(p, "returnByValue");
-	ret = cdp_call(c, method, p, 1, proto_now_ms() + LOGIN_STEP_MS, &r);
+	cJSON_AddTrueToObject(p, "awaitPromise");
+	ret = cdp_call(c, method, p, 1, proto_now_ms() + LOGIN_STEP_MS + LOGIN_VALIDATION_MS, &r);
 	if (ret == CDP_OK && cJSON_GetObjectItemCaseSensitive(r, "exceptionDetails") != NULL)
 		ret = CDP_E_COMMAND;
 	if (ret == CDP_OK)
@@ -310,15 +285,92 @@ static int eval(struct cdp *c, int context, const char *expr, cJSON **value)
 	return runtime_call(c, "Runtime.evaluate", p, value);
 }
 
-/* Call the finder with the selectors as call arguments: JSON values the page's parser never
- * sees as code, whatever quotes or script a selector holds. */
-static int finder_call(struct cdp *c, int context, const struct login_task *t, cJSON **value)
+/* Call fn (fixed text of ours) in a context with string arguments: JSON values the page's
+ * parser never sees as code. */
+static int call_fn(struct cdp *c, int context, const char *fn, const char *const *args, size_t n,
+		   cJSON **value)
+{
+	cJSON *p = params_str("functionDeclaration", fn);
+	cJSON *a = cJSON_AddArrayToObject(p, "arguments");
+
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, params_str("value", args[i]));
+	cJSON_AddNumberToObject(p, "executionContextId", context);
+	return runtime_call(c, "Runtime.callFunctionOn", p, value);
+}
+
+/* The closed shadow roots of the page: the backend ids DOM.getDocument shows with pierce (the
+ * page's own scripts cannot reach them, the finder can once the agent resolves them). */
+struct closed_roots {
+	int id[LOGIN_CLOSED_ROOTS_MAX];
+	size_t n;
+};
+
+static void closed_collect(const cJSON *node, struct closed_roots *cr, int depth)
+{
+	const char *kind = proto_string(node, "shadowRootType");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(node, "backendNodeId"), *ch;
+	static const char *const lists[] = {"children", "shadowRoots", "contentDocument"};
+
+	if (depth > 256 || cr->n >= LOGIN_CLOSED_ROOTS_MAX)
+		return;
+	if (kind != NULL && strcmp(kind, "closed") == 0 && cJSON_IsNumber(id))
+		cr->id[cr->n++] = id->valueint;
+	for (size_t i = 0; i < 3; i++) {
+		const cJSON *l = cJSON_GetObjectItemCaseSensitive(node, lists[i]);
+		if (cJSON_IsObject(l))
+			closed_collect(l, cr, depth + 1);
+		else
+			cJSON_ArrayForEach(ch, l) closed_collect(ch, cr, depth + 1);
+	}
+}
+
+static void closed_roots(struct cdp *c, struct closed_roots *cr)
+{
+	cJSON *p = cJSON_CreateObject(), *r = NULL;
+
+	cr->n = 0;
+	cJSON_AddNumberToObject(p, "depth", -1);
+	cJSON_AddTrueToObject(p, "pierce");
+	if (cdp_call(c, "DOM.getDocument", p, 1, proto_now_ms() + LOGIN_STEP_MS, &r) == CDP_OK)
+		closed_collect(cJSON_GetObjectItemCaseSensitive(r, "root"), cr, 0);
+	cJSON_Delete(r);
+}
+
+/* The finder's arguments: the credential's selectors, then the closed roots resolved in this
+ * context (a root of another frame fails to resolve here, or is left out by the finder). */
+static cJSON *finder_args(struct cdp *c, int context, const struct login_task *t,
+			  const struct closed_roots *cr)
+{
+	cJSON *args = cJSON_CreateArray(), *o = cJSON_CreateObject(), *v = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "user", t->user_sel);
+	cJSON_AddStringToObject(o, "pass", t->pass_sel);
+	cJSON_AddStringToObject(o, "submit", t->submit_sel);
+	cJSON_AddItemToObject(v, "value", o);
+	cJSON_AddItemToArray(args, v);
+	for (size_t i = 0; cr != NULL && i < cr->n; i++) {
+		cJSON *p = cJSON_CreateObject(), *r = NULL;
+		const char *obj;
+		cJSON_AddNumberToObject(p, "backendNodeId", cr->id[i]);
+		cJSON_AddNumberToObject(p, "executionContextId", context);
+		if (cdp_call(c, "DOM.resolveNode", p, 1, proto_now_ms() + LOGIN_STEP_MS, &r) ==
+			CDP_OK &&
+		    (obj = proto_string(cJSON_GetObjectItemCaseSensitive(r, "object"),
+					"objectId")) != NULL)
+			cJSON_AddItemToArray(args, params_str("objectId", obj));
+		cJSON_Delete(r);
+	}
+	return args;
+}
+
+/* Run the finder in a context. */
+static int finder_call(struct cdp *c, int context, const struct login_task *t,
+		       const struct closed_roots *cr, cJSON **value)
 {
 	cJSON *p = params_str("functionDeclaration", finder_js);
-	cJSON *args = cJSON_AddArrayToObject(p, "arguments");
 
-	cJSON_AddItemToArray(args, params_str("value", t->user_sel));
-	cJSON_AddItemToArray(args, params_str("value", t->pass_sel));
+	cJSON_AddItemToObject(p, "arguments", finder_args(c, context, t, cr));
 	cJSON_AddNumberToObject(p, "executionContextId", context);
 	return runtime_call(c, "Runtime.callFunctionOn", p, value);
 }
@@ -363,33 +415,46 @@ static int json_int(const cJSON *o, const char *key)
 	return cJSON_IsNumber(n) ? n->valueint : 0;
 }
 
-/* Run the finder in a fresh isolated world of the frame. */
-static int frame_scan(struct cdp *c, const struct login_task *t, const char *frame,
-		      struct frame_hit *hit)
+/* A fresh isolated world of the frame: its context id, or 0. */
+static int world(struct cdp *c, const char *frame, const char *name, int *context)
 {
-	cJSON *p = params_str("frameId", frame), *r = NULL, *v = NULL;
+	cJSON *p = params_str("frameId", frame), *r = NULL;
 	const cJSON *ctx;
 	int ret;
 
-	memset(hit, 0, sizeof(*hit));
-	cJSON_AddStringToObject(p, "worldName", "sesame");
+	*context = 0;
+	cJSON_AddStringToObject(p, "worldName", name);
 	ret = cdp_call(c, "Page.createIsolatedWorld", p, 1, proto_now_ms() + LOGIN_STEP_MS, &r);
 	ctx = cJSON_GetObjectItemCaseSensitive(r, "executionContextId");
 	if (ret == CDP_OK && !cJSON_IsNumber(ctx))
 		ret = CDP_E_PROTO;
-	if (ret == CDP_OK) {
-		hit->context = ctx->valueint;
-		ret = finder_call(c, hit->context, t, &v);
-	}
+	if (ret == CDP_OK)
+		*context = ctx->valueint;
+	cJSON_Delete(r);
+	return ret;
+}
+
+/* Run the finder in a fresh isolated world of the frame. */
+static int frame_scan(struct cdp *c, const struct login_task *t, const char *frame,
+		      const struct closed_roots *cr, struct frame_hit *hit)
+{
+	cJSON *v = NULL;
+	int ret;
+
+	memset(hit, 0, sizeof(*hit));
+	if ((ret = world(c, frame, "sesame", &hit->context)) == CDP_OK)
+		ret = finder_call(c, hit->context, t, cr, &v);
 	if (ret == CDP_OK) {
 		hit->user = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "u"));
 		hit->pass = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "p"));
 		hit->sel_user = json_int(v, "su");
 		hit->sel_pass = json_int(v, "sp");
 		hit->foreign = json_int(v, "foreign");
+		hit->hidden = json_int(v, "hidden");
+		hit->inert = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "inert"));
+		hit->keypad = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "keypad"));
 	}
 	cJSON_Delete(v);
-	cJSON_Delete(r);
 	return ret;
 }
 
@@ -443,19 +508,13 @@ static int foreign_frames(struct cdp *c, struct login_task *t, const struct fram
 	return found;
 }
 
-/* One look at the page. Returns 1 with *hit set (want_pass: a password field; otherwise a
- * username or password field), 0 when nothing yet, -1 on a refusal or a browser failure.
- * A page that left the credential's origin, or holds a frame of another one, refuses.
- * With selectors, every frame is looked at: a frame where they match wins over the clues. */
-static int page_scan(struct cdp *c, struct login_task *t, int want_pass, int trust_clues,
-		     struct frame_hit *hit)
+/* The page's frames, refused when the page left the credential's origin or holds a frame of
+ * another one. 0, or -1 with the failure set. */
+static int frames_checked(struct cdp *c, struct login_task *t, struct frame_ref *frames, size_t *n)
 {
-	struct frame_ref frames[LOGIN_FRAMES_MAX];
-	struct frame_hit h;
-	size_t n;
-	int ret, best = 0, enough = has_selectors(t) ? 2 : 1;
+	int ret;
 
-	if ((ret = frames_list(c, frames, &n)) != CDP_OK) {
+	if ((ret = frames_list(c, frames, n)) != CDP_OK) {
 		fail_cdp(t, ret);
 		return -1;
 	}
@@ -467,12 +526,34 @@ static int page_scan(struct cdp *c, struct login_task *t, int want_pass, int tru
 		fail(t, "origin", detail);
 		return -1;
 	}
-	if (foreign_frames(c, t, frames, n))
+	return foreign_frames(c, t, frames, *n) ? -1 : 0;
+}
+
+static int fatal(int ret)
+{
+	return ret == CDP_E_CLOSED || ret == CDP_E_CANCELLED || ret == CDP_E_EVENT;
+}
+
+/* One look at the page. Returns 1 with *hit set (want_pass: a password field; otherwise a
+ * username or password field), 0 when nothing usable yet (what was seen goes to *note), -1 on
+ * a refusal or a browser failure. With selectors, every frame is looked at: a frame where they
+ * match wins over the clues. Fields behind a modal dialog are not usable. */
+static int page_scan(struct cdp *c, struct login_task *t, int want_pass, int trust_clues,
+		     struct frame_hit *hit, struct scan_note *note)
+{
+	struct frame_ref frames[LOGIN_FRAMES_MAX];
+	struct closed_roots cr;
+	struct frame_hit h;
+	size_t n;
+	int ret, best = 0, enough = has_selectors(t) ? 2 : 1;
+
+	if (frames_checked(c, t, frames, &n) != 0)
 		return -1;
+	closed_roots(c, &cr);
 	for (size_t i = 0; i < n && best < enough; i++) {
 		int rank;
-		ret = frame_scan(c, t, frames[i].id, &h);
-		if (ret == CDP_E_CLOSED || ret == CDP_E_CANCELLED || ret == CDP_E_EVENT) {
+		ret = frame_scan(c, t, frames[i].id, &cr, &h);
+		if (fatal(ret)) {
 			fail_cdp(t, ret);
 			return -1;
 		}
@@ -480,8 +561,15 @@ static int page_scan(struct cdp *c, struct login_task *t, int want_pass, int tru
 			fail(t, "foreign_frame", "a frame of another site is in the page");
 			return -1;
 		}
-		if (ret != CDP_OK || !(h.pass || (!want_pass && h.user)))
+		if (ret != CDP_OK)
 			continue; /* a frame that went away while we looked */
+		note->hidden |= h.hidden > 0;
+		if (!(h.pass || (!want_pass && h.user)))
+			continue;
+		if (h.inert) {
+			note->inert = 1;
+			continue;
+		}
 		if ((rank = hit_rank(&h, trust_clues)) > best) {
 			*hit = h;
 			best = rank;
@@ -497,29 +585,139 @@ static void pause_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Poll the page until the fields appear (scripts may render them after the load event). */
+/* After a click that may navigate: if a navigation starts, wait for its load. */
+static int click_settle(struct cdp *c, struct login_task *t)
+{
+	int ret = hook_wait(c, &t->nav_started, proto_now_ms() + LOGIN_NAV_START_MS);
+
+	if (ret == CDP_E_TIMEOUT)
+		return CDP_OK;
+	if (ret == CDP_OK &&
+	    (ret = hook_wait(c, &t->loaded, proto_now_ms() + LOGIN_LOAD_MS)) == CDP_E_TIMEOUT)
+		ret = CDP_OK; /* a slow page is looked at anyway */
+	return ret;
+}
+
+/* Call the finder's fn(arg) in each frame of the page until one says it clicked: 1, 0 when
+ * none did, -1 on a refusal or a browser failure. Nothing secret is in the page. */
+static int click_somewhere(struct cdp *c, struct login_task *t, const char *fn, const char *arg)
+{
+	struct frame_ref frames[LOGIN_FRAMES_MAX];
+	struct closed_roots cr;
+	struct frame_hit h;
+	size_t n;
+
+	if (frames_checked(c, t, frames, &n) != 0)
+		return -1;
+	closed_roots(c, &cr);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *v = NULL;
+		int ret = frame_scan(c, t, frames[i].id, &cr, &h);
+		if (ret == CDP_OK) {
+			t->nav_started = t->loaded = 0;
+			ret = call_fn(c, h.context, fn, &arg, 1, &v);
+		}
+		if (fatal(ret)) {
+			fail_cdp(t, ret);
+			return -1;
+		}
+		if (ret == CDP_OK && cJSON_IsTrue(v)) {
+			cJSON_Delete(v);
+			if ((ret = click_settle(c, t)) != CDP_OK) {
+				fail_cdp(t, ret);
+				return -1;
+			}
+			return 1;
+		}
+		cJSON_Delete(v);
+	}
+	return 0;
+}
+
+/* The credential's recorded clicks before the form (an identity-provider chooser, a consent
+ * window's close button), in order: each waits for its control like a field. */
+static int before_clicks(struct cdp *c, struct login_task *t)
+{
+	char sel[VAULT_SELECTOR_MAX + 1];
+	const char *p = t->before_clicks;
+	unsigned k = 0;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, "\n");
+		long long dl = proto_now_ms() + LOGIN_FIND_MS;
+		int r;
+		snprintf(sel, sizeof(sel), "%.*s", (int)len, p);
+		p += len + (p[len] == '\n');
+		k++;
+		while ((r = click_somewhere(c, t, "function(s){return __sesame.step(s);}", sel)) ==
+			   0 &&
+		       proto_now_ms() < dl)
+			pause_ms(LOGIN_POLL_MS);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			char detail[LOGIN_DETAIL_MAX];
+			snprintf(detail, sizeof(detail),
+				 "the recorded step %u (--before-click) found nothing to click", k);
+			fail(t, "step_missing", detail);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Why no field could be used, from what the looks saw. */
+static void fields_missing(struct login_task *t, const struct scan_note *note)
+{
+	if (note->inert)
+		fail(t, "page_inert",
+		     "a window in front of the page (a modal dialog) blocks the "
+		     "login form");
+	else if (note->hidden)
+		fail(t, "field_hidden",
+		     "the login fields are in the page but hidden: a step "
+		     "before them was not done");
+	else if (has_selectors(t))
+		fail(t, "selectors",
+		     "the recorded selectors matched no usable field, and the usual clues found "
+		     "no login form either");
+	else
+		fail(t, "no_fields", "no login form was found on the page");
+}
+
+/* Poll the page until the fields appear (scripts may render them after the load event). With
+ * nothing to fill after a moment on the first page, a visible "Se connecter" control of this
+ * origin is clicked: it may open the form. */
 static int fields_wait(struct cdp *c, struct login_task *t, int want_pass, struct frame_hit *hit)
 {
 	long long start = proto_now_ms(), dl = start + LOGIN_FIND_MS;
-	int ret;
+	struct scan_note note = {0, 0};
+	int ret, openers = 0;
 
 	for (;;) {
 		/* the clues wait a little while recorded selectors match nothing: their field may
 		 * render late, and the clues are what the selectors were recorded to overrule */
 		int trust_clues =
 		    !has_selectors(t) || proto_now_ms() >= start + LOGIN_SELECTOR_GRACE_MS;
-		if ((ret = page_scan(c, t, want_pass, trust_clues, hit)) != 0)
+		memset(&note, 0, sizeof(note));
+		if ((ret = page_scan(c, t, want_pass, trust_clues, hit, &note)) != 0)
 			return ret > 0 ? 0 : -1;
+		if (!want_pass && !note.inert && openers < LOGIN_OPENERS_MAX &&
+		    proto_now_ms() >= start + LOGIN_OPENER_AFTER_MS) {
+			if ((ret = click_somewhere(c, t, "function(){return __sesame.opener();}",
+						   "")) < 0)
+				return -1;
+			if (ret > 0) {
+				openers++;
+				dl = proto_now_ms() + LOGIN_FIND_MS;
+				continue;
+			}
+		}
 		if (proto_now_ms() >= dl)
 			break;
 		pause_ms(LOGIN_POLL_MS);
 	}
-	if (has_selectors(t))
-		fail(t, "selectors",
-		     "the recorded selectors matched no usable field, and the usual clues found "
-		     "no login form either");
-	else
-		fail(t, "not_found", "no login form was found on the page");
+	fields_missing(t, &note);
 	return -1;
 }
 
@@ -527,85 +725,139 @@ static int fields_wait(struct cdp *c, struct login_task *t, int want_pass, struc
 static int field_set(struct cdp *c, struct login_task *t, const struct frame_hit *hit,
 		     const char *key, const char *value)
 {
-	cJSON *p = params_str("functionDeclaration", "function(k,v){return __sesame.set(k,v);}");
-	cJSON *args = cJSON_AddArrayToObject(p, "arguments"), *v = NULL;
+	const char *args[2] = {key, value}; /* the hooks wipe the command's tree */
+	cJSON *v = NULL;
 	int ret;
 
-	cJSON_AddItemToArray(args, params_str("value", key));
-	cJSON_AddItemToArray(args, params_str("value", value)); /* the hooks wipe the tree */
-	cJSON_AddNumberToObject(p, "executionContextId", hit->context);
 	t->secret_in_page = 1;
-	ret = runtime_call(c, "Runtime.callFunctionOn", p, &v);
+	ret = call_fn(c, hit->context, "function(k,v){return __sesame.set(k,v);}", args, 2, &v);
 	if (ret == CDP_OK && cJSON_IsTrue(v)) {
 		cJSON_Delete(v);
 		return 0;
 	}
 	cJSON_Delete(v);
-	if (ret == CDP_E_CLOSED || ret == CDP_E_CANCELLED || ret == CDP_E_EVENT ||
-	    ret == CDP_E_TIMEOUT)
+	if (fatal(ret) || ret == CDP_E_TIMEOUT)
 		fail_cdp(t, ret);
 	else
 		fail(t, "not_filled", "the field did not keep the value set");
 	return -1;
 }
 
-/* Wait for a flag the event hook sets, or the deadline. */
-static int hook_wait(struct cdp *c, const int *flag, long long deadline)
+/* The answer to a submission that left: its response, or the next document. */
+static int answer_wait(struct cdp *c, struct login_task *t)
 {
-	static const char *const none[] = {""};
-	int ret = CDP_OK;
-
-	while (!*flag && ret == CDP_OK)
-		ret = cdp_wait_any(c, none, 1, deadline, NULL, NULL);
-	return *flag ? CDP_OK : ret;
-}
-
-/* Wait until the submission leaves the page (a navigation, or a request that is not a plain
- * GET), then for the next page to load or the answer to arrive. */
-static int submission_wait(struct cdp *c, struct login_task *t)
-{
-	int ret = hook_wait(c, &t->left, proto_now_ms() + LOGIN_AFTER_SUBMIT_MS);
+	int ret = hook_wait(c, &t->settled, proto_now_ms() + LOGIN_ANSWER_MS);
 
 	t->submitting = 0;
-	if (ret != CDP_OK) {
-		if (ret == CDP_E_TIMEOUT)
-			fail(t, "not_submitted", "the page did not send the login form");
-		else
-			fail_cdp(t, ret);
+	if (ret != CDP_OK && ret != CDP_E_TIMEOUT) {
+		fail_cdp(t, ret);
 		return -1;
 	}
-	t->res.submitted = 1;
-	ret = hook_wait(c, &t->settled, proto_now_ms() + LOGIN_AFTER_SUBMIT_MS);
-	if (ret != CDP_OK && ret != CDP_E_TIMEOUT) {
+	if (t->nav_started &&
+	    (ret = hook_wait(c, &t->loaded, proto_now_ms() + LOGIN_LOAD_MS)) != CDP_OK &&
+	    ret != CDP_E_TIMEOUT) {
 		fail_cdp(t, ret);
 		return -1;
 	}
 	return 0;
 }
 
-/* Click the form's button, else submit the form, else Enter on the field, with the values
- * checked intact at that moment; then see the submission leave. */
-static int form_submit(struct cdp *c, struct login_task *t, const struct frame_hit *hit)
+enum effect { EFFECT_NONE, EFFECT_LEFT, EFFECT_CHANGED, EFFECT_ERROR };
+
+/* What one way of submitting did within LOGIN_EFFECT_MS: the submission left, or the page moved
+ * on without a request (the fields went away, or a password field came), or nothing. */
+static enum effect effect_wait(struct cdp *c, struct login_task *t, const struct frame_hit *hit)
 {
+	long long dl = proto_now_ms() + LOGIN_EFFECT_MS;
+
+	while (proto_now_ms() < dl) {
+		long long slice = proto_now_ms() + LOGIN_POLL_MS;
+		cJSON *v = NULL;
+		int changed, ret = hook_wait(c, &t->left, slice < dl ? slice : dl);
+		if (ret == CDP_OK)
+			return EFFECT_LEFT;
+		if (ret != CDP_E_TIMEOUT) {
+			fail_cdp(t, ret);
+			return EFFECT_ERROR;
+		}
+		ret = eval(c, hit->context, "__sesame.changed()", &v);
+		changed = ret != CDP_OK || cJSON_IsTrue(v); /* an error: the document went away */
+		cJSON_Delete(v);
+		if (fatal(ret)) {
+			fail_cdp(t, ret);
+			return EFFECT_ERROR;
+		}
+		if (changed)
+			return EFFECT_CHANGED;
+	}
+	return t->left ? EFFECT_LEFT : EFFECT_NONE;
+}
+
+/* One way of submitting: what the finder did ("none" when that way does not apply). */
+static int submit_way(struct cdp *c, struct login_task *t, const struct frame_hit *hit,
+		      const char *way, char *done, size_t cap)
+{
+	char wait[16];
+	const char *args[2] = {way, wait};
 	cJSON *v = NULL;
-	const char *how;
 	int ret;
 
-	t->submitting = 1, t->left = t->settled = 0;
-	ret = eval(c, hit->context, "__sesame.submit()", &v);
-	how = cJSON_GetStringValue(v);
-
-	if (ret == CDP_OK && how != NULL && strcmp(how, "changed") == 0) {
-		cJSON_Delete(v);
-		fail(t, "not_filled", "the page changed the values before they were sent");
-		return -1;
-	}
+	snprintf(wait, sizeof(wait), "%d", strcmp(way, "click") == 0 ? LOGIN_VALIDATION_MS : 0);
+	ret =
+	    call_fn(c, hit->context, "function(w,ms){return __sesame.submit(w,+ms);}", args, 2, &v);
+	snprintf(done, cap, "%s", cJSON_IsString(v) ? v->valuestring : "none");
 	cJSON_Delete(v);
-	if (ret != CDP_OK && ret != CDP_E_COMMAND) { /* a navigation may cut the answer short */
+	if (ret != CDP_OK && ret != CDP_E_COMMAND) {
 		fail_cdp(t, ret);
 		return -1;
 	}
-	return submission_wait(c, t);
+	if (strcmp(done, "changed") == 0) {
+		fail(t, "not_filled", "the page changed the values before they were sent");
+		return -1;
+	}
+	if (strcmp(done, "empty") == 0) {
+		fail(t, "not_filled",
+		     "the page shows a password field that Sesame did not fill: "
+		     "nothing was sent, so that no empty password goes out");
+		return -1;
+	}
+	return 0;
+}
+
+/* Send what was filled the way a person would, each way checked for its effect before the next
+ * is tried: the submit control found after filling, then requestSubmit(), then Enter. 0 when the
+ * submission left the page (or, on a username-only step, when the page moved on to the
+ * password); -1 otherwise, with the reason. */
+static int form_submit(struct cdp *c, struct login_task *t, const struct frame_hit *hit)
+{
+	static const char *const ways[] = {"click", "request", "enter"};
+	enum effect e = EFFECT_NONE;
+
+	t->submitting = 1, t->left = t->settled = t->nav_started = t->loaded = 0;
+	t->request[0] = '\0';
+	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]) && e == EFFECT_NONE; i++) {
+		char done[16];
+		if (submit_way(c, t, hit, ways[i], done, sizeof(done)) != 0)
+			return -1;
+		if (strcmp(done, "none") != 0)
+			e = effect_wait(c, t, hit);
+	}
+	if (e == EFFECT_CHANGED &&
+	    !hit->pass) { /* a single-page two-step login: the password next */
+		t->submitting = 0;
+		return 0;
+	}
+	if (e == EFFECT_CHANGED &&
+	    hook_wait(c, &t->left, proto_now_ms() + LOGIN_EFFECT_MS) == CDP_OK)
+		e = EFFECT_LEFT; /* the page hid its form, then sent it */
+	if (e == EFFECT_LEFT) {
+		t->res.submitted = 1;
+		return answer_wait(c, t);
+	}
+	t->submitting = 0;
+	if (e != EFFECT_ERROR)
+		fail(t, "not_submitted", "the page did not send the login form");
+	return -1;
 }
 
 /* The frames of the page again: none of another origin may have come while we filled. */
@@ -632,6 +884,14 @@ static int still_alone(struct cdp *c, struct login_task *t, const struct frame_h
 	return 0;
 }
 
+/* Only digits go through a virtual keypad; anything else is refused before it is in the page. */
+static int keypad_fits(const char *password)
+{
+	size_t n = strspn(password, "0123456789");
+
+	return n > 0 && password[n] == '\0';
+}
+
 /* One page of the flow: fill what it shows, submit unless told not to. *more is set when the
  * page showed the username alone (step one of a two-step login). */
 static int step_fill(struct cdp *c, struct login_task *t, int want_pass, struct frame_hit *hit,
@@ -640,6 +900,12 @@ static int step_fill(struct cdp *c, struct login_task *t, int want_pass, struct 
 	*more = 0;
 	if (fields_wait(c, t, want_pass, hit) != 0)
 		return -1;
+	if (hit->pass && hit->keypad && !keypad_fits(t->password)) {
+		fail(t, "keypad_unsupported",
+		     "the page asks for the code on a keypad of digits, "
+		     "and this password is not made of digits");
+		return -1;
+	}
 	t->res.steps++;
 	if (hit->sel_user > 0 || hit->sel_pass > 0)
 		t->res.by_selector = 1;
@@ -660,30 +926,23 @@ static int step_fill(struct cdp *c, struct login_task *t, int want_pass, struct 
 static int wipe(struct cdp *c, struct login_task *t, const struct frame_hit *hit)
 {
 	struct frame_ref frames[LOGIN_FRAMES_MAX];
-	struct frame_hit h;
 	cJSON *v = NULL;
 	size_t n;
 	int ret;
 
 	if (hit->context != 0) {
-		eval(c, hit->context, "__sesame.clear()", &v); /* gone with its document: fine */
+		eval(c, hit->context, "__sesame.wipe()", &v); /* gone with its document: fine */
 		cJSON_Delete(v);
 	}
 	if ((ret = frames_list(c, frames, &n)) != CDP_OK)
 		return ret;
 	for (size_t i = 0; i < n; i++) {
-		cJSON *r = NULL, *p = params_str("frameId", frames[i].id);
-		const cJSON *ctx;
-		cJSON_AddStringToObject(p, "worldName", "sesame-wipe");
-		ret = cdp_call(c, "Page.createIsolatedWorld", p, 1, proto_now_ms() + LOGIN_STEP_MS,
-			       &r);
-		ctx = cJSON_GetObjectItemCaseSensitive(r, "executionContextId");
-		memset(&h, 0, sizeof(h));
-		if (ret == CDP_OK && cJSON_IsNumber(ctx) &&
-		    (ret = eval(c, ctx->valueint, wipe_js, &v)) == CDP_OK)
-			cJSON_Delete(v);
-		cJSON_Delete(r);
-		if (ret == CDP_E_CLOSED || ret == CDP_E_CANCELLED || ret == CDP_E_EVENT)
+		int context;
+		v = NULL;
+		if ((ret = world(c, frames[i].id, "sesame-wipe", &context)) == CDP_OK)
+			ret = eval(c, context, wipe_js, &v);
+		cJSON_Delete(v);
+		if (fatal(ret))
 			return ret;
 	}
 	t->secret_in_page = 0;
@@ -710,7 +969,7 @@ void fill_run(struct cdp *c, struct login_task *t)
 	struct frame_hit hit = {0};
 	int more = 0, ret;
 
-	if (attach(c, t) != CDP_OK || navigate(c, t) != CDP_OK)
+	if (attach(c, t) != CDP_OK || navigate(c, t) != CDP_OK || before_clicks(c, t) != 0)
 		return;
 	ret = step_fill(c, t, 0, &hit, &more);
 	if (ret == 0 && more && !t->no_submit)

@@ -422,6 +422,8 @@ static void h_list(struct agent *a, struct conn *c, const cJSON *req)
 		cJSON_AddStringToObject(o, "notes", e->notes != NULL ? e->notes : "");
 		cJSON_AddStringToObject(o, "username_selector", e->username_selector);
 		cJSON_AddStringToObject(o, "password_selector", e->password_selector);
+		cJSON_AddStringToObject(o, "submit_selector", e->submit_selector);
+		cJSON_AddStringToObject(o, "before_clicks", e->before_clicks);
 		cJSON_AddBoolToObject(o, "consent", e->consent);
 		cJSON_AddNumberToObject(o, "consent_until", (double)e->consent_until);
 		cJSON_AddNumberToObject(o, "updated", (double)e->updated);
@@ -452,7 +454,9 @@ static int entry_input(const cJSON *req, struct vault_entry_input *in, char **pa
 	in->username = proto_string(req, "username");
 	in->notes = proto_string(req, "notes");
 	bad = optional_string(req, "username_selector", &in->username_selector) != 0 ||
-	      optional_string(req, "password_selector", &in->password_selector) != 0;
+	      optional_string(req, "password_selector", &in->password_selector) != 0 ||
+	      optional_string(req, "submit_selector", &in->submit_selector) != 0 ||
+	      optional_string(req, "before_clicks", &in->before_clicks) != 0;
 	if (cJSON_GetObjectItemCaseSensitive(req, "consent_until") != NULL &&
 	    (proto_int(req, "consent_until", &until) != 0 || until < 0))
 		return -1;

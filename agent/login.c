@@ -67,6 +67,8 @@ static void job_release(struct login_job *t)
 	sodium_free(t->fill.password);
 	free(t->fill.user_sel);
 	free(t->fill.pass_sel);
+	free(t->fill.submit_sel);
+	free(t->fill.before_clicks);
 	free(t->fill.res.screenshot);
 	browser_end(&t->browser);
 	job_free(t->result);
@@ -266,8 +268,10 @@ static int task_copy(struct login_task *f, const struct vault_entry *e)
 	f->password = guarded_dup(e->password);
 	f->user_sel = strdup(e->username_selector); /* not secret: plain memory */
 	f->pass_sel = strdup(e->password_selector);
+	f->submit_sel = strdup(e->submit_selector);
+	f->before_clicks = strdup(e->before_clicks);
 	if (f->url == NULL || f->username == NULL || f->password == NULL || f->user_sel == NULL ||
-	    f->pass_sel == NULL)
+	    f->pass_sel == NULL || f->submit_sel == NULL || f->before_clicks == NULL)
 		return -2;
 	return 0;
 }

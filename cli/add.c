@@ -1,7 +1,8 @@
 /* sesame add USER --service S --url URL --username U: record a credential with the person,
  * during their session. The password is typed into a hidden prompt, read from --secret-fd, or
  * generated and shown once on the terminal. --username-selector and --password-selector record
- * where the fields are on a site the assisted login's clues get wrong. */
+ * where the fields are on a site the assisted login's clues get wrong, --submit-selector its
+ * submit control, and --before-click (repeatable) what to click before the form shows. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <string.h>
@@ -21,12 +22,14 @@ static int usage(FILE *out)
 		_("Usage: sesame add USER --service NAME --url URL --username LOGIN\n"
 		  "                  [--secret-fd N | --generate] [--notes TEXT] [--replace]\n"
 		  "                  [--username-selector CSS] [--password-selector CSS]\n"
+		  "                  [--submit-selector CSS] [--before-click CSS]...\n"
 		  "                  [--no-consent | --consent-until YYYY-MM-DD | --consent-for "
 		  "1d|1m|6m|1y] [--json]\n"
 		  "Record a credential in the person's vault (their session must be open). By "
 		  "default the\nperson allows assisted logins with it, with no end date. The "
 		  "selectors (CSS) say where\nthe fields are on a site where assisted logins do "
-		  "not find them.\n"));
+		  "not find them, and --before-click\nwhat to click, in order, before the form "
+		  "shows (up to 4). \"HOST >>> CSS\" looks inside\nthe shadow root of HOST.\n"));
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -81,10 +84,29 @@ static char *generate_password(void)
 
 struct add_args {
 	const char *user, *service, *url, *username, *notes;
-	const char *user_sel, *pass_sel;
+	const char *user_sel, *pass_sel, *submit_sel;
+	char clicks[VAULT_BEFORE_CLICKS_TEXT_MAX + 1]; /* --before-click selectors, one a line */
+	size_t nclicks;
 	int secret_fd, generate, consent, replace, json;
 	long long until;
 };
+
+/* One more --before-click: a line of a->clicks. */
+static int before_click(struct add_args *a, const char *arg)
+{
+	size_t used = strlen(a->clicks);
+
+	if (a->nclicks >= VAULT_BEFORE_CLICKS_MAX || arg[0] == '\0' || strchr(arg, '\n') != NULL ||
+	    strlen(arg) > VAULT_SELECTOR_MAX) {
+		cli_error(_("--before-click takes one CSS selector of at most %d bytes, at most %d "
+			    "times"),
+			  VAULT_SELECTOR_MAX, VAULT_BEFORE_CLICKS_MAX);
+		return -1;
+	}
+	snprintf(a->clicks + used, sizeof(a->clicks) - used, "%s%s", used > 0 ? "\n" : "", arg);
+	a->nclicks++;
+	return 0;
+}
 
 /* One option's value into a: 0, 1 for a bad descriptor (the usage follows), or -1 when the
  * message was said already. */
@@ -109,6 +131,11 @@ static int add_option(struct add_args *a, int opt, const char *arg)
 	case 'P':
 		a->pass_sel = arg;
 		return 0;
+	case 'B':
+		a->submit_sel = arg;
+		return 0;
+	case 'C':
+		return before_click(a, arg);
 	case 'f':
 		return cli_fd_arg(arg, &a->secret_fd) != 0;
 	case 'g':
@@ -141,6 +168,8 @@ static int parse(int argc, char **argv, struct add_args *a, int *done)
 					     {"notes", required_argument, NULL, 'o'},
 					     {"username-selector", required_argument, NULL, 'S'},
 					     {"password-selector", required_argument, NULL, 'P'},
+					     {"submit-selector", required_argument, NULL, 'B'},
+					     {"before-click", required_argument, NULL, 'C'},
 					     {"secret-fd", required_argument, NULL, 'f'},
 					     {"generate", no_argument, NULL, 'g'},
 					     {"no-consent", no_argument, NULL, 'N'},
@@ -152,7 +181,8 @@ static int parse(int argc, char **argv, struct add_args *a, int *done)
 					     {0}};
 	int opt, bad;
 
-	*a = (struct add_args){.secret_fd = -1, .consent = 1};
+	memset(a, 0, sizeof(*a));
+	a->secret_fd = -1, a->consent = 1;
 	*done = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'h' || opt == '?')
@@ -258,6 +288,10 @@ int cmd_add(int argc, char **argv)
 		cJSON_AddStringToObject(req, "username_selector", a.user_sel);
 	if (a.pass_sel != NULL)
 		cJSON_AddStringToObject(req, "password_selector", a.pass_sel);
+	if (a.submit_sel != NULL)
+		cJSON_AddStringToObject(req, "submit_selector", a.submit_sel);
+	if (a.nclicks > 0)
+		cJSON_AddStringToObject(req, "before_clicks", a.clicks);
 	cJSON_AddBoolToObject(req, "consent", a.consent);
 	cJSON_AddNumberToObject(req, "consent_until", (double)a.until);
 	cJSON_AddBoolToObject(req, "replace", a.replace);

@@ -166,11 +166,30 @@ static const char *advice(const char *reason)
 		"typed:\nnothing was filled. Fill it in by hand with the person.")},
 	    {"new_target", N_("a new tab, window or developer tool opened while the password was "
 			      "in the page:\nthe browser was closed and this was recorded.")},
-	    {"not_found", N_("the login page has changed: fill it in by hand with the person.")},
+	    {"no_fields",
+	     N_("no login form was found on the page: nothing was filled.\nIf the form appears "
+		"after a click, record that click with the person\n(sesame add --replace "
+		"--before-click CSS); otherwise fill it in by hand.")},
+	    {"field_hidden",
+	     N_("the login fields are in the page but hidden: a step must show them "
+		"first.\nRecord that click with the person (sesame add --replace --before-click "
+		"CSS),\nor fill it in by hand.")},
+	    {"page_inert",
+	     N_("a window covers the login page (consent, information): nothing was "
+		"filled.\nClose the window that covers the page, then try again; or record the "
+		"click\nthat closes it (sesame add --replace --before-click CSS).")},
+	    {"keypad_unsupported",
+	     N_("the page asks for the code on a keypad of digits, and the recorded password is "
+		"not\nmade of digits: nothing was filled. Fill it in by hand with the person.")},
+	    {"step_missing",
+	     N_("a click recorded for this service (--before-click) found nothing to click: the "
+		"page\nhas changed. Fill it in by hand with the person, then correct the steps\n"
+		"(sesame add --replace).")},
 	    {"not_filled", N_("the login page has changed: fill it in by hand with the person.")},
 	    {"not_submitted",
-	     N_("the page was filled but did not send the login: nothing was sent, the "
-		"fields were\nemptied. Fill it in by hand with the person.")},
+	     N_("the page was filled but did not send the login: nothing was sent, and the "
+		"fields\nwere emptied. Fill it in by hand with the person, or record the page's "
+		"send button\n(sesame add --replace --submit-selector CSS).")},
 	    {"selectors", N_("the login page has changed and its recorded field selectors find "
 			     "nothing:\nfill it in by hand with the person, then correct them "
 			     "(sesame add --replace).")},

@@ -11,6 +11,10 @@
  */
 int entry_text_check(const char *s, size_t len, size_t max, int allow_newlines);
 
+/* The clicks before filling: up to VAULT_BEFORE_CLICKS_MAX selectors, one a line (separated by
+ * line feeds, none empty), each a field of at most VAULT_SELECTOR_MAX bytes. */
+int entry_clicks_check(const char *s, size_t len);
+
 /* Check every field of in against the format's limits. */
 int entry_input_check(const struct vault_entry_input *in);
 

@@ -51,19 +51,27 @@
 #define VAULT_NOTES_MAX 4096
 /* A CSS selector for the username or password field of a site the finder's heuristics miss. */
 #define VAULT_SELECTOR_MAX 256
+/* Clicks made before filling (an identity-provider chooser, a consent window): at most this
+ * many selectors, each a line of VAULT_SELECTOR_MAX bytes at most. */
+#define VAULT_BEFORE_CLICKS_MAX 4
+#define VAULT_BEFORE_CLICKS_TEXT_MAX (VAULT_BEFORE_CLICKS_MAX * (VAULT_SELECTOR_MAX + 1) - 1)
 #define VAULT_ENTRIES_MAX 256
 
 /* Entry plaintext: format byte, created, updated, consent flags, consent expiry, then five
- * strings (format 1) or seven (format 2: the two field selectors follow the notes). Format 2 is
- * written only when a selector is set, so a credential without one keeps its format-1 bytes. */
+ * strings (format 1), seven (format 2: the two field selectors follow the notes) or nine (format
+ * 3: then the submit control's selector and the clicks before filling). Each credential is
+ * written in the lowest format that holds what it says, so older ones keep their bytes. */
 #define VAULT_ENTRY_FORMAT_V1 1
 #define VAULT_ENTRY_FORMAT_V2 2
+#define VAULT_ENTRY_FORMAT_V3 3
 #define VAULT_ENTRY_FIXED_BYTES (1 + 8 + 8 + 1 + 8)
 #define VAULT_ENTRY_FIELDS_V1 5
-#define VAULT_ENTRY_FIELDS 7 /* the most strings an entry holds (format 2) */
+#define VAULT_ENTRY_FIELDS_V2 7
+#define VAULT_ENTRY_FIELDS 9 /* the most strings an entry holds (format 3) */
 #define VAULT_ENTRY_PLAIN_MAX                                                                      \
 	(VAULT_ENTRY_FIXED_BYTES + 2 * VAULT_ENTRY_FIELDS + VAULT_SERVICE_MAX + VAULT_URL_MAX +    \
-	 VAULT_USERNAME_MAX + VAULT_PASSWORD_MAX + VAULT_NOTES_MAX + 2 * VAULT_SELECTOR_MAX)
+	 VAULT_USERNAME_MAX + VAULT_PASSWORD_MAX + VAULT_NOTES_MAX + 3 * VAULT_SELECTOR_MAX +      \
+	 VAULT_BEFORE_CLICKS_TEXT_MAX)
 #define VAULT_ENTRY_BOX_MIN (VAULT_ENTRY_FIXED_BYTES + 2 * VAULT_ENTRY_FIELDS_V1 + VAULT_TAG_BYTES)
 #define VAULT_ENTRY_BOX_MAX (VAULT_ENTRY_PLAIN_MAX + VAULT_TAG_BYTES)
 #define VAULT_CONSENT_ASSISTED 0x01

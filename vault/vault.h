@@ -134,6 +134,9 @@ struct vault_entry_input {
 	/* CSS selectors of the fields on a site the finder's heuristics get wrong; NULL or "" for
 	 * none. Either one set makes the entry format 2. */
 	const char *username_selector, *password_selector;
+	/* The submit control's selector, and the selectors clicked before filling, one a line
+	 * (at most VAULT_BEFORE_CLICKS_MAX); NULL or "" for none. Either one makes format 3. */
+	const char *submit_selector, *before_clicks;
 };
 
 struct vault_entry {
@@ -143,6 +146,7 @@ struct vault_entry {
 	int consent;
 	uint64_t consent_until;
 	const char *username_selector, *password_selector; /* "" when none */
+	const char *submit_selector, *before_clicks;	   /* "" when none */
 };
 
 /* Decrypted entries; strings live in one guarded buffer wiped by vault_entries_free. */

@@ -5,9 +5,30 @@ test can check exactly what the browser sent. Two servers run: the credential's 
 another origin (another port) for the pages that must not be filled.
 """
 import http.server
+import json
+import os
 import threading
 import time
 import urllib.parse
+
+# Pages built with real libraries (tests/data/pages, README.md there): /p/NAME serves NAME.html,
+# /lib/... the libraries. {other} in a page is the other origin, {user} on a /next/NAME page the
+# username the previous step posted.
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "pages")
+TYPES = {".js": "text/javascript", ".html": "text/html; charset=utf-8"}
+
+
+def fixture(rel):
+    """The bytes of a fixture file, or None: never a path outside the folder."""
+    path = os.path.normpath(os.path.join(FIXTURES, rel))
+    if not path.startswith(os.path.normpath(FIXTURES) + os.sep) or not os.path.isfile(path):
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def escape(v):
+    return v.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 PLAIN = """<!doctype html><title>Connexion</title>
 <form method="post" action="/submit/plain">
@@ -241,12 +262,12 @@ class Site:
             def log_message(self, *args):
                 pass
 
-            def send_page(self, body, status=200, headers=()):
-                data = body.encode()
+            def send_page(self, body, status=200, headers=(), ctype=TYPES[".html"]):
+                data = body if isinstance(body, bytes) else body.encode()
                 self.send_response(status)
                 for k, v in headers:
                     self.send_header(k, v)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -259,6 +280,9 @@ class Site:
                 body = self.rfile.read(n)
                 if raw_path(self.path.split("?")[0]):
                     site.post(self, {"raw": body.decode("utf-8", "replace")})
+                    return
+                if body[:1] == b"{":  # a page's fetch with a JSON body
+                    site.post(self, json.loads(body))
                     return
                 form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True)
                 site.post(self, {k: v[0] for k, v in form.items()})
@@ -277,7 +301,15 @@ class Site:
                  "/grabstep": GRABSTEP1, "/toggle": TOGGLE, "/stay": STAY, "/popup": POPUP,
                  "/deadend": DEADEND}
         path = h.path.split("?")[0]
-        if path == "/redirect":
+        if path.startswith("/p/") or path.startswith("/lib/"):
+            rel = path[3:] + ".html" if path.startswith("/p/") else "lib/" + path[5:]
+            data = fixture(rel)
+            if data is None:
+                h.send_page("not found", 404)
+            else:
+                h.send_page(data.replace(b"{other}", self.other.encode()),
+                            ctype=TYPES.get(os.path.splitext(rel)[1], "text/plain"))
+        elif path == "/redirect":
             h.send_page("", 302, [("Location", self.other + "/plain")])
         elif path == "/hang":  # a page that never finishes loading
             h.send_response(200)
@@ -292,6 +324,19 @@ class Site:
             h.send_page("not found", 404)
 
     def post(self, h, form):
+        if h.path.startswith("/next/"):  # a step posted; the next page shows the username
+            with self.lock:
+                self.submissions.append((h.path, form))
+            data = fixture(h.path[6:] + ".html")
+            user = escape(str(form.get("username", ""))).encode()
+            h.send_page(data.replace(b"{user}", user) if data else "not found",
+                        200 if data else 404)
+            return
+        if h.path == "/api/check":
+            with self.lock:
+                self.submissions.append((h.path, form))
+            h.send_page('{"ok": true}', ctype="application/json")
+            return
         if h.path in ("/twostep2", "/grabstep2"):
             user = form.get("user", "").replace("&", "&amp;").replace('"', "&quot;")
             step2 = TWOSTEP2 if h.path == "/twostep2" else GRABSTEP2
