@@ -169,6 +169,8 @@ static int on_event(void *ctx, const char *method, const cJSON *msg)
 		t->nav_started = wake = 1;
 	if (is(method, "Page.loadEventFired"))
 		t->loaded = wake = 1;
+	if (is(method, "Page.frameStoppedLoading"))
+		t->stopped = wake = 1;
 	if (t->submitting && !t->left && leaves(t, method, params))
 		t->left = wake = 1;
 	else if (t->left && !t->settled && settles(t, method, params))
@@ -585,7 +587,8 @@ static void pause_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* After a click that may navigate: if a navigation starts, wait for its load. */
+/* After a click that may navigate: if a navigation starts, wait until a frame stops loading
+ * (the main frame's own, or the frame that navigated). */
 static int click_settle(struct cdp *c, struct login_task *t)
 {
 	int ret = hook_wait(c, &t->nav_started, proto_now_ms() + LOGIN_NAV_START_MS);
@@ -593,7 +596,7 @@ static int click_settle(struct cdp *c, struct login_task *t)
 	if (ret == CDP_E_TIMEOUT)
 		return CDP_OK;
 	if (ret == CDP_OK &&
-	    (ret = hook_wait(c, &t->loaded, proto_now_ms() + LOGIN_LOAD_MS)) == CDP_E_TIMEOUT)
+	    (ret = hook_wait(c, &t->stopped, proto_now_ms() + LOGIN_LOAD_MS)) == CDP_E_TIMEOUT)
 		ret = CDP_OK; /* a slow page is looked at anyway */
 	return ret;
 }
@@ -614,7 +617,7 @@ static int click_somewhere(struct cdp *c, struct login_task *t, const char *fn, 
 		cJSON *v = NULL;
 		int ret = frame_scan(c, t, frames[i].id, &cr, &h);
 		if (ret == CDP_OK) {
-			t->nav_started = t->loaded = 0;
+			t->nav_started = t->stopped = 0;
 			ret = call_fn(c, h.context, fn, &arg, 1, &v);
 		}
 		if (fatal(ret)) {
@@ -717,6 +720,10 @@ static int fields_wait(struct cdp *c, struct login_task *t, int want_pass, struc
 			break;
 		pause_ms(LOGIN_POLL_MS);
 	}
+	/* a last look with the clues trusted, however slow the looks before were */
+	memset(&note, 0, sizeof(note));
+	if ((ret = page_scan(c, t, want_pass, 1, hit, &note)) != 0)
+		return ret > 0 ? 0 : -1;
 	fields_missing(t, &note);
 	return -1;
 }
@@ -753,13 +760,7 @@ static int answer_wait(struct cdp *c, struct login_task *t)
 		fail_cdp(t, ret);
 		return -1;
 	}
-	if (t->nav_started &&
-	    (ret = hook_wait(c, &t->loaded, proto_now_ms() + LOGIN_LOAD_MS)) != CDP_OK &&
-	    ret != CDP_E_TIMEOUT) {
-		fail_cdp(t, ret);
-		return -1;
-	}
-	return 0;
+	return 0; /* a next page is looked at by polling, as it renders */
 }
 
 enum effect { EFFECT_NONE, EFFECT_LEFT, EFFECT_CHANGED, EFFECT_ERROR };
@@ -833,7 +834,7 @@ static int form_submit(struct cdp *c, struct login_task *t, const struct frame_h
 	static const char *const ways[] = {"click", "request", "enter"};
 	enum effect e = EFFECT_NONE;
 
-	t->submitting = 1, t->left = t->settled = t->nav_started = t->loaded = 0;
+	t->submitting = 1, t->left = t->settled = t->nav_started = 0;
 	t->request[0] = '\0';
 	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]) && e == EFFECT_NONE; i++) {
 		char done[16];

@@ -57,10 +57,11 @@ struct login_task {
 	volatile int secret_in_page; /* set before the first value, cleared once wiped */
 	int foreign_target;	     /* a cross-site frame's target appeared */
 	/* seen by the event hook, whatever call was waiting: a submission leaving the page (its
-	 * request's id, "" for a navigation) and its answer; a navigation and a load */
+	 * request's id, "" for a navigation) and its answer; a navigation starting, the page's
+	 * load event, any frame stopping loading */
 	int submitting, left, settled;
 	char request[64];
-	int nav_started, loaded;
+	int nav_started, loaded, stopped;
 	struct login_result res;
 };
 

@@ -381,10 +381,12 @@ static int run(struct agent *a)
 			a->home.vaults, vault_strerror(ret));
 	agent_loop(a);
 	stop_bound(a);
-	session_close_all(a, "agent_stop");
-	/* login threads post to the pool: they end first, browsers closed */
+	/* running logins end as "agent_stopping" (not as their session's end): login threads post
+	 * to the pool, so they end first, browsers closed, and how they ended is recorded before
+	 * the sessions close and before the agent's end */
 	stuck = agent_login_stop(AGENT_STOP_MAX_S / 2);
-	agent_jobs_finish(a); /* how the ended logins ended, recorded before the agent's end */
+	agent_jobs_finish(a);
+	session_close_all(a, "agent_stop");
 	record_self(a, "agent_stopped", "signal");
 	while (stuck > 0) /* they still hold the pool: the bound ends the process */
 		pause();

@@ -442,24 +442,58 @@ def honest_records(site):
     print("ok records: not_submitted, and a page that stays")
 
 
-def interrupted():
-    """Ctrl-C of sesame login: login_failed, reason interrupted, browser and profile gone."""
-    n = len(records("browser_started", service="hang"))  # before: the login may be quick
-    p = subprocess.Popen([SESAME, "login", "Alice", "hang", "--headless"],
+def interrupted(site):
+    """Ctrl-C of sesame login, or the CLI killed: login_failed, reason interrupted, never
+    login_filled; the browser and its profile gone; and the page never filled nor sent, even
+    once it would have loaded."""
+    for service, sig in (("hang", signal.SIGINT), ("slowload", signal.SIGINT),
+                         ("slowload", signal.SIGKILL)):
+        n = len(records("browser_started", service=service))  # before: the login may be quick
+        filled = len(records("login_filled"))
+        failed = len(records("login_failed", service=service, reason="interrupted"))
+        p = subprocess.Popen([SESAME, "login", "Alice", service, "--headless"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env)
+        end = time.time() + LOGIN_TIMEOUT
+        while len(records("browser_started", service=service)) == n and time.time() < end:
+            time.sleep(0.1)
+        p.send_signal(sig)
+        p.communicate(timeout=LOGIN_TIMEOUT)
+        end = time.time() + TEARDOWN_LIMIT
+        while len(records("login_failed", service=service, reason="interrupted")) == failed:
+            if time.time() > end:
+                fail("%s of the CLI was not recorded as interrupted: %r" % (sig, audit()[-3:]))
+            time.sleep(0.1)
+        gone("interrupted login")  # the browser is gone: nothing can fill the page any more
+        if len(records("login_filled")) != filled:
+            fail("an interrupted login was recorded as filled")
+        if site.taken("/submit/slowload"):
+            fail("the page of an interrupted login was sent: %r" % site.taken("/submit/slowload"))
+    print("ok Ctrl-C and a killed CLI: login_failed/interrupted, nothing sent")
+
+
+def agent_stopping(site):
+    """SIGTERM of the agent during a login: login_failed/agent_stopping, the browser gone,
+    nothing sent."""
+    n = len(records("browser_started", service="slowload"))
+    p = subprocess.Popen([SESAME, "login", "Alice", "slowload", "--headless"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=env)
     end = time.time() + LOGIN_TIMEOUT
-    while len(records("browser_started", service="hang")) == n and time.time() < end:
+    while len(records("browser_started", service="slowload")) == n and time.time() < end:
         time.sleep(0.1)
-    p.send_signal(signal.SIGINT)
+    stop_agent()  # SIGTERM; the agent waits for its logins and records how they ended
     p.communicate(timeout=LOGIN_TIMEOUT)
-    end = time.time() + TEARDOWN_LIMIT
-    while not records("login_failed", service="hang", reason="interrupted"):
-        if time.time() > end:
-            fail("Ctrl-C was not recorded as interrupted: %r" % audit()[-3:])
-        time.sleep(0.1)
-    gone("interrupted login")
-    print("ok Ctrl-C: login_failed/interrupted")
+    if p.returncode == 0:
+        fail("a login cut by the agent's stop succeeded")
+    if browsers() or profiles_left():
+        fail("SIGTERM during a login left %r %r" % (browsers(), profiles_left()))
+    if not records("login_failed", service="slowload", reason="agent_stopping"):
+        fail("SIGTERM during a login: no login_failed/agent_stopping: %r" % audit()[-4:])
+    if site.taken("/submit/slowload"):
+        fail("the page of a login cut by SIGTERM was sent")
+    start_agent()
+    print("ok SIGTERM during a login: login_failed/agent_stopping")
 
 
 def anomaly(site):
@@ -532,13 +566,14 @@ def user_launcher(site):
 def agent_owned(site, other):
     global started_plain
     started_plain = records("login_started", service="plain")
-    for name in ("grab", "grabstep", "deadend", "stay", "popup"):
+    for name in ("grab", "grabstep", "deadend", "stay", "popup", "slowload"):
         add(name, site.origin + "/" + name)
     hostile_client()
     client_environment(site)
     foreign_frames(site, other)
     honest_records(site)
-    interrupted()
+    interrupted(site)
+    agent_stopping(site)
     refused_flags()
     anomaly(site)
     session_bound()

@@ -244,6 +244,19 @@ document.getElementById('go').addEventListener('click', function () {});
 </script>"""
 
 
+# A login form whose page takes SLOW_MS to load (an image the server holds back): the agent
+# fills only after the load event, so a login ended before then must never fill or send it.
+SLOW_MS = 6000
+SLOWLOAD = """<!doctype html><title>Connexion</title>
+<form method="post" action="/submit/slowload">
+<label>Identifiant <input name="username" autocomplete="username"></label>
+<label>Mot de passe <input type="password" name="password" autocomplete="current-password"></label>
+<button type="submit">Se connecter</button></form><img src="/slow" alt="">"""
+
+GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00"
+       b"\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+
 # POSTs whose raw body is recorded as is, {"raw": body}: what a page sends on its own.
 def raw_path(path):
     return path == "/capture" or path.startswith("/log/")
@@ -299,7 +312,7 @@ class Site:
                  "/outside": OUTSIDE, "/stubborn": STUBBORN,
                  "/grab": GRAB.format(other=self.other), "/grabber": GRABBER,
                  "/grabstep": GRABSTEP1, "/toggle": TOGGLE, "/stay": STAY, "/popup": POPUP,
-                 "/deadend": DEADEND}
+                 "/deadend": DEADEND, "/slowload": SLOWLOAD}
         path = h.path.split("?")[0]
         if path.startswith("/p/") or path.startswith("/lib/"):
             rel = path[3:] + ".html" if path.startswith("/p/") else "lib/" + path[5:]
@@ -309,6 +322,9 @@ class Site:
             else:
                 h.send_page(data.replace(b"{other}", self.other.encode()),
                             ctype=TYPES.get(os.path.splitext(rel)[1], "text/plain"))
+        elif path == "/slow":
+            time.sleep(SLOW_MS / 1000)
+            h.send_page(GIF, ctype="image/gif")
         elif path == "/redirect":
             h.send_page("", 302, [("Location", self.other + "/plain")])
         elif path == "/hang":  # a page that never finishes loading

@@ -255,10 +255,60 @@ static void entry_formats(void **state)
 	assert_string_equal(e.password_selector, stubborn.password_selector);
 	plain[0] = VAULT_ENTRY_FORMAT_V1; /* the selectors are then trailing bytes */
 	assert_int_equal(entry_decode(plain, len, &e, &p), VAULT_E_FORMAT);
-	plain[0] = 3;
+	plain[0] = VAULT_ENTRY_FORMAT_V3; /* two strings short */
+	assert_int_equal(entry_decode(plain, len, &e, &p), VAULT_E_FORMAT);
+	plain[0] = 4;
 	assert_int_equal(entry_decode(plain, len, &e, &p), VAULT_E_FORMAT);
 	plain[0] = 0;
 	assert_int_equal(entry_decode(plain, len, &e, &p), VAULT_E_FORMAT);
+}
+
+/* Format 3: a submit selector or clicks before filling; the clicks are checked line by line. */
+static void entry_format3(void **state)
+{
+	static uint8_t plain[VAULT_ENTRY_PLAIN_MAX];
+	static char strings[VAULT_ENTRY_PLAIN_MAX + VAULT_ENTRY_FIELDS];
+	static char longest[VAULT_BEFORE_CLICKS_TEXT_MAX + 2];
+	struct vault_entry_input in = caf;
+	struct vault_entry e;
+	char *p = strings;
+	size_t len;
+
+	(void)state;
+	in.submit_selector = "app-shell >>> ds-button >>> button";
+	in.before_clicks = "a#idp-ameli\n#consent-refuse";
+	assert_int_equal(entry_encode(plain, &len, &in, 1, 2), VAULT_OK);
+	assert_int_equal(plain[0], VAULT_ENTRY_FORMAT_V3);
+	assert_int_equal(entry_decode(plain, len, &e, &p), VAULT_OK);
+	assert_string_equal(e.submit_selector, in.submit_selector);
+	assert_string_equal(e.before_clicks, in.before_clicks);
+	assert_string_equal(e.username_selector, "");
+	/* format 3 saying nothing more than format 1: refused */
+	in.submit_selector = in.before_clicks = "";
+	assert_int_equal(entry_encode(plain, &len, &in, 1, 2), VAULT_OK);
+	assert_int_equal(plain[0], VAULT_ENTRY_FORMAT_V1);
+	plain[0] = VAULT_ENTRY_FORMAT_V3;
+	memset(plain + len, 0, 8);
+	p = strings;
+	assert_int_equal(entry_decode(plain, len + 8, &e, &p), VAULT_E_FORMAT);
+	/* clicks: no empty line, no line feed at either end, at most four, each a selector */
+	assert_int_equal(entry_clicks_check("a\n\nb", 4), VAULT_E_INVAL);
+	assert_int_equal(entry_clicks_check("a\n", 2), VAULT_E_INVAL);
+	assert_int_equal(entry_clicks_check("\na", 2), VAULT_E_INVAL);
+	assert_int_equal(entry_clicks_check("a\nb\nc\nd", 7), VAULT_OK);
+	assert_int_equal(entry_clicks_check("a\nb\nc\nd\ne", 9), VAULT_E_INVAL);
+	assert_int_equal(entry_clicks_check("a\tb", 3), VAULT_E_NOTUTF8);
+	for (size_t i = 0; i < VAULT_BEFORE_CLICKS_MAX; i++) { /* four selectors at the limit */
+		memset(longest + i * (VAULT_SELECTOR_MAX + 1), 'x', VAULT_SELECTOR_MAX);
+		longest[i * (VAULT_SELECTOR_MAX + 1) + VAULT_SELECTOR_MAX] = '\n';
+	}
+	longest[VAULT_BEFORE_CLICKS_TEXT_MAX] = '\0';
+	in.before_clicks = longest;
+	in.submit_selector = "#go";
+	in.username_selector = in.password_selector = "x";
+	assert_int_equal(entry_encode(plain, &len, &in, 1, 2), VAULT_OK);
+	longest[VAULT_SELECTOR_MAX] = 'x'; /* a selector one byte too long */
+	assert_int_equal(entry_clicks_check(longest, strlen(longest)), VAULT_E_TOOLONG);
 }
 
 static void names_find_users_and_are_unique(void **state)
@@ -666,6 +716,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(selectors_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bad_selectors_are_refused, setup, teardown),
 	    cmocka_unit_test(entry_formats),
+	    cmocka_unit_test(entry_format3),
 	    cmocka_unit_test_setup_teardown(names_find_users_and_are_unique, setup, teardown),
 	    cmocka_unit_test_setup_teardown(change_pin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(wrong_pins_count_and_survive_reopening, setup,
