@@ -21,7 +21,7 @@
 #define LOGIN_FIND_MS 2500	     /* after the load, scripts render the form */
 #define LOGIN_OPENER_AFTER_MS 500    /* no field this long: look for a "Se connecter" control */
 #define LOGIN_OPENERS_MAX 2	     /* opener clicks per login */
-#define LOGIN_STEP_MS 2000	     /* one command to the page */
+#define LOGIN_STEP_MS 5000	     /* one command to the page, on a busy machine */
 #define LOGIN_POLL_MS 100	     /* between two looks at the page */
 #define LOGIN_SELECTOR_GRACE_MS 1500 /* a recorded selector's field may render late */
 #define LOGIN_VALIDATION_MS 1500     /* the page's validation enables its submit button */

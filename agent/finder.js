@@ -271,9 +271,12 @@ function (opts, ...closed) {
     fire(e, 'input');
     fire(e, 'change');
     key(e, 'keyup', v.slice(-1) || 'a');
-    S.vals[k] = v;
-    return e.value === v;
+    S.vals[k] = e.value;
+    // an input mask may space or punctuate a number as it shows it (1 85 05 75 123 456 78):
+    // the username is the same once those are left out; the password must be exact
+    return k === 'u' ? bare(e.value) === bare(v) && bare(v) !== '' || e.value === v : e.value === v;
   };
+  function bare(t) { return t.replace(/[\s.\-\/()]/g, ''); }
   S.intact = function () {
     var n = 0;
     for (var k in S.vals) {
@@ -289,7 +292,10 @@ function (opts, ...closed) {
     var l = deep(opts.submit).filter(function (e) { return enabled(e) && !eye(e); });
     if (l.length) return l[0];
     var last = fields[fields.length - 1];
-    var c = clickables().filter(function (e) { return enabled(e) && !eye(e) && sameOrigin(e); });
+    var keys = S.keypad ? Object.keys(S.keypad).map(function (d) { return S.keypad[d]; }) : [];
+    var c = clickables().filter(function (e) {
+      return enabled(e) && !eye(e) && sameOrigin(e) && !keys.includes(e);
+    });
     var sub = c.filter(function (e) {
       return S.f && form(e) === S.f && (e.type === 'submit' || e.type === 'image');
     });

@@ -1,7 +1,8 @@
 /* sesame list [USER]: the enrolled people, or with USER (and an open session) their services.
  * Never a password: the agent does not send them. */
-#include <unistd.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -47,12 +48,19 @@ static void print_users(const cJSON *reply, void *ctx)
 static void print_selectors(const cJSON *s)
 {
 	const char *u = proto_string(s, "username_selector"),
-		   *p = proto_string(s, "password_selector");
+		   *p = proto_string(s, "password_selector"),
+		   *b = proto_string(s, "submit_selector"), *k = proto_string(s, "before_clicks");
 
 	if (u != NULL && u[0] != '\0')
 		printf(_("    username field: %s\n"), u);
 	if (p != NULL && p[0] != '\0')
 		printf(_("    password field: %s\n"), p);
+	if (b != NULL && b[0] != '\0')
+		printf(_("    submit control: %s\n"), b);
+	for (size_t n; k != NULL && *k != '\0'; k += n + (k[n] == '\n')) {
+		n = strcspn(k, "\n");
+		printf(_("    click first: %.*s\n"), (int)n, k);
+	}
 }
 
 /* Notes are the worker's and the person's own words: shown, since nothing else shows them. */

@@ -177,6 +177,27 @@ def good(site):
     return times
 
 
+def recorded_steps():
+    """--submit-selector and --before-click are kept, listed, and bounded."""
+    listed = run(["list", "Alice"]).stdout.decode()
+    for want in ("click first: a#idp-ameli", "submit control: #go",
+                 "username field: login-closed >>> input[name=u]"):
+        if want not in listed:
+            fail("list does not show %r:\n%s" % (want, listed))
+    entry = [s for s in json.loads(run(["list", "Alice", "--json"]).stdout)["services"]
+             if s["service"] == "consent-step"]
+    if [(s["before_clicks"], s["submit_selector"]) for s in entry] != [("#consent-refuse", "")]:
+        fail("list --json: %r" % entry)
+    five = []
+    for i in range(5):
+        five += ["--before-click", "#b%d" % i]
+    p = run(["add", "Alice", "--service", "five", "--url", "http://127.0.0.1/", "--username",
+             "x", "--secret-fd", "0"] + five, stdin=b"pw\n", want=None)
+    if p.returncode == 0 or b"--before-click" not in p.stderr:
+        fail("five --before-click were accepted: %r" % p.stderr)
+    print("ok steps recorded, listed and bounded")
+
+
 def specifics(site, other):
     eye = site.taken("/submit/eye")[-1]
     if eye.get("ptype") != "password" or eye.get("eye") != "0" or site.taken("/log/eye"):
@@ -231,6 +252,7 @@ def main():
     site, other = pages.start()
     start_agent()
     times = good(site)
+    recorded_steps()
     specifics(site, other)
     times.update(nothing(site, other))
     print("times: " + " ".join("%s=%.1f" % kv for kv in sorted(times.items())))
