@@ -27,9 +27,10 @@ struct frame_hit {
 	int foreign, hidden, inert, keypad;
 };
 
-/* What the looks at the page saw, for the reason of a failure. */
+/* What the looks at the page saw, for the reason of a failure; seen: login fields, usable or
+ * not (no opener is clicked then). */
 struct scan_note {
-	int hidden, inert;
+	int hidden, inert, seen;
 };
 
 #include "finder_js.h"
@@ -566,6 +567,7 @@ static int page_scan(struct cdp *c, struct login_task *t, int want_pass, int tru
 		if (ret != CDP_OK)
 			continue; /* a frame that went away while we looked */
 		note->hidden |= h.hidden > 0;
+		note->seen |= h.user || h.pass;
 		if (!(h.pass || (!want_pass && h.user)))
 			continue;
 		if (h.inert) {
@@ -694,7 +696,7 @@ static void fields_missing(struct login_task *t, const struct scan_note *note)
 static int fields_wait(struct cdp *c, struct login_task *t, int want_pass, struct frame_hit *hit)
 {
 	long long start = proto_now_ms(), dl = start + LOGIN_FIND_MS;
-	struct scan_note note = {0, 0};
+	struct scan_note note = {0, 0, 0};
 	int ret, openers = 0;
 
 	for (;;) {
@@ -705,7 +707,7 @@ static int fields_wait(struct cdp *c, struct login_task *t, int want_pass, struc
 		memset(&note, 0, sizeof(note));
 		if ((ret = page_scan(c, t, want_pass, trust_clues, hit, &note)) != 0)
 			return ret > 0 ? 0 : -1;
-		if (!want_pass && !note.inert && openers < LOGIN_OPENERS_MAX &&
+		if (!want_pass && !note.seen && openers < LOGIN_OPENERS_MAX &&
 		    proto_now_ms() >= start + LOGIN_OPENER_AFTER_MS) {
 			if ((ret = click_somewhere(c, t, "function(){return __sesame.opener();}",
 						   "")) < 0)

@@ -380,9 +380,16 @@ function (opts, ...closed) {
   };
   // Before any field: a visible control that opens the login form ("Se connecter"), on this
   // origin. Clicked by the agent only while nothing is in the page.
+  // Never a control of a form with fields (it would send that form empty), and not at all when
+  // the clues see login fields (they wait for a recorded selector, or behind a window).
   S.opener = function () {
+    if (u || p) return false;
     var b = clickables().filter(function (e) {
-      return enabled(e) && sameOrigin(e) && named(e, OPENER_WORDS);
+      var f = form(e);
+      return enabled(e) && sameOrigin(e) && named(e, OPENER_WORDS) &&
+        !(f && Array.from(f.elements).some(function (i) {
+          return i.tagName === 'INPUT' && i.type !== 'hidden';
+        }));
     })[0];
     if (!b) return false;
     setTimeout(function () { press(b); }, 0);

@@ -21,8 +21,8 @@ _sesame_options()
 	enroll) echo "--pin-fd --sheet --json --help" ;;
 	add)
 		echo "--service --url --username --secret-fd --generate --notes --replace" \
-			"--username-selector --password-selector --no-consent --consent-until" \
-			"--consent-for --json --help"
+			"--username-selector --password-selector --submit-selector" \
+			"--before-click --no-consent --consent-until --consent-for --json --help"
 		;;
 	unlock) echo "--pin-fd --purpose --json --help" ;;
 	login)
@@ -113,7 +113,7 @@ _sesame()
 		return 0
 		;;
 	--pin-fd | --secret-fd | --service | --url | --username | --notes | --purpose | \
-		--username-selector | --password-selector | \
+		--username-selector | --password-selector | --submit-selector | --before-click | \
 		--consent-until | --worker | --since | --until)
 		return 0 # free text, a number, or a person: nothing to offer
 		;;
