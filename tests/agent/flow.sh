@@ -86,8 +86,8 @@ out list | grep -q 'ameli *https://ameli.fr *1850599 *assisted login allowed unt
 run 0 listj "$SESAME" list "$ALICE" --json
 is_json listj
 expect_eq "services" "$(jget listj 'sorted(s["service"] for s in j["services"])')" "['CAF', 'ameli']"
-fields="['consent', 'consent_until', 'id', 'notes', 'password_selector', 'service', 'updated',"
-fields="$fields 'url', 'username', 'username_selector']"
+fields="['before_clicks', 'consent', 'consent_until', 'id', 'notes', 'password_selector',"
+fields="$fields 'service', 'submit_selector', 'updated', 'url', 'username', 'username_selector']"
 expect_eq "fields" "$(jget listj 'sorted(set(k for s in j["services"] for k in s))')" "$fields"
 
 # lock: the same request needs the PIN again.
