@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -32,6 +33,10 @@
 #define AGENT_PURPOSE_MAX 200
 /* PIN changes and recoveries under way: at most one per person, each a queued or running job */
 #define AGENT_CHANGES_MAX (AGENT_KDF_QUEUE_MAX + AGENT_KDF_THREADS)
+#define AGENT_USERS_PAGE 50    /* people in a page the client did not size */
+#define AGENT_LIST_PAGE 50     /* credentials in a page the client did not size */
+#define AGENT_LIST_PAGE_MAX 64 /* at the longest fields, a page stays under 1 MiB */
+#define AGENT_BODY_POOL 8      /* guarded request buffers kept for reuse */
 
 struct conn {
 	unsigned id;
@@ -42,10 +47,13 @@ struct conn {
 	char login[AGENT_LOGIN_MAX];
 	uint8_t head[4];
 	size_t head_got;
-	uint8_t *body; /* sodium_malloc: requests carry PINs and passwords */
+	uint8_t *body; /* guarded (a pool's or sodium_malloc): requests carry PINs and passwords */
 	size_t body_len, body_got;
-	uint8_t *out; /* a framed reply, sodium_malloc */
+	uint8_t *out; /* a framed reply: guarded when it carries a secret (out_guarded) */
 	size_t out_len, out_sent;
+	int out_guarded;
+	size_t reply_max; /* the largest reply this request's client takes (docs/protocol.md) */
+	cJSON *deferred;  /* a request that waits for the people index to be loaded */
 	int busy;    /* a PIN job runs for this connection: read nothing more until it replies */
 	int closing; /* close once the reply is sent */
 	int fds_refused;   /* descriptors came with the request: it is refused (docs/protocol.md) */
@@ -129,6 +137,13 @@ struct agent {
 	struct kdf_helpers kdf;
 	int bound; /* the socket file is ours to remove at exit */
 	char changing[AGENT_CHANGES_MAX][VAULT_USER_ID_HEX]; /* ids; "" is a free slot */
+	/* the people index (vault/users.h), read by a thread at start; status is answered while
+	 * it loads, and requests that name people wait for it */
+	struct vault_people *people, *people_loaded;
+	pthread_t people_thread;
+	int people_loading, people_ret;
+	atomic_int people_done;
+	size_t people_unreadable;
 	char host[AGENT_HOST_MAX];
 };
 
@@ -157,6 +172,12 @@ int agent_conn_expire(struct agent *a, long long now);
 
 /* handlers.c */
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req);
+
+/* people.c: the index of people, loaded on a thread at start */
+int agent_people_start(struct agent *a);
+void agent_people_poll(struct agent *a);
+int agent_people_defer(struct agent *a, struct conn *c, const cJSON *req);
+void agent_people_stop(struct agent *a);
 
 /* jobs.c: how a PIN job ends, on the loop's thread (c is NULL when its client has gone) */
 void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j);

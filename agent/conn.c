@@ -22,10 +22,39 @@ struct conn *agent_conn_find(struct agent *a, unsigned id)
 	return NULL;
 }
 
+/* Request bodies may hold a PIN or a password, so they are read into guarded memory; mapping
+ * a fresh guarded buffer costs more than a whole status request, so a few are kept. */
+static uint8_t *body_pool[AGENT_BODY_POOL];
+static size_t body_pool_n;
+
+static uint8_t *body_take(void)
+{
+	return body_pool_n > 0 ? body_pool[--body_pool_n] : sodium_malloc(PROTO_MESSAGE_MAX);
+}
+
+static void body_give(uint8_t *body, size_t used)
+{
+	if (body == NULL)
+		return;
+	sodium_memzero(body, used);
+	if (body_pool_n < AGENT_BODY_POOL)
+		body_pool[body_pool_n++] = body;
+	else
+		sodium_free(body);
+}
+
+static void out_free(struct conn *c)
+{
+	if (c->out != NULL && c->out_guarded)
+		proto_frame_free(c->out, c->out_len);
+	else
+		free(c->out);
+	c->out = NULL;
+}
+
 static void conn_free_input(struct conn *c)
 {
-	if (c->body != NULL)
-		sodium_free(c->body);
+	body_give(c->body, c->body_got);
 	c->body = NULL;
 	c->body_len = c->body_got = c->head_got = 0;
 }
@@ -39,8 +68,8 @@ void agent_conn_close(struct agent *a, struct conn *c)
 		}
 	close(c->fd);
 	conn_free_input(c);
-	if (c->out != NULL)
-		proto_frame_free(c->out, c->out_len);
+	out_free(c);
+	cJSON_Delete(c->deferred);
 	free(c);
 	a->nconns--;
 }
@@ -96,14 +125,48 @@ void agent_conn_accept(struct agent *a)
 	agent_conn_admit(a, c);
 }
 
+/* Fields that hold a secret: a reply with one is framed in guarded memory. */
+static int reply_secret(const cJSON *reply)
+{
+	static const char *const secret[] = {"recovery", "password", "pin", "new_pin"};
+
+	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		if (cJSON_GetObjectItemCaseSensitive(reply, secret[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+static int reply_frame(struct conn *c, const cJSON *reply)
+{
+	size_t max = c->reply_max > 0 ? c->reply_max : PROTO_REPLY_MAX;
+
+	c->out_guarded = reply_secret(reply);
+	if (!c->out_guarded)
+		return proto_frame_plain(reply, max, &c->out, &c->out_len);
+	if (proto_frame(reply, &c->out, &c->out_len) != 0)
+		return -1;
+	if (c->out_len - PROTO_HEADER_BYTES > max) {
+		out_free(c);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
 void agent_reply(struct agent *a, struct conn *c, cJSON *reply)
 {
-	(void)a;
 	cJSON_AddNumberToObject(reply, "v", PROTO_VERSION);
-	if (c->out == NULL && proto_frame(reply, &c->out, &c->out_len) == 0)
-		c->out_sent = 0;
-	else
+	if (c->out != NULL) {
 		c->closing = 1;
+	} else if (reply_frame(c, reply) == 0) {
+		c->out_sent = 0;
+	} else if (errno == EMSGSIZE && !cJSON_HasObjectItem(reply, "code")) {
+		/* never a closed connection for a reply that does not fit: say so */
+		c->reply_max = 0;
+		agent_reply_error(a, c, PROTO_E_TOOBIG, NULL);
+	} else {
+		c->closing = 1;
+	}
 	agent_conn_wait(c); /* the client must take its reply in time */
 	cJSON_Delete(reply);
 }
@@ -165,7 +228,7 @@ int agent_conn_read(struct agent *a, struct conn *c)
 			return 0;
 		c->body_len = load_be32(c->head);
 		if (c->body_len == 0 || c->body_len > PROTO_MESSAGE_MAX ||
-		    (c->body = sodium_malloc(c->body_len)) == NULL)
+		    (c->body = body_take()) == NULL)
 			return -1;
 	}
 	n = conn_recv(c, c->body + c->body_got, c->body_len - c->body_got);
@@ -183,7 +246,10 @@ int agent_conn_read(struct agent *a, struct conn *c)
 		    "requests carry no descriptors: the agent starts the browser itself");
 		c->closing = 1;
 	} else {
-		agent_dispatch(a, c, req);
+		long long max = 0;
+		c->reply_max = proto_int(req, "reply_max", &max) == 0 && max > 0 ? (size_t)max : 0;
+		if (!agent_people_defer(a, c, req))
+			agent_dispatch(a, c, req);
 	}
 	cJSON_Delete(req);
 	return 0;
@@ -197,8 +263,7 @@ int agent_conn_write(struct conn *c)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	c->out_sent += (size_t)n;
 	if (c->out_sent == c->out_len) {
-		proto_frame_free(c->out, c->out_len);
-		c->out = NULL;
+		out_free(c);
 		if (c->closing)
 			return -1;
 		agent_conn_wait(c); /* and send its next request in time */

@@ -12,6 +12,7 @@
 #include "names.h"
 #include "proto.h"
 #include "url.h"
+#include "users.h"
 
 struct handler {
 	const char *op;
@@ -184,32 +185,110 @@ static void h_status(struct agent *a, struct conn *c, const cJSON *req)
 	agent_reply(a, c, r);
 }
 
+/* A page's limit: absent is the default, beyond the maximum is refused. */
+static int page_limit(struct agent *a, struct conn *c, const cJSON *req, size_t def, size_t max,
+		      size_t *limit)
+{
+	long long n = (long long)def;
+
+	if (cJSON_HasObjectItem(req, "limit") &&
+	    (proto_int(req, "limit", &n) != 0 || n < 1 || n > (long long)max)) {
+		agent_reply_error(a, c, PROTO_E_REQUEST,
+				  "\"limit\" is a number from 1 to the page maximum");
+		return -1;
+	}
+	*limit = (size_t)n;
+	return 0;
+}
+
+/* One person of a page: the counter is read from their vault, which is current. */
+static cJSON *person_json(struct agent *a, struct conn *c, const struct vault_person *p)
+{
+	struct vault_user_info info;
+	cJSON *o = cJSON_CreateObject();
+	int readable = vault_user_info(a->store, p->id, &info) == VAULT_OK;
+
+	cJSON_AddStringToObject(o, "user", p->id);
+	cJSON_AddStringToObject(o, "name", p->name);
+	cJSON_AddBoolToObject(o, "blocked", readable && info.blocked);
+	cJSON_AddNumberToObject(o, "attempts_left",
+				readable ? info.retry_limit - info.failures : 0);
+	cJSON_AddBoolToObject(o, "session", session_find(a, c->uid, p->id) != NULL);
+	if (!readable)
+		cJSON_AddTrueToObject(o, "unreadable");
+	sodium_memzero(&info, sizeof(info));
+	return o;
+}
+
+/* A page of people sorted by name, from "cursor", whose names start with "search". */
 static void h_users(struct agent *a, struct conn *c, const cJSON *req)
 {
-	struct vault_user_info *users;
-	size_t n, skipped;
+	char next[VAULT_PEOPLE_CURSOR_MAX];
+	struct vault_person *page;
+	size_t limit, n;
+	int more, ret;
 	cJSON *r, *list;
-	int ret;
 
-	(void)req;
-	if ((ret = vault_user_list(a->store, &users, &n, &skipped)) != VAULT_OK) {
-		agent_reply_error(a, c, ret, NULL);
+	if (page_limit(a, c, req, AGENT_USERS_PAGE, VAULT_PEOPLE_PAGE_MAX, &limit) != 0)
 		return;
+	if (a->people == NULL) {
+		agent_reply_error(a, c, VAULT_E_IO, "the agent could not index the vaults");
+		return;
+	}
+	if ((page = sodium_malloc(limit * sizeof(*page))) == NULL) {
+		agent_reply_error(a, c, VAULT_E_NOMEM, NULL);
+		return;
+	}
+	ret = vault_people_page(a->people, proto_string(req, "cursor"), proto_string(req, "search"),
+				limit, page, &n, &more, next);
+	if (ret != VAULT_OK) {
+		agent_reply_error(a, c, PROTO_E_REQUEST, "malformed \"cursor\"");
+		goto out;
 	}
 	r = reply_ok();
 	list = cJSON_AddArrayToObject(r, "users");
-	for (size_t i = 0; i < n; i++) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "user", users[i].id);
-		cJSON_AddStringToObject(o, "name", users[i].name);
-		cJSON_AddBoolToObject(o, "blocked", users[i].blocked);
-		cJSON_AddNumberToObject(o, "attempts_left",
-					users[i].retry_limit - users[i].failures);
-		cJSON_AddBoolToObject(o, "session", session_find(a, c->uid, users[i].id) != NULL);
-		cJSON_AddItemToArray(list, o);
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(list, person_json(a, c, &page[i]));
+	if (more)
+		cJSON_AddStringToObject(r, "next", next);
+	cJSON_AddNumberToObject(r, "total", (double)vault_people_count(a->people));
+	cJSON_AddNumberToObject(r, "unreadable", (double)vault_people_unreadable(a->people));
+	agent_reply(a, c, r);
+out:
+	sodium_memzero(next, sizeof(next));
+	sodium_free(page);
+}
+
+/* One person by id or exact name: what the command needs to ask for a PIN. */
+static void h_resolve(struct agent *a, struct conn *c, const cJSON *req)
+{
+	const char *user = proto_string(req, "user");
+	struct vault_person p;
+	cJSON *r;
+	int ret;
+
+	if (user == NULL) {
+		agent_reply_error(a, c, PROTO_E_REQUEST, "missing \"user\"");
+		return;
 	}
-	cJSON_AddNumberToObject(r, "unreadable", (double)skipped);
-	free(users);
+	if (a->people == NULL) {
+		char id[VAULT_USER_ID_HEX];
+		struct vault_user_info info;
+		ret = vault_user_find(a->store, user, id);
+		if (ret == VAULT_OK && (ret = vault_user_info(a->store, id, &info)) == VAULT_OK) {
+			memcpy(p.id, info.id, sizeof(p.id));
+			memcpy(p.name, info.name, sizeof(p.name));
+		}
+	} else {
+		ret = vault_people_find(a->people, user, &p);
+	}
+	if (ret != VAULT_OK) {
+		agent_reply_error(a, c, ret, NULL);
+		return;
+	}
+	r = person_json(a, c, &p);
+	cJSON_AddTrueToObject(r, "ok");
+	sodium_memzero(&p, sizeof(p));
 	agent_reply(a, c, r);
 }
 
@@ -395,15 +474,42 @@ static void h_recover(struct agent *a, struct conn *c, const cJSON *req)
 	submit(a, c, j);
 }
 
+static cJSON *entry_json(const struct vault_entry *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "id", e->id);
+	cJSON_AddStringToObject(o, "service", e->service);
+	cJSON_AddStringToObject(o, "url", e->url);
+	cJSON_AddStringToObject(o, "username", e->username);
+	cJSON_AddStringToObject(o, "notes", e->notes != NULL ? e->notes : "");
+	cJSON_AddStringToObject(o, "username_selector", e->username_selector);
+	cJSON_AddStringToObject(o, "password_selector", e->password_selector);
+	cJSON_AddStringToObject(o, "submit_selector", e->submit_selector);
+	cJSON_AddStringToObject(o, "before_clicks", e->before_clicks);
+	cJSON_AddBoolToObject(o, "consent", e->consent);
+	cJSON_AddNumberToObject(o, "consent_until", (double)e->consent_until);
+	cJSON_AddNumberToObject(o, "updated", (double)e->updated);
+	return o;
+}
+
+/* A page of the person's credentials, in the vault's order, from the number "cursor". */
 static void h_list(struct agent *a, struct conn *c, const cJSON *req)
 {
 	struct session *s = need_session(a, c, req);
 	struct vault_entries *es;
+	long long from = 0;
+	size_t limit, i;
 	cJSON *r, *list;
 	int ret;
 
-	if (s == NULL)
+	if (s == NULL || page_limit(a, c, req, AGENT_LIST_PAGE, AGENT_LIST_PAGE_MAX, &limit) != 0)
 		return;
+	if (cJSON_HasObjectItem(req, "cursor") &&
+	    (proto_int(req, "cursor", &from) != 0 || from < 0)) {
+		agent_reply_error(a, c, PROTO_E_REQUEST, "malformed \"cursor\"");
+		return;
+	}
 	if ((ret = vault_entry_list(s->vault, &es)) != VAULT_OK) {
 		agent_reply_error(a, c, ret, NULL);
 		return;
@@ -412,23 +518,11 @@ static void h_list(struct agent *a, struct conn *c, const cJSON *req)
 	cJSON_AddStringToObject(r, "user", s->user);
 	cJSON_AddStringToObject(r, "name", s->name);
 	list = cJSON_AddArrayToObject(r, "services");
-	for (size_t i = 0; i < es->n; i++) { /* never the password */
-		const struct vault_entry *e = &es->entry[i];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", e->id);
-		cJSON_AddStringToObject(o, "service", e->service);
-		cJSON_AddStringToObject(o, "url", e->url);
-		cJSON_AddStringToObject(o, "username", e->username);
-		cJSON_AddStringToObject(o, "notes", e->notes != NULL ? e->notes : "");
-		cJSON_AddStringToObject(o, "username_selector", e->username_selector);
-		cJSON_AddStringToObject(o, "password_selector", e->password_selector);
-		cJSON_AddStringToObject(o, "submit_selector", e->submit_selector);
-		cJSON_AddStringToObject(o, "before_clicks", e->before_clicks);
-		cJSON_AddBoolToObject(o, "consent", e->consent);
-		cJSON_AddNumberToObject(o, "consent_until", (double)e->consent_until);
-		cJSON_AddNumberToObject(o, "updated", (double)e->updated);
-		cJSON_AddItemToArray(list, o);
-	}
+	for (i = (size_t)from; i < es->n && i < (size_t)from + limit; i++)
+		cJSON_AddItemToArray(list, entry_json(&es->entry[i])); /* never the password */
+	if (i < es->n)
+		cJSON_AddNumberToObject(r, "next", (double)i);
+	cJSON_AddNumberToObject(r, "total", (double)es->n);
 	vault_entries_free(es);
 	agent_reply(a, c, r);
 }
@@ -659,7 +753,7 @@ static const struct handler handlers[] = {
     {"unlock", h_unlock},	{"list", h_list},     {"add", h_add},
     {"remove", h_remove},	{"lock", h_lock},     {"pin", h_pin},
     {"recover", h_recover},	{"revoke", h_revoke}, {"login", agent_login},
-    {"pin_check", h_pin_check},
+    {"pin_check", h_pin_check}, {"resolve", h_resolve},
 };
 
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req)

@@ -58,8 +58,10 @@ static void loop_once(struct agent *a, struct pollfd *pfd, unsigned *ids)
 	ready = poll(pfd, (nfds_t)n, timeout);
 	if (ready <= 0)
 		return;
-	if (pfd[1].revents & POLLIN)
+	if (pfd[1].revents & POLLIN) {
 		agent_jobs_finish(a);
+		agent_people_poll(a);
+	}
 	for (int i = 2; i < n; i++) {
 		struct conn *c = agent_conn_find(a, ids[i]);
 		int bad = 0;

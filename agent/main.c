@@ -379,6 +379,8 @@ static int run(struct agent *a)
 	if ((ret = vault_store_tidy(a->store, tidied, a)) != VAULT_OK)
 		fprintf(stderr, "sesame-agent: %s: cannot tidy up after a crash: %s\n",
 			a->home.vaults, vault_strerror(ret));
+	if (agent_people_start(a) != 0)
+		return 1;
 	agent_loop(a);
 	stop_bound(a);
 	/* running logins end as "agent_stopping" (not as their session's end): login threads post
@@ -391,6 +393,7 @@ static int run(struct agent *a)
 	while (stuck > 0) /* they still hold the pool: the bound ends the process */
 		pause();
 	pool_stop(&a->pool);
+	agent_people_stop(a);
 	return 0;
 }
 

@@ -38,6 +38,7 @@ enum cli_option {
 	CLI_OPT_PIN_FD = 1 << 1,    /* --pin-fd N */
 	CLI_OPT_SECRET_FD = 1 << 2, /* --secret-fd N */
 	CLI_OPT_PURPOSE = 1 << 3,   /* --purpose TEXT */
+	CLI_OPT_SEARCH = 1 << 4,    /* --search TEXT */
 };
 
 struct cli_common {
@@ -45,6 +46,7 @@ struct cli_common {
 	int pin_fd;    /* -1: ask through pinentry */
 	int secret_fd; /* -1: ask through pinentry */
 	const char *purpose;
+	const char *search;
 };
 
 /* What the options asked for: go on with the operands, or print the command's usage. */

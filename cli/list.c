@@ -8,9 +8,10 @@
 
 static int usage(FILE *out)
 {
-	fprintf(out, _("Usage: sesame list [USER] [--json]\n"
-		       "Without USER: the enrolled people. With USER: that person's services "
-		       "(session required).\n"));
+	fprintf(out, _("Usage: sesame list [USER] [--search TEXT] [--json]\n"
+		       "Without USER: the enrolled people, or with --search those whose name "
+		       "starts with TEXT\n(capitals and accents aside). With USER: that person's "
+		       "services (session required).\n"));
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -77,13 +78,14 @@ static void print_services(const cJSON *reply, void *ctx)
 	const cJSON *s, *services = cJSON_GetObjectItemCaseSensitive(reply, "services");
 	char of[VAULT_NAME_MAX + 32];
 
-	(void)ctx;
-	/* TRANSLATORS: %s is "of NAME" (see "of %s") */
-	printf(_("Services %s:\n"), cli_of(proto_string(reply, "name"), of, sizeof(of)));
-	if (cJSON_GetArraySize(services) == 0)
-		printf(
-		    _("  None recorded yet: sesame add \"%s\" --service NAME ... records one.\n"),
-		    proto_string(reply, "name"));
+	if (ctx != NULL) { /* the first page */
+		/* TRANSLATORS: %s is "of NAME" (see "of %s") */
+		printf(_("Services %s:\n"), cli_of(proto_string(reply, "name"), of, sizeof(of)));
+		if (cJSON_GetArraySize(services) == 0)
+			printf(_("  None recorded yet: sesame add \"%s\" --service NAME ... records "
+				 "one.\n"),
+			       proto_string(reply, "name"));
+	}
 	cJSON_ArrayForEach(s, services)
 	{
 		long long until = 0;
@@ -107,20 +109,69 @@ static void print_services(const cJSON *reply, void *ctx)
 	}
 }
 
+/* Asks for every page of op in turn: each shown as it comes, or, with --json, gathered into one
+ * reply shaped like a page's. */
+static int list_pages(const struct sesame_home *h, cJSON *req, const char *key, int json,
+		      void (*show)(const cJSON *reply, void *ctx))
+{
+	cJSON *all = NULL, *reply = NULL;
+	const cJSON *next;
+	int ret = EXIT_OK, first = 1;
+
+	for (;;) {
+		if (client_call(h, cJSON_Duplicate(req, 1), &reply) != 0) {
+			ret = EXIT_AGENT;
+			break;
+		}
+		if ((ret = client_failed(reply, json)) != EXIT_OK)
+			break;
+		if (!json)
+			show(reply, first ? (void *)reply : NULL);
+		else if (all == NULL)
+			all = cJSON_Duplicate(reply, 1);
+		else
+			cJSON_ArrayForEach(next, cJSON_GetObjectItemCaseSensitive(reply, key))
+			    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(all, key),
+						 cJSON_Duplicate(next, 1));
+		first = 0;
+		if ((next = cJSON_GetObjectItemCaseSensitive(reply, "next")) == NULL)
+			break;
+		cJSON_DeleteItemFromObjectCaseSensitive(req, "cursor");
+		cJSON_AddItemToObject(req, "cursor", cJSON_Duplicate(next, 1));
+		cJSON_Delete(reply);
+		reply = NULL;
+	}
+	if (all != NULL && ret == EXIT_OK) {
+		cJSON_DeleteItemFromObjectCaseSensitive(all, "next");
+		cli_json_print(all);
+		all = NULL;
+	}
+	cJSON_Delete(all);
+	cJSON_Delete(reply);
+	cJSON_Delete(req);
+	return ret;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	struct cli_common opts;
 	struct sesame_home h;
-	enum cli_parsed parsed = cli_common_parse(argc, argv, CLI_OPT_JSON, &opts);
+	enum cli_parsed parsed = cli_common_parse(argc, argv, CLI_OPT_JSON | CLI_OPT_SEARCH, &opts);
+	int person;
 	cJSON *req;
 
-	if (parsed != CLI_PARSED_OK || argc - optind > 1)
+	if (parsed != CLI_PARSED_OK || argc - optind > 1 ||
+	    (opts.search != NULL && argc - optind > 0))
 		return usage(parsed == CLI_PARSED_HELP ? stdout : stderr);
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
+	person = optind < argc;
 	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "op", optind < argc ? "list" : "users");
-	if (optind < argc)
+	cJSON_AddStringToObject(req, "op", person ? "list" : "users");
+	if (person)
 		cJSON_AddStringToObject(req, "user", argv[optind]);
-	return cli_run(&h, req, opts.json, optind < argc ? print_services : print_users, NULL);
+	if (opts.search != NULL)
+		cJSON_AddStringToObject(req, "search", opts.search);
+	return list_pages(&h, req, person ? "services" : "users", opts.json,
+			  person ? print_services : print_users);
 }

@@ -16,29 +16,31 @@ static int usage(FILE *out)
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
-/* The person's display name and attempts left, to tell them who asks and what is at stake. */
+/* The person's display name and attempts left, to tell them who asks and what is at stake: the
+ * agent resolves the one name, whoever else is enrolled. */
 int cli_user_lookup(const struct sesame_home *h, const char *user, char *name, size_t cap,
 		    long long *attempts_left)
 {
-	cJSON *req = cJSON_CreateObject(), *reply, *u;
-	int ret = EXIT_FAIL;
+	cJSON *req = cJSON_CreateObject(), *reply;
+	long long code = 0;
+	const char *n;
+	int ret = EXIT_OK;
 
-	cJSON_AddStringToObject(req, "op", "users");
+	cJSON_AddStringToObject(req, "op", "resolve");
+	cJSON_AddStringToObject(req, "user", user);
 	if (client_call(h, req, &reply) != 0)
 		return EXIT_AGENT;
-	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(reply, "users"))
-	{
-		const char *id = proto_string(u, "user"), *n = proto_string(u, "name");
-		if (id == NULL || n == NULL || (strcmp(id, user) != 0 && strcmp(n, user) != 0))
-			continue;
+	n = proto_string(reply, "name");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) && n != NULL) {
 		snprintf(name, cap, "%s", n);
-		proto_int(u, "attempts_left", attempts_left);
-		ret = EXIT_OK;
-		break;
+		proto_int(reply, "attempts_left", attempts_left);
+	} else if (proto_int(reply, "code", &code) == 0 && code == VAULT_E_NOTFOUND) {
+		cli_error(_("no enrolled person named \"%s\""), user);
+		ret = EXIT_FAIL;
+	} else {
+		ret = client_failed(reply, 0);
 	}
 	cJSON_Delete(reply);
-	if (ret != EXIT_OK)
-		cli_error(_("no enrolled person named \"%s\""), user);
 	return ret;
 }
 

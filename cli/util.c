@@ -48,6 +48,7 @@ static const struct {
     {CLI_OPT_SECRET_FD, {"secret-fd", required_argument, NULL, 'f'}},
     {CLI_OPT_PURPOSE, {"purpose", required_argument, NULL, 'u'}},
     {CLI_OPT_JSON, {"json", no_argument, NULL, 'j'}},
+    {CLI_OPT_SEARCH, {"search", required_argument, NULL, 's'}},
 };
 
 #define COMMON_OPTIONS_COUNT (sizeof(common_options) / sizeof(common_options[0]))
@@ -79,6 +80,9 @@ enum cli_parsed cli_common_parse(int argc, char **argv, unsigned accepted,
 			break;
 		case 'u':
 			common->purpose = optarg;
+			break;
+		case 's':
+			common->search = optarg;
 			break;
 		case 'p':
 			if (cli_fd_arg(optarg, &common->pin_fd) != 0)
@@ -172,6 +176,8 @@ static const struct {
     {PROTO_E_UNKNOWN_OP, N_("the agent does not know this request")},
     {PROTO_E_AUDIT, N_("the audit log cannot be written: the action was refused")},
     {PROTO_E_BUSY, N_("the agent is busy (too many PIN checks or logins at once); try again")},
+    {PROTO_E_TOOBIG, N_("the agent's reply would be too long: ask for fewer people or "
+			"credentials at once")},
     {PROTO_E_CONSENT, N_("the person has not allowed assisted logins for this service")},
     {PROTO_E_LOGIN, N_("the login page could not be filled: fill it in by hand with the person")},
     {PROTO_E_LIMIT,

@@ -67,6 +67,33 @@ int proto_frame(const cJSON *msg, uint8_t **buf, size_t *len)
 	return 0;
 }
 
+int proto_frame_plain(const cJSON *msg, size_t max, uint8_t **buf, size_t *len)
+{
+	char *text = cJSON_PrintUnformatted(msg);
+	size_t n;
+	uint8_t *out;
+
+	*buf = NULL;
+	if (text == NULL)
+		return -1;
+	n = strlen(text);
+	if (n > max || n > PROTO_REPLY_MAX) {
+		cJSON_free(text);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if ((out = malloc(n + PROTO_HEADER_BYTES)) != NULL) {
+		store_be32(out, (uint32_t)n);
+		memcpy(out + PROTO_HEADER_BYTES, text, n);
+	}
+	cJSON_free(text);
+	if (out == NULL)
+		return -1;
+	*buf = out;
+	*len = n + PROTO_HEADER_BYTES;
+	return 0;
+}
+
 void proto_frame_free(uint8_t *buf, size_t len)
 {
 	(void)len;

@@ -37,6 +37,10 @@ long long proto_now_ms(void);
 /* Serialise msg with its length header into a wiped-on-free buffer. */
 int proto_frame(const cJSON *msg, uint8_t **buf, size_t *len);
 void proto_frame_free(uint8_t *buf, size_t len);
+/* The same in plain memory (free with free()), for a message that holds no secret: a guarded
+ * mapping costs more than the whole of a small request. -1 with errno EMSGSIZE when the body
+ * would pass max bytes. */
+int proto_frame_plain(const cJSON *msg, size_t max, uint8_t **buf, size_t *len);
 
 /* Parse a frame body (without header): a JSON object with "v" equal to PROTO_VERSION. */
 int proto_parse(const uint8_t *body, size_t len, cJSON **msg);

@@ -53,6 +53,7 @@ static const char *const proto_messages[] = {
     [-100 - PROTO_E_BUSY] = "the agent is busy: too many PIN checks or logins at once",
     [-100 - PROTO_E_CONSENT] = "the person has not allowed assisted logins for this service",
     [-100 - PROTO_E_LOGIN] = "the login page could not be filled",
+    [-100 - PROTO_E_TOOBIG] = "the reply would be too long: ask for a smaller page",
     [-100 - PROTO_E_LIMIT] = "this worker already holds as many connections or assisted logins "
 			     "as one worker may",
 };

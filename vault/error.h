@@ -65,6 +65,7 @@ enum proto_error {
 	PROTO_E_BUSY = -104,	/* too many PIN checks queued */
 	PROTO_E_CONSENT = -105, /* the user has not allowed (or no longer allows) assisted logins */
 	PROTO_E_LOGIN = -106,	/* the login page could not be filled: the reason says why */
+	PROTO_E_TOOBIG = -107,	/* the reply would outgrow what the client takes: ask for less */
 	PROTO_E_LIMIT = -108,	/* this worker holds as many connections or logins as one may */
 };
 

@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "recovery.h"
 #include "text.h"
+#include "users.h"
 #include "vault.h"
 #include "vaultfile.h"
 
@@ -27,6 +28,7 @@ struct vault_store {
 	uint8_t *keys; /* sodium_malloc: KEY_COUNT device-derived subkeys */
 	vault_kdf_fn kdf;
 	void *kdf_ctx;
+	struct vault_people *people; /* NULL: names are found by reading every vault */
 };
 
 struct vault {
@@ -107,6 +109,16 @@ void vault_store_set_kdf(struct vault_store *s, vault_kdf_fn fn, void *ctx)
 {
 	s->kdf = fn != NULL ? fn : local_kdf;
 	s->kdf_ctx = ctx;
+}
+
+void vault_store_set_people(struct vault_store *s, struct vault_people *people)
+{
+	s->people = people;
+}
+
+int vault_store_dirfd_dup(const struct vault_store *s)
+{
+	return openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 void vault_store_close(struct vault_store *s)
@@ -483,6 +495,13 @@ int vault_user_find(struct vault_store *s, const char *name_or_id, char id[VAULT
 	size_t n, skipped;
 	int ret;
 
+	if (s->people != NULL) {
+		struct vault_person p;
+		if ((ret = vault_people_find(s->people, name_or_id, &p)) == VAULT_OK)
+			snprintf(id, VAULT_USER_ID_HEX, "%s", p.id);
+		sodium_memzero(&p, sizeof(p));
+		return ret;
+	}
 	if (id_parse(name_or_id, bin) == VAULT_OK) {
 		struct vault_user_info info;
 		if ((ret = vault_user_info(s, name_or_id, &info)) == VAULT_OK)
@@ -567,6 +586,8 @@ int vault_user_destroy(struct vault_store *s, const char *id)
 		fileio_unlock(lockfd);
 		return ret;
 	}
+	if (s->people != NULL) /* gone from the directory: gone from the index */
+		vault_people_remove(s->people, id);
 	/* the vault is gone: what follows cannot make the withdrawal not have happened, at most
 	 * leave it unconfirmed on disk */
 	if (remove_files_of(s, id) != VAULT_OK)
@@ -1014,6 +1035,8 @@ static int uncreate_locked(struct vault_store *s, const char *id)
 	ret = fileio_unlink(s->dirfd, name);
 	if (ret != VAULT_OK && ret != VAULT_E_NOTFOUND)
 		return ret;
+	if (s->people != NULL)
+		vault_people_remove(s->people, id);
 	file_name(name, id, VAULT_LOCK_SUFFIX);
 	unlinkat(s->dirfd, name, 0);
 	return undo_remove(s, id);
@@ -1029,6 +1052,11 @@ static int apply_create(struct vault_change *c)
 	    (ret = undo_write(c->store, c->id, (const uint8_t *)"", 0)) == VAULT_OK &&
 	    (ret = save(c->store, c->next, 1)) != VAULT_OK)
 		ret = uncreate_locked(c->store, c->id) == VAULT_OK ? VAULT_E_IO : ret;
+	/* in the index under the store's lock, so that no second enrolment of the name comes
+	 * between; an undo takes it out again */
+	if (ret == VAULT_OK && c->store->people != NULL &&
+	    (ret = vault_people_add(c->store->people, c->id, c->name)) != VAULT_OK)
+		uncreate_locked(c->store, c->id);
 	fileio_unlock(lockfd);
 	return ret;
 }

@@ -1,0 +1,211 @@
+/* The people index (vault/users.h): folding, order, pages and search, changes, and the store
+ * that keeps it current on enrolment and withdrawal. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "users.h"
+
+#define PIN "284619"
+
+static void fold_is(const char *name, const char *want)
+{
+	char out[VAULT_NAME_MAX + 1];
+
+	vault_people_fold(name, out, sizeof(out));
+	assert_string_equal(out, want);
+}
+
+static void test_fold(void **state)
+{
+	char name[VAULT_NAME_MAX + 1], out[VAULT_NAME_MAX + 1];
+
+	(void)state;
+	fold_is("Élodie DURAND", "elodie durand");
+	fold_is("Œdipe, Ærø, Straße", "oedipe, aero, strasse");
+	fold_is("Łukasz Żółć", "lukasz zolc");
+	fold_is("Ĳssel ſ", "ijssel s");
+	fold_is("× ÷ Þ", "× ÷ Þ");	 /* no letter to fold them to */
+	fold_is("李 Ωmega", "李 Ωmega"); /* outside Latin: as they are */
+	/* the longest name folds whole */
+	memset(name, 'E', VAULT_NAME_MAX);
+	name[VAULT_NAME_MAX] = '\0';
+	vault_people_fold(name, out, sizeof(out));
+	assert_int_equal(strlen(out), VAULT_NAME_MAX);
+}
+
+static void page_names(struct vault_people *p, const char *cursor, const char *prefix, size_t limit,
+		       const char *want, int want_more, char *next)
+{
+	struct vault_person out[8];
+	char got[512] = "";
+	size_t n;
+	int more;
+
+	assert_int_equal(vault_people_page(p, cursor, prefix, limit, out, &n, &more, next),
+			 VAULT_OK);
+	for (size_t i = 0; i < n; i++) {
+		strcat(got, i ? "," : "");
+		strcat(got, out[i].name);
+	}
+	assert_string_equal(got, want);
+	assert_int_equal(more, want_more);
+}
+
+struct fixture {
+	char dir[PATH_MAX];
+	uint8_t *secret;
+	struct vault_store *store;
+	struct vault_policy policy;
+	char *recovery;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	testutil_tmpdir(fx->dir);
+	fx->secret = sodium_malloc(32);
+	fx->recovery = sodium_malloc(VAULT_RECOVERY_TEXT_BYTES);
+	randombytes_buf(fx->secret, 32);
+	testutil_fast_policy(&fx->policy);
+	assert_int_equal(vault_store_open(fx->dir, fx->secret, &fx->store), VAULT_OK);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	vault_store_set_people(fx->store, NULL);
+	vault_store_close(fx->store);
+	testutil_rmtree(fx->dir);
+	sodium_free(fx->secret);
+	sodium_free(fx->recovery);
+	free(fx);
+	return 0;
+}
+
+static void enrol(struct fixture *fx, const char *name, char id[VAULT_USER_ID_HEX])
+{
+	assert_int_equal(vault_user_create(fx->store, name, PIN, &fx->policy, id, fx->recovery),
+			 VAULT_OK);
+}
+
+/* Loaded from the vaults, then kept current by the store: pages, cursors, search. */
+static void test_index(void **state)
+{
+	struct fixture *fx = *state;
+	char id[5][VAULT_USER_ID_HEX], next[VAULT_PEOPLE_CURSOR_MAX], other[VAULT_USER_ID_HEX];
+	struct vault_people *p;
+	struct vault_person who;
+	size_t unreadable;
+	int more;
+
+	enrol(fx, "Zoé Blanc", id[0]);
+	enrol(fx, "émile Martin", id[1]);
+	enrol(fx, "Eloïse Petit", id[2]);
+	assert_int_equal(vault_people_load(fx->store, &p, &unreadable), VAULT_OK);
+	assert_int_equal(unreadable, 0);
+	assert_int_equal(vault_people_count(p), 3);
+	vault_store_set_people(fx->store, p);
+
+	page_names(p, NULL, NULL, 8, "Eloïse Petit,émile Martin,Zoé Blanc", 0, next);
+	page_names(p, NULL, NULL, 2, "Eloïse Petit,émile Martin", 1, next);
+	page_names(p, next, NULL, 2, "Zoé Blanc", 0, next);
+	page_names(p, NULL, "E", 8, "Eloïse Petit,émile Martin", 0, next);
+	page_names(p, NULL, "EMI", 8, "émile Martin", 0, next);
+	page_names(p, NULL, "zoe b", 8, "Zoé Blanc", 0, next);
+	page_names(p, NULL, "x", 8, "", 0, next);
+
+	/* enrolment and withdrawal through the store keep the index current */
+	enrol(fx, "Anne Roux", id[3]);
+	assert_int_equal(
+	    vault_user_create(fx->store, "Anne Roux", PIN, &fx->policy, other, fx->recovery),
+	    VAULT_E_EXISTS);
+	assert_int_equal(vault_user_find(fx->store, "Anne Roux", other), VAULT_OK);
+	assert_string_equal(other, id[3]);
+	assert_int_equal(vault_people_find(p, id[1], &who), VAULT_OK);
+	assert_string_equal(who.name, "émile Martin");
+	/* a cursor whose person was withdrawn still says where the next page starts */
+	page_names(p, NULL, NULL, 2, "Anne Roux,Eloïse Petit", 1, next);
+	assert_int_equal(vault_user_destroy(fx->store, id[2]), VAULT_OK);
+	page_names(p, next, NULL, 8, "émile Martin,Zoé Blanc", 0, next);
+	assert_int_equal(vault_user_find(fx->store, "Eloïse Petit", other), VAULT_E_NOTFOUND);
+	assert_int_equal(vault_people_find(p, id[2], &who), VAULT_E_NOTFOUND);
+	assert_int_equal(vault_people_count(p), 3);
+
+	/* malformed cursors and limits */
+	assert_int_equal(vault_people_page(p, "nonsense", NULL, 1, &who, &unreadable, &more, next),
+			 VAULT_E_INVAL);
+	assert_int_equal(vault_people_page(p, NULL, NULL, VAULT_PEOPLE_PAGE_MAX + 1, &who,
+					   &unreadable, &more, next),
+			 VAULT_E_INVAL);
+	vault_store_set_people(fx->store, NULL);
+	vault_people_free(p);
+}
+
+/* Many changes in any order: both orders stay right (the last record moves into a hole). */
+static void test_churn(void **state)
+{
+	struct vault_people *p;
+	struct fixture *fx = *state;
+	struct vault_person out[VAULT_PEOPLE_PAGE_MAX], who;
+	char id[VAULT_USER_ID_HEX], name[32], next[VAULT_PEOPLE_CURSOR_MAX];
+	size_t n, unreadable, total = 0;
+	int more = 1;
+
+	assert_int_equal(vault_people_load(fx->store, &p, &unreadable), VAULT_OK);
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "%032x", i * 7919u);
+		snprintf(name, sizeof(name), "Name %04u", (i * 613u) % 1000u);
+		assert_int_equal(vault_people_add(p, id, name), VAULT_OK);
+	}
+	assert_int_equal(vault_people_add(p, id, "Other"), VAULT_E_EXISTS);
+	for (unsigned i = 0; i < 1000; i += 3) {
+		snprintf(id, sizeof(id), "%032x", i * 7919u);
+		assert_int_equal(vault_people_remove(p, id), VAULT_OK);
+	}
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "%032x", i * 7919u);
+		snprintf(name, sizeof(name), "Name %04u", (i * 613u) % 1000u);
+		assert_int_equal(vault_people_find(p, id, &who),
+				 i % 3 ? VAULT_OK : VAULT_E_NOTFOUND);
+		if (i % 3)
+			assert_string_equal(who.name, name);
+		assert_int_equal(vault_people_find(p, name, &who),
+				 i % 3 ? VAULT_OK : VAULT_E_NOTFOUND);
+	}
+	next[0] = '\0';
+	while (more) {
+		assert_int_equal(
+		    vault_people_page(p, next, NULL, VAULT_PEOPLE_PAGE_MAX, out, &n, &more, next),
+		    VAULT_OK);
+		for (size_t i = 1; i < n; i++)
+			assert_true(strcmp(out[i - 1].name, out[i].name) < 0);
+		total += n;
+	}
+	assert_int_equal(total, vault_people_count(p));
+	assert_int_equal(total, 666);
+	vault_people_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fold),
+	    cmocka_unit_test_setup_teardown(test_index, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,437 @@
+/* The people index (users.h). Records live in one guarded arena, which grows by doubling into
+ * a new guarded buffer; two arrays of record numbers keep them sorted by name and by id. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "text.h"
+#include "users.h"
+
+#define PEOPLE_INITIAL 64
+
+struct person {
+	char id[VAULT_USER_ID_HEX];
+	char name[VAULT_NAME_MAX + 1];
+	char fold[VAULT_NAME_MAX + 1];
+};
+
+struct vault_people {
+	pthread_mutex_t lock;
+	struct person *rec; /* sodium_malloc: cap records, n used */
+	uint32_t *by_name, *by_id;
+	size_t n, cap, unreadable;
+};
+
+/* ---------- folding ---------- */
+
+/* Base letters of U+00C0..U+017F; '*' marks the two-letter ones, '.' those kept as they are. */
+static const char latin1[] = "aaaaaa*ceeeeiiiidnooooo.ouuuuy.*aaaaaa*ceeeeiiiidnooooo.ouuuuy.y";
+static const char latin_ext_a[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii**jjkkkllll"
+				  "llllllnnnnnnnnnoooooo**rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyz"
+				  "zzzzzs";
+_Static_assert(sizeof(latin1) == 64 + 1, "a letter for each of U+00C0..U+00FF");
+_Static_assert(sizeof(latin_ext_a) == 128 + 1, "a letter for each of U+0100..U+017F");
+
+static const char *fold_pair(unsigned cp)
+{
+	switch (cp) {
+	case 0xC6:
+	case 0xE6:
+		return "ae";
+	case 0xDF:
+		return "ss";
+	case 0x132:
+	case 0x133:
+		return "ij";
+	default:
+		return "oe"; /* U+0152, U+0153 */
+	}
+}
+
+/* Folds one two-byte sequence into out (room for 2); 0 if it is not a Latin letter. */
+static size_t fold_latin(unsigned cp, char *out)
+{
+	char c;
+
+	if (cp >= 0xC0 && cp <= 0xFF)
+		c = latin1[cp - 0xC0];
+	else if (cp >= 0x100 && cp <= 0x17F)
+		c = latin_ext_a[cp - 0x100];
+	else
+		return 0;
+	if (c == '.')
+		return 0;
+	if (c == '*') {
+		memcpy(out, fold_pair(cp), 2);
+		return 2;
+	}
+	out[0] = c;
+	return 1;
+}
+
+void vault_people_fold(const char *name, char *out, size_t cap)
+{
+	const uint8_t *p = (const uint8_t *)name;
+	size_t left = strlen(name), o = 0;
+
+	while (left > 0) {
+		size_t k = text_utf8_next(p, left), f = 0;
+		if (k == 0)
+			k = 1; /* malformed: copied byte by byte, it folds to itself */
+		if (o + k >= cap)
+			break; /* a fold is never longer than its name: only a short cap stops */
+		if (k == 1)
+			out[o++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + ('a' - 'A') : *p);
+		else if (k == 2)
+			f = fold_latin(((unsigned)(p[0] & 0x1F) << 6) | (p[1] & 0x3F), out + o);
+		if (k > 1 && f == 0) {
+			memcpy(out + o, p, k);
+			f = k;
+		}
+		o += k > 1 ? f : 0;
+		p += k;
+		left -= k;
+	}
+	out[o] = '\0';
+}
+
+/* ---------- ordering ---------- */
+
+static int name_order(const struct person *x, const char *fold, const char *name, const char *id)
+{
+	int c = strcmp(x->fold, fold);
+
+	if (c == 0)
+		c = strcmp(x->name, name);
+	return c != 0 ? c : strcmp(x->id, id);
+}
+
+/* The first place in by_name whose record is not before (fold, name, id). */
+static size_t name_bound(const struct vault_people *p, const char *fold, const char *name,
+			 const char *id)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (name_order(&p->rec[p->by_name[mid]], fold, name, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t id_bound(const struct vault_people *p, const char *id)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(p->rec[p->by_id[mid]].id, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The record number of id, or -1. */
+static long find_id(const struct vault_people *p, const char *id)
+{
+	size_t i = id_bound(p, id);
+
+	return i < p->n && strcmp(p->rec[p->by_id[i]].id, id) == 0 ? (long)p->by_id[i] : -1;
+}
+
+static long find_name(const struct vault_people *p, const char *name)
+{
+	char fold[VAULT_NAME_MAX + 1];
+	size_t i;
+
+	vault_people_fold(name, fold, sizeof(fold));
+	i = name_bound(p, fold, name, "");
+	return i < p->n && strcmp(p->rec[p->by_name[i]].name, name) == 0 ? (long)p->by_name[i] : -1;
+}
+
+/* ---------- changes ---------- */
+
+static int grow(struct vault_people *p)
+{
+	size_t cap = p->cap ? 2 * p->cap : PEOPLE_INITIAL;
+	struct person *rec = sodium_malloc(cap * sizeof(*rec));
+	uint32_t *by_name = realloc(p->by_name, cap * sizeof(uint32_t));
+	uint32_t *by_id;
+
+	if (by_name != NULL)
+		p->by_name = by_name;
+	by_id = realloc(p->by_id, cap * sizeof(uint32_t));
+	if (by_id != NULL)
+		p->by_id = by_id;
+	if (rec == NULL || by_name == NULL || by_id == NULL || cap > UINT32_MAX) {
+		sodium_free(rec);
+		return VAULT_E_NOMEM;
+	}
+	if (p->rec != NULL)
+		memcpy(rec, p->rec, p->n * sizeof(*rec));
+	sodium_free(p->rec);
+	p->rec = rec;
+	p->cap = cap;
+	return VAULT_OK;
+}
+
+static void insert_at(uint32_t *a, size_t n, size_t at, uint32_t v)
+{
+	memmove(a + at + 1, a + at, (n - at) * sizeof(*a));
+	a[at] = v;
+}
+
+static void remove_at(uint32_t *a, size_t n, size_t at)
+{
+	memmove(a + at, a + at + 1, (n - at - 1) * sizeof(*a));
+}
+
+static int add_locked(struct vault_people *p, const char *id, const char *name)
+{
+	struct person *r;
+	size_t at;
+	int ret;
+
+	if (strlen(id) != VAULT_USER_ID_HEX - 1 || strlen(name) > VAULT_NAME_MAX)
+		return VAULT_E_INVAL;
+	if (find_id(p, id) >= 0 || find_name(p, name) >= 0)
+		return VAULT_E_EXISTS;
+	if (p->n == p->cap && (ret = grow(p)) != VAULT_OK)
+		return ret;
+	r = &p->rec[p->n];
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	vault_people_fold(name, r->fold, sizeof(r->fold));
+	at = name_bound(p, r->fold, r->name, r->id);
+	insert_at(p->by_name, p->n, at, (uint32_t)p->n);
+	insert_at(p->by_id, p->n, id_bound(p, r->id), (uint32_t)p->n);
+	p->n++;
+	return VAULT_OK;
+}
+
+/* Drops record k from both orders; the last record moves into its place. */
+static void remove_record(struct vault_people *p, uint32_t k)
+{
+	struct person *r = &p->rec[k], *last = &p->rec[p->n - 1];
+	uint32_t moved = (uint32_t)(p->n - 1);
+
+	remove_at(p->by_name, p->n, name_bound(p, r->fold, r->name, r->id));
+	remove_at(p->by_id, p->n, id_bound(p, r->id));
+	p->n--;
+	if (k != moved) {
+		p->by_name[name_bound(p, last->fold, last->name, last->id)] = k;
+		p->by_id[id_bound(p, last->id)] = k;
+		memcpy(r, last, sizeof(*r));
+	}
+	sodium_memzero(last, sizeof(*last));
+}
+
+int vault_people_add(struct vault_people *p, const char *id, const char *name)
+{
+	int ret;
+
+	pthread_mutex_lock(&p->lock);
+	ret = add_locked(p, id, name);
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
+int vault_people_remove(struct vault_people *p, const char *id)
+{
+	long k;
+
+	pthread_mutex_lock(&p->lock);
+	if ((k = find_id(p, id)) >= 0)
+		remove_record(p, (uint32_t)k);
+	pthread_mutex_unlock(&p->lock);
+	return k >= 0 ? VAULT_OK : VAULT_E_NOTFOUND;
+}
+
+/* ---------- reading ---------- */
+
+static int is_id(const char *s)
+{
+	return strlen(s) == VAULT_USER_ID_HEX - 1 && text_hex_lower(s, VAULT_USER_ID_HEX - 1);
+}
+
+int vault_people_find(struct vault_people *p, const char *name_or_id, struct vault_person *out)
+{
+	long k;
+
+	pthread_mutex_lock(&p->lock);
+	k = is_id(name_or_id) ? find_id(p, name_or_id) : find_name(p, name_or_id);
+	if (k >= 0) {
+		memcpy(out->id, p->rec[k].id, sizeof(out->id));
+		memcpy(out->name, p->rec[k].name, sizeof(out->name));
+	}
+	pthread_mutex_unlock(&p->lock);
+	return k >= 0 ? VAULT_OK : VAULT_E_NOTFOUND;
+}
+
+size_t vault_people_count(struct vault_people *p)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->n;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+size_t vault_people_unreadable(struct vault_people *p)
+{
+	return p->unreadable;
+}
+
+/* Where the page after cursor ("<id>:<name>") starts. */
+static int cursor_start(const struct vault_people *p, const char *cursor, size_t *start)
+{
+	char id[VAULT_USER_ID_HEX], fold[VAULT_NAME_MAX + 1];
+	const char *name;
+
+	*start = 0;
+	if (cursor == NULL || cursor[0] == '\0')
+		return VAULT_OK;
+	name = cursor + VAULT_USER_ID_HEX;
+	if (strlen(cursor) < VAULT_USER_ID_HEX || cursor[VAULT_USER_ID_HEX - 1] != ':' ||
+	    strlen(name) > VAULT_NAME_MAX)
+		return VAULT_E_INVAL;
+	memcpy(id, cursor, VAULT_USER_ID_HEX - 1);
+	id[VAULT_USER_ID_HEX - 1] = '\0';
+	if (!is_id(id))
+		return VAULT_E_INVAL;
+	vault_people_fold(name, fold, sizeof(fold));
+	*start = name_bound(p, fold, name, id);
+	if (*start < p->n && name_order(&p->rec[p->by_name[*start]], fold, name, id) == 0)
+		(*start)++;
+	return VAULT_OK;
+}
+
+static int page_locked(struct vault_people *p, const char *cursor, const char *prefix, size_t limit,
+		       struct vault_person *out, size_t *n, int *more, char *next)
+{
+	char fold[VAULT_NAME_MAX + 1] = "";
+	size_t i, plen, from;
+	int ret = cursor_start(p, cursor, &i);
+
+	if (ret != VAULT_OK)
+		return ret;
+	if (prefix != NULL)
+		vault_people_fold(prefix, fold, sizeof(fold));
+	plen = strlen(fold);
+	from = name_bound(p, fold, "", "");
+	i = i > from ? i : from;
+	for (; i < p->n && *n < limit; i++) {
+		const struct person *r = &p->rec[p->by_name[i]];
+		if (strncmp(r->fold, fold, plen) != 0)
+			break;
+		memcpy(out[*n].id, r->id, sizeof(r->id));
+		memcpy(out[*n].name, r->name, sizeof(r->name));
+		(*n)++;
+	}
+	*more = i < p->n && strncmp(p->rec[p->by_name[i]].fold, fold, plen) == 0;
+	if (*n > 0)
+		snprintf(next, VAULT_PEOPLE_CURSOR_MAX, "%s:%s", out[*n - 1].id, out[*n - 1].name);
+	return VAULT_OK;
+}
+
+int vault_people_page(struct vault_people *p, const char *cursor, const char *prefix, size_t limit,
+		      struct vault_person *out, size_t *n, int *more, char *next)
+{
+	int ret;
+
+	char after[VAULT_PEOPLE_CURSOR_MAX] = ""; /* next may be the cursor's own buffer */
+
+	*n = 0;
+	*more = 0;
+	if (limit > VAULT_PEOPLE_PAGE_MAX)
+		return VAULT_E_INVAL;
+	pthread_mutex_lock(&p->lock);
+	ret = page_locked(p, cursor, prefix, limit, out, n, more, after);
+	pthread_mutex_unlock(&p->lock);
+	if (ret == VAULT_OK)
+		memcpy(next, after, sizeof(after));
+	sodium_memzero(after, sizeof(after));
+	return ret;
+}
+
+/* ---------- loading ---------- */
+
+static int vault_file_id(const char *file, char id[VAULT_USER_ID_HEX])
+{
+	size_t hex = VAULT_USER_ID_HEX - 1;
+
+	if (strlen(file) != hex + strlen(VAULT_FILE_SUFFIX) ||
+	    strcmp(file + hex, VAULT_FILE_SUFFIX) != 0)
+		return 0;
+	memcpy(id, file, hex);
+	id[hex] = '\0';
+	return is_id(id);
+}
+
+static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
+{
+	struct vault_user_info *info = sodium_malloc(sizeof(*info));
+	struct dirent *d;
+	int ret = info == NULL ? VAULT_E_NOMEM : VAULT_OK;
+
+	while (ret == VAULT_OK && (d = readdir(dir)) != NULL) {
+		char id[VAULT_USER_ID_HEX];
+		if (!vault_file_id(d->d_name, id))
+			continue;
+		if (vault_user_info(s, id, info) != VAULT_OK)
+			p->unreadable++;
+		else if ((ret = add_locked(p, info->id, info->name)) == VAULT_E_EXISTS)
+			ret = VAULT_OK, p->unreadable++; /* two vaults claim one name */
+	}
+	sodium_free(info);
+	return ret;
+}
+
+int vault_people_load(struct vault_store *s, struct vault_people **out, size_t *unreadable)
+{
+	struct vault_people *p = calloc(1, sizeof(*p));
+	DIR *dir = NULL;
+	int fd = -1, ret;
+
+	*out = NULL;
+	if (p == NULL)
+		return VAULT_E_NOMEM;
+	pthread_mutex_init(&p->lock, NULL);
+	if ((fd = vault_store_dirfd_dup(s)) < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		vault_people_free(p);
+		return VAULT_E_IO;
+	}
+	ret = load_dir(p, s, dir);
+	closedir(dir);
+	if (ret != VAULT_OK) {
+		vault_people_free(p);
+		return ret;
+	}
+	*unreadable = p->unreadable;
+	*out = p;
+	return VAULT_OK;
+}
+
+void vault_people_free(struct vault_people *p)
+{
+	if (p == NULL)
+		return;
+	sodium_free(p->rec);
+	free(p->by_name);
+	free(p->by_id);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
