@@ -292,11 +292,17 @@ static void h_resolve(struct agent *a, struct conn *c, const cJSON *req)
 	agent_reply(a, c, r);
 }
 
-/* Queue a PIN job for this connection, which waits for it. */
+/* Queue a PIN job for this connection, which waits for it. A PIN check moves the failure
+ * counter before any record is written: while the log cannot take a record, none starts. */
 static void submit(struct agent *a, struct conn *c, struct job *j)
 {
 	int change = j->kind == JOB_CHANGE_PIN || j->kind == JOB_RECOVER;
 
+	if (audit_writable(a->log) != VAULT_OK) {
+		job_free(j);
+		agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
+		return;
+	}
 	if (change && agent_change_begin(a, j->user) != 0) {
 		job_free(j);
 		agent_reply_error(a, c, VAULT_E_CHANGING, NULL);

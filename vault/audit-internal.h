@@ -62,4 +62,36 @@ int audit_key_create(const char *name, const uint8_t sealing_key[AUDIT_SEALING_K
 int audit_key_unseal(int dirfd, const uint8_t sealing_key[AUDIT_SEALING_KEY_LEN],
 		     const struct note_verifier *v, uint8_t **sk);
 
+/* ---------- the stored tree (audit-tree.c) ---------- */
+
+#define AUDIT_TREE_NAME "audit.tree"   /* every node hash, in the order nodes are completed */
+#define AUDIT_INDEX_NAME "audit.index" /* where each record ends in the log: 8 bytes, big-endian   \
+					*/
+#define AUDIT_INDEX_ENTRY 8
+
+/* The two files, and how many leaves both hold whole. Never synced: derived from the log. */
+struct audit_tree {
+	int tfd, ifd;
+	uint64_t size;
+};
+
+uint64_t audit_tree_nodes(uint64_t leaves);
+/* VAULT_E_NOTFOUND when either file is missing (and writable is 0). */
+int audit_tree_open(int dirfd, int writable, struct audit_tree *t);
+void audit_tree_close(struct audit_tree *t);
+/* The root of the perfect subtree of 2^level leaves number index. */
+int audit_tree_node(const struct audit_tree *t, unsigned level, uint64_t index,
+		    uint8_t out[MERKLE_HASH_LEN]);
+/* MTH(D[begin:end]) from O(log n) stored nodes; VAULT_E_INVAL for a span RFC 9162 never asks. */
+int audit_tree_hash(const struct audit_tree *t, uint64_t begin, uint64_t end,
+		    uint8_t out[MERKLE_HASH_LEN]);
+/* The compact range of the first size leaves. */
+int audit_tree_range(const struct audit_tree *t, uint64_t size, struct merkle_range *r);
+/* The log offset just past record seq's '\n'. */
+int audit_tree_end(const struct audit_tree *t, uint64_t seq, uint64_t *end);
+int audit_tree_truncate(struct audit_tree *t, uint64_t leaves);
+/* Stores leaf number before->size, ending at log offset end; before is the range without it. */
+int audit_tree_append(struct audit_tree *t, const struct merkle_range *before,
+		      const uint8_t leaf[MERKLE_HASH_LEN], uint64_t end);
+
 #endif

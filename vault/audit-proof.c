@@ -1,5 +1,8 @@
-/* Proofs over the log's Merkle tree, computed in one streaming pass: receipts (a record's
- * inclusion under the current checkpoint, in C2SP tlog-proof form) and consistency proofs. */
+/* Proofs over the log's Merkle tree: receipts (a record's inclusion under the current
+ * checkpoint, in C2SP tlog-proof form) and consistency proofs. From the stored tree they read
+ * O(log n) hashes and one record; each proof is checked against the signed checkpoint before it
+ * is given, and when the stored tree is missing, short or wrong the proof is computed in one
+ * streaming pass over the log instead. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +20,16 @@
 #define INDEX_DIGITS_MAX 20 /* UINT64_MAX in decimal */
 #define PROOF_HEAD_MAX 64   /* room checked for the first lines of a receipt or a proof */
 
-/* The verifier key and current checkpoint of dir, and the log opened for reading. */
+/* The verifier key and current checkpoint of dir, the log opened for reading, and the stored
+ * tree when it holds the checkpoint's leaves (else tree->size is 0). */
 static int load_for_proof(const char *dir, struct note_verifier *v, struct checkpoint *cp,
-			  char *cptext, size_t cpcap, size_t *cplen, int *fd)
+			  char *cptext, size_t cpcap, size_t *cplen, int *fd,
+			  struct audit_tree *tree)
 {
 	int dirfd, ret = audit_log_open_read(dir, &dirfd, fd);
 
+	tree->tfd = tree->ifd = -1;
+	tree->size = 0;
 	if (ret != VAULT_OK)
 		return ret;
 	ret = audit_key_read_at(dirfd, v);
@@ -30,6 +37,8 @@ static int load_for_proof(const char *dir, struct note_verifier *v, struct check
 		ret = fileio_read(dirfd, AUDIT_CHECKPOINT_NAME, (uint8_t *)cptext, cpcap, cplen);
 	if (ret == VAULT_OK)
 		ret = checkpoint_open((const uint8_t *)cptext, *cplen, v, v->name, cp);
+	if (ret == VAULT_OK && audit_tree_open(dirfd, 0, tree) == VAULT_OK && tree->size < cp->size)
+		audit_tree_close(tree);
 	close(dirfd);
 	if (ret != VAULT_OK) {
 		close(*fd);
@@ -126,39 +135,97 @@ static int receipt_format(char *out, size_t cap, size_t *len, const uint8_t *lin
 	return VAULT_OK;
 }
 
+/* The hashes of spans from the stored tree. */
+static int stored_spans(const struct audit_tree *t, const struct merkle_span *spans, size_t n,
+			uint8_t proof[][MERKLE_HASH_LEN])
+{
+	int ret = VAULT_OK;
+
+	for (size_t i = 0; i < n && ret == VAULT_OK; i++)
+		ret = audit_tree_hash(t, spans[i].begin, spans[i].end, proof[i]);
+	return ret;
+}
+
+/* Record seq's line through the stored index: one read. */
+static int stored_line(const struct audit_tree *t, int fd, uint64_t seq, uint8_t *line, size_t *len)
+{
+	uint64_t start = 0, end;
+	ssize_t got;
+
+	if (audit_tree_end(t, seq, &end) != VAULT_OK ||
+	    (seq > 0 && audit_tree_end(t, seq - 1, &start) != VAULT_OK) || end <= start ||
+	    end - start > AUDIT_LINE_MAX + 1)
+		return VAULT_E_INCONSISTENT;
+	got = pread(fd, line, end - start, (off_t)start);
+	if (got != (ssize_t)(end - start) || line[end - start - 1] != '\n')
+		return VAULT_E_INCONSISTENT;
+	*len = end - start - 1;
+	return VAULT_OK;
+}
+
+/* A receipt's proof from the stored tree, checked against the signed root. */
+static int prove_stored(const struct audit_tree *t, int fd, const struct checkpoint *cp,
+			uint64_t seq, const struct merkle_span *spans, size_t n,
+			uint8_t proof[][MERKLE_HASH_LEN], uint8_t *line, size_t *linelen)
+{
+	uint8_t leaf[MERKLE_HASH_LEN];
+	int ret = stored_spans(t, spans, n, proof);
+
+	if (ret == VAULT_OK)
+		ret = stored_line(t, fd, seq, line, linelen);
+	if (ret != VAULT_OK)
+		return ret;
+	merkle_leaf_hash(line, *linelen, leaf);
+	return merkle_verify_inclusion(seq, cp->size, leaf, proof[0], n, cp->root);
+}
+
+/* A receipt's proof in one pass over the log. */
+static int prove_streamed(int fd, const struct checkpoint *cp, uint64_t seq,
+			  const struct merkle_span *spans, size_t n,
+			  uint8_t proof[][MERKLE_HASH_LEN], uint8_t *line, size_t *linelen)
+{
+	struct merkle_prover *prover = malloc(sizeof(*prover));
+	uint8_t root[MERKLE_HASH_LEN];
+	int ret = prover == NULL ? VAULT_E_NOMEM : merkle_prover_init(prover, spans, n);
+
+	if (ret == VAULT_OK)
+		ret = stream_leaves(fd, prover, 0, NULL, cp->size, root, seq, line, linelen);
+	if (ret == VAULT_OK && sodium_memcmp(root, cp->root, MERKLE_HASH_LEN) != 0)
+		ret = VAULT_E_INCONSISTENT;
+	if (ret == VAULT_OK)
+		ret = merkle_prover_finish(prover, proof);
+	free(prover);
+	return ret;
+}
+
 int audit_prove(const char *dir, uint64_t seq, char *out, size_t cap, size_t *len)
 {
 	struct note_verifier v;
 	struct checkpoint cp;
-	struct merkle_prover *prover = malloc(sizeof(*prover));
+	struct audit_tree tree;
 	struct merkle_span spans[MERKLE_MAX_PROOF];
-	uint8_t proof[MERKLE_MAX_PROOF][MERKLE_HASH_LEN], root[MERKLE_HASH_LEN];
+	uint8_t proof[MERKLE_MAX_PROOF][MERKLE_HASH_LEN];
 	uint8_t *line = malloc(AUDIT_LINE_MAX + 1);
 	char cptext[AUDIT_CHECKPOINT_MAX];
 	size_t cplen, n = 0, linelen = 0;
 	int fd = -1, ret;
 
 	*len = 0;
-	ret = prover == NULL || line == NULL ? VAULT_E_NOMEM : VAULT_OK;
+	ret = line == NULL ? VAULT_E_NOMEM : VAULT_OK;
 	if (ret == VAULT_OK)
-		ret = load_for_proof(dir, &v, &cp, cptext, sizeof(cptext), &cplen, &fd);
+		ret = load_for_proof(dir, &v, &cp, cptext, sizeof(cptext), &cplen, &fd, &tree);
 	if (ret == VAULT_OK && seq >= cp.size)
 		ret = VAULT_E_NOTFOUND;
 	if (ret == VAULT_OK)
 		ret = merkle_inclusion_spans(seq, cp.size, spans, &n);
-	if (ret == VAULT_OK)
-		ret = merkle_prover_init(prover, spans, n);
-	if (ret == VAULT_OK)
-		ret = stream_leaves(fd, prover, 0, NULL, cp.size, root, seq, line, &linelen);
-	if (ret == VAULT_OK && sodium_memcmp(root, cp.root, MERKLE_HASH_LEN) != 0)
-		ret = VAULT_E_INCONSISTENT;
-	if (ret == VAULT_OK)
-		ret = merkle_prover_finish(prover, proof);
+	if (ret == VAULT_OK && (tree.size == 0 || prove_stored(&tree, fd, &cp, seq, spans, n, proof,
+							       line, &linelen) != VAULT_OK))
+		ret = prove_streamed(fd, &cp, seq, spans, n, proof, line, &linelen);
 	if (ret == VAULT_OK)
 		ret = receipt_format(out, cap, len, line, linelen, seq, proof, n, cptext, cplen);
 	if (fd >= 0)
 		close(fd);
-	free(prover);
+	audit_tree_close(&tree);
 	free(line);
 	return ret;
 }
@@ -277,12 +344,46 @@ static int consistency_format(char *out, size_t cap, size_t *len, uint64_t size1
 	return ret;
 }
 
+/* A consistency proof and both roots from the stored tree, checked against each other. */
+static int consistency_stored(const struct audit_tree *t, uint64_t size1, uint64_t size2,
+			      const struct merkle_span *spans, size_t n,
+			      uint8_t proof[][MERKLE_HASH_LEN], uint8_t root1[MERKLE_HASH_LEN],
+			      uint8_t root2[MERKLE_HASH_LEN])
+{
+	int ret = stored_spans(t, spans, n, proof);
+
+	if (ret == VAULT_OK && size1 > 0)
+		ret = audit_tree_hash(t, 0, size1, root1);
+	if (ret == VAULT_OK && size2 > 0)
+		ret = audit_tree_hash(t, 0, size2, root2);
+	if (ret == VAULT_OK)
+		ret = merkle_verify_consistency(size1, size2, root1, root2, proof[0], n);
+	return ret;
+}
+
+static int consistency_streamed(int fd, uint64_t size1, uint64_t size2,
+				const struct merkle_span *spans, size_t n,
+				uint8_t proof[][MERKLE_HASH_LEN], uint8_t root1[MERKLE_HASH_LEN],
+				uint8_t root2[MERKLE_HASH_LEN])
+{
+	struct merkle_prover *prover = malloc(sizeof(*prover));
+	int ret = prover == NULL ? VAULT_E_NOMEM : merkle_prover_init(prover, spans, n);
+
+	crypto_hash_sha256(root1, NULL, 0);
+	if (ret == VAULT_OK)
+		ret = stream_leaves(fd, prover, size1, root1, size2, root2, UINT64_MAX, NULL, NULL);
+	if (ret == VAULT_OK)
+		ret = merkle_prover_finish(prover, proof);
+	free(prover);
+	return ret;
+}
+
 int audit_consistency(const char *dir, uint64_t size1, uint64_t size2, char *out, size_t cap,
 		      size_t *len)
 {
 	struct note_verifier v;
 	struct checkpoint cp;
-	struct merkle_prover *prover = malloc(sizeof(*prover));
+	struct audit_tree tree;
 	struct merkle_span spans[MERKLE_MAX_PROOF];
 	uint8_t proof[MERKLE_MAX_PROOF][MERKLE_HASH_LEN], root1[MERKLE_HASH_LEN],
 	    root2[MERKLE_HASH_LEN];
@@ -291,29 +392,26 @@ int audit_consistency(const char *dir, uint64_t size1, uint64_t size2, char *out
 	int fd = -1, ret;
 
 	*len = 0;
-	ret = prover == NULL ? VAULT_E_NOMEM : VAULT_OK;
-	if (ret == VAULT_OK)
-		ret = load_for_proof(dir, &v, &cp, cptext, sizeof(cptext), &cplen, &fd);
+	ret = load_for_proof(dir, &v, &cp, cptext, sizeof(cptext), &cplen, &fd, &tree);
 	if (ret == VAULT_OK && size2 == 0)
 		size2 = cp.size;
 	if (ret == VAULT_OK && (size1 > size2 || size2 > cp.size))
 		ret = VAULT_E_INVAL;
 	if (ret == VAULT_OK)
 		ret = merkle_consistency_spans(size1, size2, spans, &n);
-	if (ret == VAULT_OK)
-		ret = merkle_prover_init(prover, spans, n);
 	crypto_hash_sha256(root1, NULL, 0);
-	if (ret == VAULT_OK)
-		ret = stream_leaves(fd, prover, size1, root1, size2, root2, UINT64_MAX, NULL, NULL);
+	crypto_hash_sha256(root2, NULL, 0);
+	if (ret == VAULT_OK &&
+	    (tree.size == 0 ||
+	     consistency_stored(&tree, size1, size2, spans, n, proof, root1, root2) != VAULT_OK))
+		ret = consistency_streamed(fd, size1, size2, spans, n, proof, root1, root2);
 	if (ret == VAULT_OK && size2 == cp.size &&
 	    sodium_memcmp(root2, cp.root, MERKLE_HASH_LEN) != 0)
 		ret = VAULT_E_INCONSISTENT;
 	if (ret == VAULT_OK)
-		ret = merkle_prover_finish(prover, proof);
-	if (ret == VAULT_OK)
 		ret = consistency_format(out, cap, len, size1, size2, root1, root2, proof, n);
 	if (fd >= 0)
 		close(fd);
-	free(prover);
+	audit_tree_close(&tree);
 	return ret;
 }

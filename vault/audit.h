@@ -13,6 +13,7 @@
 /* Files in the log directory. */
 #define AUDIT_LOG_NAME "audit.log"
 #define AUDIT_CHECKPOINT_NAME "audit.checkpoint"
+#define AUDIT_CHECKPOINT_SPARE "audit.checkpoint.spare" /* the next one is written here */
 #define AUDIT_KEY_NAME "audit.key"	/* signing key, sealed under the caller's 32-byte key */
 #define AUDIT_PUB_NAME "audit.pub"	/* verifier key text, one line */
 #define AUDIT_LOCK_NAME "audit.lock"	/* held by the one writer */
@@ -104,7 +105,9 @@ int audit_init(const char *dir, const char *installation,
 
 struct audit_log;
 
-/* Opens the log for appending and takes the writer's lock. Reads the whole log once: checks
+/* Opens the log for appending and takes the writer's lock. From the stored tree (audit.tree and
+ * audit.index) when it matches the log and the signed checkpoint: O(log n) reads, then the
+ * records after it. Otherwise reads the whole log once, rebuilding the stored tree: checks
  * every record's sequence number and link, and that the tree matches the signed checkpoint.
  * Refuses (VAULT_E_INCONSISTENT) a log shorter than its checkpoint: nothing a checkpoint covers
  * is ever dropped. A torn last line (a crash mid-write) is copied to AUDIT_TORN_PREFIX<offset>,
@@ -116,15 +119,21 @@ int audit_open(const char *dir, const uint8_t sealing_key[AUDIT_SEALING_KEY_LEN]
 void audit_close(struct audit_log *log);
 
 /* Appends one record. THE FAIL-CLOSED CONTRACT: VAULT_OK means the record is on stable storage
- * (one write(), then fdatasync) and a checkpoint covering it is signed and atomically written.
- * Any other return means the guarded action (unlock, session, login, release of a secret) MUST
- * NOT happen. A record may exist without its action, never an action without its record.
- * After a failed write or fdatasync the handle refuses every later append (VAULT_E_IO): reopen
- * the log, which repairs a torn tail. *seq (may be NULL) receives the record's number. */
+ * (one write(), then fdatasync) and a signed checkpoint covering it has replaced the checkpoint
+ * file. Any other return means the guarded action (unlock, session, login, release of a secret)
+ * MUST NOT happen. A record may exist without its action, never an action without its record.
+ * Thread-safe: appends from several threads share one fdatasync (group commit), and none
+ * returns before its own record is durable. After a failed write or fdatasync the log is cut
+ * back to what was durable before the next append (audit_writable). *seq (may be NULL)
+ * receives the record's number. */
 int audit_append(struct audit_log *log, const struct audit_event *ev, uint64_t *seq);
 /* The same for n <= AUDIT_MAX_GROUP records: one write() each, one fdatasync, one checkpoint. */
 int audit_append_many(struct audit_log *log, const struct audit_event *evs, size_t n,
 		      uint64_t *first_seq);
+/* Whether an append can be made now: repairs the log after a failed append, and reserves room
+ * for the next records. VAULT_E_IO while the disk cannot take them: an action that changes
+ * state without a record (a PIN check moves the failure counter) must then not start. */
+int audit_writable(struct audit_log *log);
 /* Records in the log, and the signed checkpoint last written (NUL-terminated). */
 uint64_t audit_size(const struct audit_log *log);
 int audit_checkpoint_text(const struct audit_log *log, char *out, size_t cap);

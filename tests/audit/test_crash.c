@@ -1,8 +1,10 @@
 /* Crash test: a child appends in a loop and reports each append that returned success over a
  * pipe; the parent SIGKILLs it at random moments. After every kill the log must open, verify,
- * and hold every reported record. */
+ * and hold every reported record. The same with appenders on several threads, whose records
+ * share fdatasyncs (group commit): none may be reported before it is durable. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +23,9 @@
 #define KILLS 300
 #define TIME_BUDGET_S 45.0
 #define MAX_RECORDS 200000
+#define GROUP_THREADS 8
+#define GROUP_KILLS 60
+#define GROUP_BUDGET_S 25.0
 
 static uint8_t seal_key[AUDIT_SEALING_KEY_LEN];
 static uint8_t *reported; /* reported[seq] = 1 + iteration % 250 */
@@ -67,6 +72,48 @@ static void child(const char *dir, int iter, int wfd)
 	}
 }
 
+struct appender {
+	struct audit_log *log;
+	int iter, wfd, id;
+};
+
+static void *append_loop(void *arg)
+{
+	struct appender *ap = arg;
+	char purpose[64];
+	struct audit_event ev;
+	uint64_t seq;
+
+	for (uint64_t k = 0;; k++) {
+		ev = ctx_event(purpose, sizeof(purpose), ap->iter, k * GROUP_THREADS + ap->id);
+		if (audit_append(ap->log, &ev, &seq) != VAULT_OK)
+			_exit(4);
+		/* a pipe write of 8 bytes is atomic: the threads' reports never mix */
+		if (write(ap->wfd, &seq, sizeof(seq)) != sizeof(seq))
+			_exit(5);
+	}
+	return NULL;
+}
+
+static void child_group(const char *dir, int iter, int wfd)
+{
+	struct appender ap[GROUP_THREADS];
+	pthread_t th[GROUP_THREADS];
+	struct audit_log *log;
+	char purpose[64];
+	struct audit_event ev = ctx_event(purpose, sizeof(purpose), iter, 0);
+
+	if (audit_open(dir, seal_key, &ev, &log) != VAULT_OK)
+		_exit(3);
+	for (int i = 0; i < GROUP_THREADS; i++) {
+		ap[i] = (struct appender){log, iter, wfd, i};
+		if (pthread_create(&th[i], NULL, append_loop, &ap[i]) != 0)
+			_exit(6);
+	}
+	pause();
+	_exit(7);
+}
+
 struct check {
 	uint64_t found, bad, recovered;
 };
@@ -100,19 +147,19 @@ static void tear(const char *dir, uint64_t next)
 	fclose(f);
 }
 
-static void test_crash(void **state)
+static void run_kills(void (*fn)(const char *, int, int), int kills, double budget, int min,
+		      uint32_t max_wait_us)
 {
 	char root[PATH_MAX], dir[PATH_MAX];
 	double start = now_s();
 	uint64_t total_reported = 0, recovered = 0;
 	int iter;
 
-	(void)state;
 	reported = calloc(MAX_RECORDS, 1);
 	atu_tmpdir(root);
 	atu_join(dir, root, "log");
 	assert_int_equal(audit_init(dir, "crash", seal_key), VAULT_OK);
-	for (iter = 0; iter < KILLS && now_s() - start < TIME_BUDGET_S; iter++) {
+	for (iter = 0; iter < kills && now_s() - start < budget; iter++) {
 		int p[2], status;
 		pid_t pid;
 		uint64_t seq;
@@ -128,15 +175,16 @@ static void test_crash(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			close(p[0]);
-			child(dir, iter, p[1]);
+			fn(dir, iter, p[1]);
 		}
 		close(p[1]);
-		usleep((useconds_t)randombytes_uniform(60000));
+		usleep((useconds_t)randombytes_uniform(max_wait_us));
 		kill(pid, SIGKILL);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		assert_true(WIFSIGNALED(status)); /* never exited on an error of its own */
 		while ((n = read(p[0], &seq, sizeof(seq))) == sizeof(seq)) {
 			assert_true(seq < MAX_RECORDS);
+			assert_false(reported[seq]); /* one record, one number */
 			reported[seq] = 1;
 			total_reported++;
 		}
@@ -160,15 +208,28 @@ static void test_crash(void **state)
 		      "lines recovered\n",
 		      iter, now_s() - start, (unsigned long long)total_reported,
 		      (unsigned long long)recovered);
-	assert_true(iter >= 200);
+	assert_true(iter >= min);
 	atu_rmtree(root);
 	free(reported);
+}
+
+static void test_crash(void **state)
+{
+	(void)state;
+	run_kills(child, KILLS, TIME_BUDGET_S, 200, 60000);
+}
+
+static void test_crash_group(void **state)
+{
+	(void)state;
+	run_kills(child_group, GROUP_KILLS, GROUP_BUDGET_S, 30, 250000);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_crash),
+	    cmocka_unit_test(test_crash_group),
 	};
 
 	if (sodium_init() < 0)
