@@ -126,9 +126,14 @@ static void *enrol_part(void *arg)
 	char *rec = sodium_malloc(VAULT_RECOVERY_TEXT_BYTES), id[VAULT_USER_ID_HEX], name[64];
 
 	for (size_t i = c->from; i < c->n && !c->failed; i += c->step) {
+		int ret;
 		name_of(i, name, sizeof(name));
-		if (vault_user_create(c->store, name, PIN, &c->policy, id, rec) != VAULT_OK)
+		ret = vault_user_create(c->store, name, PIN, &c->policy, id, rec);
+		if (ret != VAULT_OK && ret != VAULT_E_EXISTS) { /* EXISTS: a run resumed */
+			fprintf(stderr, "bench-people: enrolling %s: %s\n", name,
+				vault_strerror(ret));
 			c->failed = 1;
+		}
 	}
 	sodium_free(rec);
 	return NULL;
@@ -191,8 +196,12 @@ static int populate(struct population *p, char *sesame)
 	fprintf(f, "kdf_passes = %d\nkdf_memory_mib = %u\n", VAULT_KDF_OPS_MIN,
 		VAULT_KDF_MEM_KIB_MIN / 1024);
 	fclose(f);
-	if (run(init) != 0 || enrol(p) != 0)
+	snprintf(mark, sizeof(mark), "%.90s/installation", p->home);
+	if (access(mark, F_OK) != 0 && run(init) != 0) /* else a run that stopped resumes */
 		return -1;
+	if (enrol(p) != 0)
+		return -1;
+	snprintf(mark, sizeof(mark), "%.90s/" READY_MARK, p->home);
 	return (f = fopen(mark, "w")) != NULL && fclose(f) == 0 ? 0 : -1;
 }
 
