@@ -370,13 +370,32 @@ static int name_input(struct agent *a, struct conn *c, const char *what, const c
 	return ret == VAULT_OK ? 0 : -1;
 }
 
-/* Someone enrolled under a name a reader would take for name: refused with their name. */
+/* Someone enrolled under a name a reader would take for name: refused with their name. The
+ * index is keyed the way name_same compares: one lookup. */
+static int name_taken_indexed(struct agent *a, struct conn *c, const char *name)
+{
+	struct vault_person p;
+	cJSON *r;
+
+	if (vault_people_find_same(a->people, name, &p) != VAULT_OK)
+		return 0;
+	r = refusal(VAULT_E_EXISTS, "name_exists", "a person of that name is already enrolled");
+	cJSON_AddStringToObject(r, "existing", p.name);
+	sodium_memzero(&p, sizeof(p));
+	agent_reply(a, c, r);
+	return -1;
+}
+
 static int name_taken(struct agent *a, struct conn *c, const char *name)
 {
 	struct vault_user_info *users;
 	size_t n, skipped;
-	int ret = vault_user_list(a->store, &users, &n, &skipped);
+	int ret;
 	cJSON *r;
+
+	if (a->people != NULL)
+		return name_taken_indexed(a, c, name);
+	ret = vault_user_list(a->store, &users, &n, &skipped); /* the index could not be read */
 
 	if (ret != VAULT_OK) {
 		agent_reply_error(a, c, ret, NULL);
@@ -755,10 +774,10 @@ static void h_revoke(struct agent *a, struct conn *c, const cJSON *req)
 }
 
 static const struct handler handlers[] = {
-    {"status", h_status},	{"users", h_users},   {"enroll", h_enroll},
-    {"unlock", h_unlock},	{"list", h_list},     {"add", h_add},
-    {"remove", h_remove},	{"lock", h_lock},     {"pin", h_pin},
-    {"recover", h_recover},	{"revoke", h_revoke}, {"login", agent_login},
+    {"status", h_status},	{"users", h_users},	{"enroll", h_enroll},
+    {"unlock", h_unlock},	{"list", h_list},	{"add", h_add},
+    {"remove", h_remove},	{"lock", h_lock},	{"pin", h_pin},
+    {"recover", h_recover},	{"revoke", h_revoke},	{"login", agent_login},
     {"pin_check", h_pin_check}, {"resolve", h_resolve},
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "names.h"
 #include "proto.h"
 #include "users.h"
 
@@ -13,7 +14,9 @@ static void *people_load(void *arg)
 {
 	struct agent *a = arg;
 
-	a->people_ret = vault_people_load(a->store, &a->people_loaded, &a->people_unreadable);
+	/* sorted, searched and compared as a reader compares names (common/names.h) */
+	a->people_ret =
+	    vault_people_load(a->store, name_key, &a->people_loaded, &a->people_unreadable);
 	atomic_store(&a->people_done, 1);
 	(void)!write(a->pool.notify[1], "p", 1); /* wakes the loop */
 	return NULL;

@@ -128,7 +128,9 @@ static void *enrol_part(void *arg)
 	for (size_t i = c->from; i < c->n && !c->failed; i += c->step) {
 		int ret;
 		name_of(i, name, sizeof(name));
-		ret = vault_user_create(c->store, name, PIN, &c->policy, id, rec);
+		do /* the enrolment lock is shared by the threads: busy is a turn to wait */
+			ret = vault_user_create(c->store, name, PIN, &c->policy, id, rec);
+		while (ret == VAULT_E_BUSY);
 		if (ret != VAULT_OK && ret != VAULT_E_EXISTS) { /* EXISTS: a run resumed */
 			fprintf(stderr, "bench-people: enrolling %s: %s\n", name,
 				vault_strerror(ret));
@@ -155,7 +157,7 @@ static int enrol(struct population *p)
 	if (home_resolve(&h, 0) != VAULT_OK || home_read_installation(&h) != VAULT_OK ||
 	    home_device_secret(&h, secret, NULL) != VAULT_OK ||
 	    vault_store_open(h.vaults, secret, &store) != VAULT_OK ||
-	    vault_people_load(store, &people, &unreadable) != VAULT_OK)
+	    vault_people_load(store, NULL, &people, &unreadable) != VAULT_OK)
 		goto out;
 	vault_store_set_people(store, people);
 	if (standin())

@@ -58,7 +58,11 @@ int cli_check_new_name(const struct sesame_home *h, const char *name, char *clea
 		cJSON_Delete(req);
 		return refuse_name(why, "name", VAULT_NAME_MAX, json);
 	}
+	/* the agent sorts and searches names by name_same's key: anyone the same comes first
+	 * among those whose names start like this one */
 	cJSON_AddStringToObject(req, "op", "users");
+	cJSON_AddStringToObject(req, "search", clean);
+	cJSON_AddNumberToObject(req, "limit", CLI_SAME_NAMES_PAGE);
 	if (client_call(h, req, &reply) != 0)
 		return EXIT_AGENT;
 	if ((ret = client_failed(reply, json)) == EXIT_OK)
@@ -74,18 +78,20 @@ int cli_check_new_name(const struct sesame_home *h, const char *name, char *clea
 	return ret;
 }
 
-/* The person's credentials (their session must be open): refused now rather than after the
- * password is typed. Without replace, a service a reader would confuse with this one too. */
-static int check_services(const struct sesame_home *h, const char *user, const char *service,
-			  int replace, int json)
+/* One page of the person's credentials from cursor: the exit code, and *next (-1: the last). */
+static int check_services_page(const struct sesame_home *h, const char *user, const char *service,
+			       int replace, int json, long long *next)
 {
 	cJSON *req = cJSON_CreateObject(), *reply, *s;
 	int ret;
 
 	cJSON_AddStringToObject(req, "op", "list");
 	cJSON_AddStringToObject(req, "user", user);
+	cJSON_AddNumberToObject(req, "cursor", (double)*next);
 	if (client_call(h, req, &reply) != 0)
 		return EXIT_AGENT;
+	if (proto_int(reply, "next", next) != 0)
+		*next = -1;
 	if ((ret = client_failed(reply, json)) == EXIT_OK && !replace)
 		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(reply, "services"))
 		{
@@ -96,6 +102,21 @@ static int check_services(const struct sesame_home *h, const char *user, const c
 			}
 		}
 	cJSON_Delete(reply);
+	return ret;
+}
+
+/* The person's credentials (their session must be open), page by page: refused now rather
+ * than after the password is typed. Without replace, a service a reader would confuse with
+ * this one too. */
+static int check_services(const struct sesame_home *h, const char *user, const char *service,
+			  int replace, int json)
+{
+	long long next = 0;
+	int ret;
+
+	do
+		ret = check_services_page(h, user, service, replace, json, &next);
+	while (ret == EXIT_OK && next > 0 && !replace);
 	return ret;
 }
 

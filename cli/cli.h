@@ -32,6 +32,9 @@ enum cli_exit {
 	EXIT_UNREADABLE = 11, /* sesame audit: the log cannot be read */
 };
 
+/* People asked for when checking a new name: the agent's largest page. */
+#define CLI_SAME_NAMES_PAGE 200
+
 /* The options several commands share. Each command names those it takes; --help goes with all. */
 enum cli_option {
 	CLI_OPT_JSON = 1 << 0,	    /* --json */

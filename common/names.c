@@ -1,5 +1,6 @@
 /* Names through GLib's Unicode tables: NFC to keep, NFD without marks and case-folded to
  * compare. */
+#include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
@@ -80,6 +81,16 @@ static char *fold(const char *s)
 	key = collapse_spaces(folded);
 	g_free(folded);
 	return key;
+}
+
+void name_key(const char *name, char *out, size_t cap)
+{
+	char *k = fold(name);
+
+	if (cap == 0)
+		return;
+	snprintf(out, cap, "%s", k != NULL ? k : "");
+	g_free(k);
 }
 
 int name_same(const char *a, const char *b)

@@ -17,4 +17,8 @@ int name_normalise(const char *in, size_t max, char *out, size_t cap);
  * accents; else 0 (also when either is not valid UTF-8). */
 int name_same(const char *a, const char *b);
 
+/* The key name_same compares, into out (cap bytes, cut to fit; "" for invalid UTF-8): names
+ * are the same exactly when their keys are. Sorting by it puts "élodie" beside "Elodie". */
+void name_key(const char *name, char *out, size_t cap);
+
 #endif

@@ -17,11 +17,12 @@
 struct person {
 	char id[VAULT_USER_ID_HEX];
 	char name[VAULT_NAME_MAX + 1];
-	char fold[VAULT_NAME_MAX + 1];
+	char fold[VAULT_PEOPLE_KEY_MAX];
 };
 
 struct vault_people {
 	pthread_mutex_t lock;
+	vault_people_key_fn key;
 	struct person *rec; /* sodium_malloc: cap records, n used */
 	uint32_t *by_name, *by_id;
 	size_t n, cap, unreadable;
@@ -211,7 +212,7 @@ static int add_locked(struct vault_people *p, const char *id, const char *name)
 	r = &p->rec[p->n];
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	snprintf(r->name, sizeof(r->name), "%s", name);
-	vault_people_fold(name, r->fold, sizeof(r->fold));
+	p->key(name, r->fold, sizeof(r->fold));
 	at = name_bound(p, r->fold, r->name, r->id);
 	insert_at(p->by_name, p->n, at, (uint32_t)p->n);
 	insert_at(p->by_id, p->n, id_bound(p, r->id), (uint32_t)p->n);
@@ -278,6 +279,24 @@ int vault_people_find(struct vault_people *p, const char *name_or_id, struct vau
 	return k >= 0 ? VAULT_OK : VAULT_E_NOTFOUND;
 }
 
+int vault_people_find_same(struct vault_people *p, const char *name, struct vault_person *out)
+{
+	char fold[VAULT_PEOPLE_KEY_MAX];
+	const struct person *r = NULL;
+	size_t i;
+
+	p->key(name, fold, sizeof(fold));
+	pthread_mutex_lock(&p->lock);
+	i = name_bound(p, fold, "", "");
+	if (i < p->n && strcmp(p->rec[p->by_name[i]].fold, fold) == 0) {
+		r = &p->rec[p->by_name[i]];
+		memcpy(out->id, r->id, sizeof(out->id));
+		memcpy(out->name, r->name, sizeof(out->name));
+	}
+	pthread_mutex_unlock(&p->lock);
+	return r != NULL ? VAULT_OK : VAULT_E_NOTFOUND;
+}
+
 size_t vault_people_count(struct vault_people *p)
 {
 	size_t n;
@@ -296,7 +315,7 @@ size_t vault_people_unreadable(struct vault_people *p)
 /* Where the page after cursor ("<id>:<name>") starts. */
 static int cursor_start(const struct vault_people *p, const char *cursor, size_t *start)
 {
-	char id[VAULT_USER_ID_HEX], fold[VAULT_NAME_MAX + 1];
+	char id[VAULT_USER_ID_HEX], fold[VAULT_PEOPLE_KEY_MAX];
 	const char *name;
 
 	*start = 0;
@@ -310,7 +329,7 @@ static int cursor_start(const struct vault_people *p, const char *cursor, size_t
 	id[VAULT_USER_ID_HEX - 1] = '\0';
 	if (!is_id(id))
 		return VAULT_E_INVAL;
-	vault_people_fold(name, fold, sizeof(fold));
+	p->key(name, fold, sizeof(fold));
 	*start = name_bound(p, fold, name, id);
 	if (*start < p->n && name_order(&p->rec[p->by_name[*start]], fold, name, id) == 0)
 		(*start)++;
@@ -320,14 +339,14 @@ static int cursor_start(const struct vault_people *p, const char *cursor, size_t
 static int page_locked(struct vault_people *p, const char *cursor, const char *prefix, size_t limit,
 		       struct vault_person *out, size_t *n, int *more, char *next)
 {
-	char fold[VAULT_NAME_MAX + 1] = "";
+	char fold[VAULT_PEOPLE_KEY_MAX] = "";
 	size_t i, plen, from;
 	int ret = cursor_start(p, cursor, &i);
 
 	if (ret != VAULT_OK)
 		return ret;
 	if (prefix != NULL)
-		vault_people_fold(prefix, fold, sizeof(fold));
+		p->key(prefix, fold, sizeof(fold));
 	plen = strlen(fold);
 	from = name_bound(p, fold, "", "");
 	i = i > from ? i : from;
@@ -398,7 +417,8 @@ static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
 	return ret;
 }
 
-int vault_people_load(struct vault_store *s, struct vault_people **out, size_t *unreadable)
+int vault_people_load(struct vault_store *s, vault_people_key_fn key, struct vault_people **out,
+		      size_t *unreadable)
 {
 	struct vault_people *p = calloc(1, sizeof(*p));
 	DIR *dir = NULL;
@@ -407,6 +427,7 @@ int vault_people_load(struct vault_store *s, struct vault_people **out, size_t *
 	*out = NULL;
 	if (p == NULL)
 		return VAULT_E_NOMEM;
+	p->key = key != NULL ? key : vault_people_fold;
 	pthread_mutex_init(&p->lock, NULL);
 	if ((fd = vault_store_dirfd_dup(s)) < 0 || (dir = fdopendir(fd)) == NULL) {
 		if (fd >= 0)

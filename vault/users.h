@@ -9,6 +9,9 @@
 #include "vault.h"
 
 #define VAULT_PEOPLE_PAGE_MAX 200 /* people in one page */
+/* A name's sort and search key, NUL included; a longer key is cut (decomposition and case
+ * folding can make a key longer than its name) */
+#define VAULT_PEOPLE_KEY_MAX (3 * VAULT_NAME_MAX + 1)
 /* A cursor: the last person of a page, as "<id>:<name>" */
 #define VAULT_PEOPLE_CURSOR_MAX (VAULT_USER_ID_HEX + VAULT_NAME_MAX + 1)
 
@@ -19,8 +22,13 @@ struct vault_person {
 	char name[VAULT_NAME_MAX + 1];
 };
 
-/* Reads every vault of the store once. *unreadable counts files that could not be opened. */
-int vault_people_load(struct vault_store *store, struct vault_people **out, size_t *unreadable);
+/* A name's key for ordering, search and sameness, into out (cap bytes). */
+typedef void (*vault_people_key_fn)(const char *name, char *out, size_t cap);
+
+/* Reads every vault of the store once. key makes each name's key (NULL: vault_people_fold).
+ * *unreadable counts files that could not be opened. */
+int vault_people_load(struct vault_store *store, vault_people_key_fn key, struct vault_people **out,
+		      size_t *unreadable);
 void vault_people_free(struct vault_people *people);
 size_t vault_people_count(struct vault_people *people);
 size_t vault_people_unreadable(struct vault_people *people);
@@ -28,19 +36,21 @@ size_t vault_people_unreadable(struct vault_people *people);
 /* An id (32 hex characters) or an exact enrolled name: the person, or VAULT_E_NOTFOUND. */
 int vault_people_find(struct vault_people *people, const char *name_or_id,
 		      struct vault_person *out);
+/* Someone whose name has the same key as name (a name a reader would take for it). */
+int vault_people_find_same(struct vault_people *people, const char *name, struct vault_person *out);
 int vault_people_add(struct vault_people *people, const char *id, const char *name);
 int vault_people_remove(struct vault_people *people, const char *id);
 
 /* Up to limit (<= VAULT_PEOPLE_PAGE_MAX) people after cursor (NULL or "": from the first),
- * whose names start with prefix, ignoring case and accents (NULL or "": everyone). Sorted by
- * name without case and accents, then by name, then by id. *more tells whether others follow;
+ * whose names' keys start with prefix's key (NULL or "": everyone). Sorted by key, then by
+ * name, then by id. *more tells whether others follow;
  * next (VAULT_PEOPLE_CURSOR_MAX bytes) is the cursor of the next page. out is the caller's
  * (names are sensitive: guarded memory). VAULT_E_INVAL for a malformed cursor. */
 int vault_people_page(struct vault_people *people, const char *cursor, const char *prefix,
 		      size_t limit, struct vault_person *out, size_t *n, int *more, char *next);
 
-/* name folded for search and ordering: lowercase ASCII, Latin letters without their accents
- * (é -> e, Œ -> oe); other characters as they are. out has room for VAULT_NAME_MAX + 1. */
+/* The default key: lowercase ASCII, Latin letters without their accents (é -> e, Œ -> oe);
+ * other characters as they are. Never longer than the name. */
 void vault_people_fold(const char *name, char *out, size_t cap);
 
 #endif

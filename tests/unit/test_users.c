@@ -112,7 +112,7 @@ static void test_index(void **state)
 	enrol(fx, "Zoé Blanc", id[0]);
 	enrol(fx, "émile Martin", id[1]);
 	enrol(fx, "Eloïse Petit", id[2]);
-	assert_int_equal(vault_people_load(fx->store, &p, &unreadable), VAULT_OK);
+	assert_int_equal(vault_people_load(fx->store, NULL, &p, &unreadable), VAULT_OK);
 	assert_int_equal(unreadable, 0);
 	assert_int_equal(vault_people_count(p), 3);
 	vault_store_set_people(fx->store, p);
@@ -162,7 +162,7 @@ static void test_churn(void **state)
 	size_t n, unreadable, total = 0;
 	int more = 1;
 
-	assert_int_equal(vault_people_load(fx->store, &p, &unreadable), VAULT_OK);
+	assert_int_equal(vault_people_load(fx->store, NULL, &p, &unreadable), VAULT_OK);
 	for (unsigned i = 0; i < 1000; i++) {
 		snprintf(id, sizeof(id), "%032x", i * 7919u);
 		snprintf(name, sizeof(name), "Name %04u", (i * 613u) % 1000u);
