@@ -7,7 +7,9 @@
  * for the next run. With BENCH_PEOPLE_STANDIN_KDF=1 the population's PIN slots are wrapped with
  * a keyed BLAKE2b instead of Argon2id, for a machine where enrolling 100,000 people at the
  * lowest cost takes hours: nothing measured here runs the KDF, and the line
- * population_kdf=standin says so. Prints name=value lines. */
+ * population_kdf=standin says so. With BENCH_PEOPLE_LOG=N the large population's audit log is
+ * first brought to N records (synthetic, written without syncs, then synced and signed), so
+ * that the agent's start is measured on a log of that length. Prints name=value lines. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -24,7 +26,9 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "home.h"
+#include "keys.h"
 #include "proto.h"
 #include "users.h"
 #include "vault.h"
@@ -180,6 +184,56 @@ out:
 	return ret;
 }
 
+/* The installation's log brought to n records: what an agent finds after years of use. */
+static int grow_log(const struct sesame_home *h, const uint8_t *secret, uint64_t n)
+{
+	uint8_t key[VAULT_AUDIT_KEY_BYTES];
+	struct audit_event evs[AUDIT_MAX_GROUP];
+	char purposes[AUDIT_MAX_GROUP][48];
+	struct audit_log *log;
+	int ret;
+
+	vault_audit_key(secret, key);
+	ret = audit_open(h->audit, key, NULL, &log);
+	sodium_memzero(key, sizeof(key));
+	if (ret != VAULT_OK)
+		return -1;
+	audit_set_unsafe_fast(log, 1);
+	for (uint64_t i = audit_size(log); i < n && ret == VAULT_OK; i += AUDIT_MAX_GROUP) {
+		size_t k = n - i < AUDIT_MAX_GROUP ? (size_t)(n - i) : AUDIT_MAX_GROUP;
+		for (size_t j = 0; j < k; j++) {
+			evs[j] = (struct audit_event){.event = "pin_ok",
+						      .time = "2026-11-30T10:00:00Z",
+						      .worker_uid = 1000,
+						      .worker_login = "alice",
+						      .host = "poste-3",
+						      .user = "7f3a9c0e7f3a9c0e7f3a9c0e7f3a9c0e",
+						      .purpose = purposes[j],
+						      .outcome = "ok",
+						      .attempts_left = -1};
+			snprintf(purposes[j], sizeof(purposes[j]), "rendez-vous %llu",
+				 (unsigned long long)(i + j));
+		}
+		ret = audit_append_many(log, evs, k, NULL);
+	}
+	audit_close(log);
+	return ret == VAULT_OK ? 0 : -1;
+}
+
+static int log_to(uint64_t n)
+{
+	struct sesame_home h;
+	uint8_t *secret = sodium_malloc(DEVSECRET_BYTES);
+	int ret = -1;
+
+	if (secret != NULL && home_resolve(&h, 0) == VAULT_OK &&
+	    home_read_installation(&h) == VAULT_OK &&
+	    home_device_secret(&h, secret, NULL) == VAULT_OK)
+		ret = grow_log(&h, secret, n);
+	sodium_free(secret);
+	return ret;
+}
+
 static int populate(struct population *p, char *sesame)
 {
 	char mark[160], conf[160];
@@ -278,6 +332,18 @@ static void stop(struct population *p)
 	waitpid(p->agent, NULL, 0);
 }
 
+static struct population *running[2];
+
+/* A request failed: say which, and stop the agents this run started. */
+static void fail(const char *what)
+{
+	fprintf(stderr, "bench-people: %s failed\n", what);
+	for (int i = 0; i < 2; i++)
+		if (running[i] != NULL && running[i]->agent > 0)
+			kill(running[i]->agent, SIGTERM);
+	exit(1);
+}
+
 static double lookup_once(struct population *p, size_t i)
 {
 	char name[64];
@@ -288,7 +354,7 @@ static double lookup_once(struct population *p, size_t i)
 	cJSON_AddStringToObject(req, "user", name);
 	t0 = now();
 	if ((r = call(p->fd, req)) == NULL)
-		abort();
+		fail(name);
 	t0 = now() - t0;
 	cJSON_Delete(r);
 	return t0;
@@ -310,14 +376,14 @@ static double page_once(struct population *p, size_t i, const char *search)
 		name_of(i % p->n, name, sizeof(name));
 		cJSON_AddStringToObject(q, "user", name);
 		if ((r = call(p->fd, q)) == NULL)
-			abort();
+			fail("resolve");
 		snprintf(cursor, sizeof(cursor), "%s:%s", proto_string(r, "user"), name);
 		cJSON_Delete(r);
 		cJSON_AddStringToObject(req, "cursor", cursor);
 	}
 	t0 = now();
 	if ((r = call(p->fd, req)) == NULL)
-		abort();
+		fail("users");
 	t0 = now() - t0;
 	cJSON_Delete(r);
 	return t0;
@@ -342,10 +408,14 @@ int main(int argc, char **argv)
 		snprintf(p->home, sizeof(p->home), "%s/sesame-bench-people-%zu", dir, p->n);
 		snprintf(p->sock, sizeof(p->sock), "%.90s/agent.sock", p->home);
 		use(p);
-		if (populate(p, argv[1]) != 0 || start(p, argv[2], &st[i], &ready[i]) != 0) {
+		running[i] = p;
+		if (populate(p, argv[1]) != 0 ||
+		    (i == 1 && getenv("BENCH_PEOPLE_LOG") != NULL &&
+		     log_to(strtoull(getenv("BENCH_PEOPLE_LOG"), NULL, 10)) != 0) ||
+		    start(p, argv[2], &st[i], &ready[i]) != 0) {
 			fprintf(stderr, "bench-people: cannot set up %zu people in %s\n", p->n,
 				p->home);
-			return 1;
+			fail("start");
 		}
 	}
 	for (size_t i = 0; i < LOOKUPS; i++) { /* interleaved: drift hits both alike */
@@ -359,6 +429,8 @@ int main(int argc, char **argv)
 	}
 	printf("people=%zu\n", big);
 	printf("population_kdf=%s\n", standin() ? "standin" : "lowest");
+	if (getenv("BENCH_PEOPLE_LOG") != NULL)
+		printf("audit_records=%s\n", getenv("BENCH_PEOPLE_LOG"));
 	printf("agent_start_status_ms=%.1f\n", st[1] * 1e3);
 	printf("agent_start_index_ms=%.1f\n", ready[1] * 1e3);
 	printf("people_lookup_us_%d=%.1f\n", SMALL, median(small_t, LOOKUPS) * 1e6);

@@ -152,10 +152,10 @@ static long find_id(const struct vault_people *p, const char *id)
 
 static long find_name(const struct vault_people *p, const char *name)
 {
-	char fold[VAULT_NAME_MAX + 1];
+	char fold[VAULT_PEOPLE_KEY_MAX];
 	size_t i;
 
-	vault_people_fold(name, fold, sizeof(fold));
+	p->key(name, fold, sizeof(fold));
 	i = name_bound(p, fold, name, "");
 	return i < p->n && strcmp(p->rec[p->by_name[i]].name, name) == 0 ? (long)p->by_name[i] : -1;
 }
@@ -398,6 +398,50 @@ static int vault_file_id(const char *file, char id[VAULT_USER_ID_HEX])
 	return is_id(id);
 }
 
+/* Appends a record without ordering it: the load sorts once at the end. */
+static int append_unsorted(struct vault_people *p, const char *id, const char *name)
+{
+	struct person *r;
+	int ret;
+
+	if (p->n == p->cap && (ret = grow(p)) != VAULT_OK)
+		return ret;
+	r = &p->rec[p->n];
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	p->key(name, r->fold, sizeof(r->fold));
+	p->by_name[p->n] = p->by_id[p->n] = (uint32_t)p->n;
+	p->n++;
+	return VAULT_OK;
+}
+
+static int by_name_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct person *rec = ctx, *y = &rec[*(const uint32_t *)b];
+
+	return name_order(&rec[*(const uint32_t *)a], y->fold, y->name, y->id);
+}
+
+static int by_id_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct person *rec = ctx;
+
+	return strcmp(rec[*(const uint32_t *)a].id, rec[*(const uint32_t *)b].id);
+}
+
+/* Both orders in O(n log n), then a second vault claiming a name already taken is dropped. */
+static void sort_all(struct vault_people *p)
+{
+	qsort_r(p->by_name, p->n, sizeof(uint32_t), by_name_cmp, p->rec);
+	qsort_r(p->by_id, p->n, sizeof(uint32_t), by_id_cmp, p->rec);
+	for (size_t i = 1; i < p->n; i++)
+		if (strcmp(p->rec[p->by_name[i]].name, p->rec[p->by_name[i - 1]].name) == 0) {
+			remove_record(p, p->by_name[i]);
+			p->unreadable++;
+			i--;
+		}
+}
+
 static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
 {
 	struct vault_user_info *info = sodium_malloc(sizeof(*info));
@@ -410,10 +454,12 @@ static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
 			continue;
 		if (vault_user_info(s, id, info) != VAULT_OK)
 			p->unreadable++;
-		else if ((ret = add_locked(p, info->id, info->name)) == VAULT_E_EXISTS)
-			ret = VAULT_OK, p->unreadable++; /* two vaults claim one name */
+		else
+			ret = append_unsorted(p, info->id, info->name);
 	}
 	sodium_free(info);
+	if (ret == VAULT_OK)
+		sort_all(p);
 	return ret;
 }
 

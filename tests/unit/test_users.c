@@ -197,12 +197,46 @@ static void test_churn(void **state)
 	vault_people_free(p);
 }
 
+/* A key of the caller's: every lookup, page and sameness goes through it. */
+static void upper_key(const char *name, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < cap; i++)
+		out[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+	out[i] = '\0';
+}
+
+static void test_custom_key(void **state)
+{
+	struct fixture *fx = *state;
+	char id[VAULT_USER_ID_HEX], next[VAULT_PEOPLE_CURSOR_MAX];
+	struct vault_people *p;
+	struct vault_person who;
+	size_t unreadable;
+
+	enrol(fx, "Łukasz Nowak", id);
+	enrol(fx, "anne roux", id);
+	assert_int_equal(vault_people_load(fx->store, upper_key, &p, &unreadable), VAULT_OK);
+	assert_int_equal(vault_people_find(p, "Łukasz Nowak", &who), VAULT_OK);
+	assert_int_equal(vault_people_find(p, "anne roux", &who), VAULT_OK);
+	assert_string_equal(who.id, id);
+	assert_int_equal(vault_people_find(p, "Anne Roux", &who), VAULT_E_NOTFOUND); /* exact */
+	assert_int_equal(vault_people_find_same(p, "ANNE ROUX", &who), VAULT_OK);
+	assert_string_equal(who.name, "anne roux");
+	assert_int_equal(vault_people_find_same(p, "anne rous", &who), VAULT_E_NOTFOUND);
+	page_names(p, NULL, "ann", 8, "anne roux", 0, next);
+	page_names(p, NULL, NULL, 8, "anne roux,Łukasz Nowak", 0, next);
+	vault_people_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fold),
 	    cmocka_unit_test_setup_teardown(test_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_custom_key, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
