@@ -45,6 +45,7 @@ struct audit_log {
 	struct audit_tree tree;
 	int tree_ok; /* the stored tree follows the log; off after a failed write, until reopened */
 	int cpfd[2], cp_spare; /* the checkpoint's two files; cpfd[cp_spare] is the spare */
+	uint64_t cp_synced;    /* the size of the last checkpoint written durably */
 	struct note_verifier v;
 	char installation[AUDIT_INSTALLATION_MAX + 1];
 	uint8_t *sk; /* sodium_malloc, NOTE_SK_LEN */
@@ -90,8 +91,7 @@ static int checkpoint_files(struct audit_log *log)
 		return VAULT_OK;
 	log->cpfd[0] = openat(log->dirfd, AUDIT_CHECKPOINT_SPARE,
 			      O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, FILEIO_FILE_MODE);
-	log->cpfd[1] =
-	    openat(log->dirfd, AUDIT_CHECKPOINT_NAME, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	log->cpfd[1] = openat(log->dirfd, AUDIT_CHECKPOINT_NAME, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	log->cp_spare = 0;
 	if (log->cpfd[0] >= 0 && log->cpfd[1] >= 0)
 		return VAULT_OK;
@@ -140,7 +140,11 @@ static int log_checkpoint_of(struct audit_log *log, const struct merkle_range *r
 /* Signs and durably writes the checkpoint of everything durable (open and close). */
 static int log_checkpoint(struct audit_log *log)
 {
-	return log_checkpoint_of(log, &log->durable.range, 1, log->cp, &log->cplen);
+	int ret = log_checkpoint_of(log, &log->durable.range, 1, log->cp, &log->cplen);
+
+	if (ret == VAULT_OK)
+		log->cp_synced = log->durable.range.size;
+	return ret;
 }
 
 /* ---------- init ---------- */
@@ -761,6 +765,8 @@ static int open_log(struct audit_log *log, const struct audit_event *ctx,
 		ret = recover_pending(log, ctx);
 	if (ret == VAULT_OK && (!have_cp || log->durable.range.size != cp->size))
 		ret = log_checkpoint(log);
+	else if (ret == VAULT_OK)
+		log->cp_synced = cp->size; /* found current: close has nothing to add */
 	free(torn);
 	return ret;
 }
@@ -810,7 +816,7 @@ void audit_close(struct audit_log *log)
 		return;
 	if (log->fast && !log->broken)
 		audit_set_unsafe_fast(log, 0);
-	else if (!log->broken && log->sk != NULL)
+	else if (!log->broken && log->sk != NULL && log->cp_synced != log->durable.range.size)
 		log_checkpoint(log); /* a clean stop leaves a durable checkpoint of everything */
 	sodium_free(log->sk);
 	if (log->fd >= 0)
