@@ -432,6 +432,8 @@ static int by_id_cmp(const void *a, const void *b, void *ctx)
 /* Both orders in O(n log n), then a second vault claiming a name already taken is dropped. */
 static void sort_all(struct vault_people *p)
 {
+	if (p->n == 0) /* no arrays yet */
+		return;
 	qsort_r(p->by_name, p->n, sizeof(uint32_t), by_name_cmp, p->rec);
 	qsort_r(p->by_id, p->n, sizeof(uint32_t), by_id_cmp, p->rec);
 	for (size_t i = 1; i < p->n; i++)
