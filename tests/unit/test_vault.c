@@ -6,6 +6,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -438,19 +440,62 @@ static void another_users_recovery_key_opens_nothing(void **state)
 	sodium_free(fresh);
 }
 
-static unsigned char file_failures(const struct fixture *fx)
+/* A KDF that says on gate->started when it begins, then waits for a byte (or end of file) on
+ * gate->go before computing: the test decides when the KDF may end, so what it checks while
+ * the KDF runs does not depend on how fast the machine is. */
+struct kdf_gate {
+	int started[2];
+	int go[2];
+};
+
+static int gated_kdf(void *ctx, uint8_t *out, const char *pin, size_t pin_len, const uint8_t *salt,
+		     uint32_t ops, uint32_t mem_kib)
+{
+	struct kdf_gate *gate = ctx;
+	char c;
+
+	if (write(gate->started[1], "S", 1) != 1 || read(gate->go[0], &c, 1) < 0)
+		return -1;
+	return crypto_pwhash(out, VAULT_KEY_BYTES, pin, pin_len, salt, ops, (size_t)mem_kib * 1024,
+			     crypto_pwhash_ALG_ARGON2ID13);
+}
+
+/* In a child: a guess whose KDF is held at gate; exits 0 if it ends with BADPIN. */
+static pid_t guess_behind_gate(struct fixture *fx, struct kdf_gate *gate, const char *pin)
+{
+	pid_t pid;
+
+	assert_int_equal(pipe(gate->started), 0);
+	assert_int_equal(pipe(gate->go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct vault *w;
+		unsigned left;
+		close(gate->started[0]);
+		close(gate->go[1]);
+		vault_store_set_kdf(fx->store, gated_kdf, gate);
+		_exit(vault_unlock_pin(fx->store, fx->id, pin, &w, &left) == VAULT_E_BADPIN ? 0
+											    : 1);
+	}
+	close(gate->started[1]);
+	close(gate->go[0]);
+	return pid;
+}
+
+/* True if nobody holds id's vault lock (probed without waiting). */
+static bool vault_lock_free(const struct fixture *fx)
 {
 	char path[PATH_MAX + 64];
-	unsigned char header[64] = {0};
+	bool free_now;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s.vault", fx->dir, fx->id);
-	if ((fd = open(path, O_RDONLY)) < 0)
-		return 0xff;
-	if (read(fd, header, sizeof(header)) != (ssize_t)sizeof(header))
-		header[30] = 0xff;
+	snprintf(path, sizeof(path), "%s/%s.lock", fx->dir, fx->id);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	free_now = flock(fd, LOCK_EX | LOCK_NB) == 0;
 	close(fd);
-	return header[30];
+	return free_now;
 }
 
 /* Kill the process while the KDF runs on the right PIN: the attempt stays counted, so killing
@@ -458,72 +503,47 @@ static unsigned char file_failures(const struct fixture *fx)
 static void kill_during_kdf_keeps_attempt_counted(void **state)
 {
 	struct fixture *fx = *state;
-	struct vault_policy slow = fx->policy;
-	char other[VAULT_USER_ID_HEX];
+	struct kdf_gate gate;
 	int status;
+	char c;
 	pid_t pid;
 
-	slow.kdf_ops = 4;
-	slow.kdf_mem_kib = 128 * 1024;
-	vault_store_close(fx->store);
-	assert_int_equal(vault_store_open(fx->dir, fx->secret, &fx->store), VAULT_OK);
-	assert_int_equal(vault_user_destroy(fx->store, fx->id), VAULT_OK);
-	assert_int_equal(
-	    vault_user_create(fx->store, "Mme Lefèvre", PIN, &slow, other, fx->recovery), VAULT_OK);
-	memcpy(fx->id, other, sizeof(other));
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct vault *v;
-		unsigned left;
-		vault_unlock_pin(fx->store, fx->id, PIN, &v, &left);
-		_exit(0);
-	}
-	while (file_failures(fx) != 1)
-		usleep(200);
+	pid = guess_behind_gate(fx, &gate, PIN);
+	assert_int_equal(read(gate.started[0], &c, 1), 1); /* inside the KDF */
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status)); /* it died inside the KDF, before any reset */
+	close(gate.started[0]);
+	close(gate.go[1]);
 	vault_store_close(fx->store);
 	assert_int_equal(vault_store_open(fx->dir, fx->secret, &fx->store), VAULT_OK);
 	expect_failures(fx, 1);
 }
 
-/* A PIN check holds the vault's lock only to count the attempt, not during the KDF: a write by
- * another session (here, the same person's open vault) goes through at once. */
+/* A PIN check holds the vault's lock only to count the attempt, not during the KDF: while the
+ * KDF of a guess is running (and kept running), the lock is free and a write by another session
+ * (here, the same person's open vault) goes through. */
 static void pin_check_does_not_block_writers(void **state)
 {
 	struct fixture *fx = *state;
-	struct vault_policy slow = fx->policy;
-	char other[VAULT_USER_ID_HEX], eid[VAULT_ENTRY_ID_HEX];
-	struct timespec t0, t1;
+	char eid[VAULT_ENTRY_ID_HEX], c;
+	struct kdf_gate gate;
 	struct vault *v;
-	unsigned left;
 	int status;
 	pid_t pid;
 
-	slow.kdf_ops = 4;
-	slow.kdf_mem_kib = 128 * 1024;
-	assert_int_equal(vault_user_destroy(fx->store, fx->id), VAULT_OK);
-	assert_int_equal(
-	    vault_user_create(fx->store, "Mme Lefèvre", PIN, &slow, other, fx->recovery), VAULT_OK);
-	memcpy(fx->id, other, sizeof(other));
-	assert_int_equal(vault_unlock_pin(fx->store, fx->id, PIN, &v, &left), VAULT_OK);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct vault *w;
-		_exit(vault_unlock_pin(fx->store, fx->id, WRONG, &w, &left) == VAULT_E_BADPIN ? 0
-											      : 1);
-	}
-	while (file_failures(fx) != 1)
-		usleep(200);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	v = unlock_ok(fx, PIN);
+	pid = guess_behind_gate(fx, &gate, WRONG);
+	assert_int_equal(read(gate.started[0], &c, 1), 1); /* the guess's KDF has begun */
+	expect_failures(fx, 1);				   /* counted before it */
+	assert_true(vault_lock_free(fx));
 	assert_int_equal(vault_entry_add(v, &caf, eid), VAULT_OK);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(write(gate.go[1], "G", 1), 1); /* only now may the KDF end */
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0); /* the guess ran its KDF to the end */
-	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 100);
+	close(gate.started[0]);
+	close(gate.go[1]);
 	vault_close(v);
 	expect_failures(fx, 1);
 }
