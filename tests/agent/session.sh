@@ -80,6 +80,11 @@ wait_closed "timeout idle " "$t1" "$IDLE"
 lasted "$IDLE"
 run 5 after-idle "$SESAME" list Alice
 
+# What follows needs sessions that stay open however slow the machine: the default time-outs.
+stop_agent
+conf 'kdf_passes = 1' 'kdf_memory_mib = 8'
+start_agent
+
 # lock: the session ends at once; the same request needs the PIN again, and no PIN, no session.
 unlock_with 0 unlock3 Alice "$PIN"
 run 0 list-open "$SESAME" list Alice
