@@ -53,8 +53,10 @@ secret-tool clear kind device-secret installation "$INSTALLATION"
 run 1 search-gone secret-tool lookup kind device-secret installation "$INSTALLATION"
 "$AGENT" >>"$tmp/agent.log" 2>&1 &
 AGENT_PID=$!
+# It must exit before it answers anybody: a slow start is no failure, an answer is.
 i=0
-while kill -0 "$AGENT_PID" 2>/dev/null && [ "$i" -lt 50 ]; do
+while kill -0 "$AGENT_PID" 2>/dev/null && [ "$i" -lt 600 ]; do
+	"$SESAME" status >/dev/null 2>&1 && fail "the agent answers without its device secret"
 	sleep 0.1
 	i=$((i + 1))
 done
