@@ -220,11 +220,29 @@ static void state_error(const char *what, int ret)
 			ret == VAULT_E_NOTFOUND ? " (run \"sesame init\" first)" : "");
 }
 
+/* The device secret has no check value of its own (the key file is exactly the secret): a
+ * malformed key file, or a log that its secret does not open, is said of the key file too, so
+ * that a damaged key file is not taken for a missing one or for a damaged log. */
+static void key_error(const struct agent *a, int ret)
+{
+	if (ret == VAULT_E_FORMAT)
+		fprintf(stderr,
+			"sesame-agent: %s: the key file is damaged: restore it from a backup\n",
+			a->home.key_file);
+	else if (ret == VAULT_E_TAMPERED)
+		fprintf(stderr,
+			"sesame-agent: %s: the key file is damaged or belongs to another "
+			"installation: its device secret does not open the audit log; restore the "
+			"key file from a backup\n",
+			a->home.key_file);
+}
+
 static int open_state(struct agent *a)
 {
 	uint8_t *secret = sodium_malloc(DEVSECRET_BYTES), audit_key[32];
 	char t[AUDIT_TIME_LEN + 1], login[AGENT_LOGIN_MAX], inst[PATH_MAX + 32];
 	struct audit_event ctx;
+	enum devsecret_backend used = DEVSECRET_AUTO;
 	const char *what = inst;
 	int ret;
 
@@ -234,8 +252,11 @@ static int open_state(struct agent *a)
 	if ((ret = home_read_installation(&a->home)) != VAULT_OK)
 		goto out;
 	what = a->home.key_file;
-	if ((ret = home_device_secret(&a->home, secret, NULL)) != VAULT_OK)
+	if ((ret = home_device_secret(&a->home, secret, &used)) != VAULT_OK) {
+		if (ret == VAULT_E_FORMAT && used == DEVSECRET_FILE)
+			key_error(a, ret);
 		goto out;
+	}
 	what = a->home.vaults;
 	if ((ret = vault_store_open(a->home.vaults, secret, &a->store)) != VAULT_OK)
 		goto out;
@@ -245,6 +266,8 @@ static int open_state(struct agent *a)
 			  agent_login_of(getuid(), login, sizeof(login)), t);
 	ret = audit_open(a->home.audit, audit_key, &ctx, &a->log);
 	sodium_memzero(audit_key, sizeof(audit_key));
+	if (ret == VAULT_E_TAMPERED)
+		key_error(a, ret);
 out:
 	sodium_free(secret);
 	if (ret != VAULT_OK)

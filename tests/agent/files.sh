@@ -64,6 +64,27 @@ if [ "$(id -u)" -ne 0 ]; then
 	chmod 0600 "$LOG"
 fi
 
+# A key file damaged in place is said to be damaged, with its path: not missing, not a wrong
+# secret. One character of the base64 changed to another letter still decodes, to another secret.
+KEY=$(jget init 'j["device_secret_file"]')
+cp "$KEY" "$KEY.kept"
+python3 - "$KEY" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = len(b"sesame-device-secret-v1 ") + 3
+b[i] = ord("B") if b[i] != ord("B") else ord("C")
+open(sys.argv[1], "wb").write(b)
+PY
+start_fails key-flip "$KEY: the key file is damaged or belongs to another installation"
+printf '!' | dd of="$KEY" bs=1 seek=30 conv=notrunc 2>/dev/null
+start_fails key-bad "$KEY: the key file is damaged: restore"
+rm -f "$KEY"
+conf 'kdf_passes = 1' 'kdf_memory_mib = 8' 'device_secret = file'
+start_fails key-missing "$KEY: the device secret cannot be found"
+grep -q damaged "$tmp/out/key-missing.err" && fail "a missing key file said to be damaged"
+conf 'kdf_passes = 1' 'kdf_memory_mib = 8'
+mv "$KEY.kept" "$KEY"
+
 # A FIFO in place of a vault: the agent starts and serves; that vault is unreadable, named.
 VAULT=$SESAME_HOME/vaults/$ALICE.vault
 swap_fifo "$VAULT"
