@@ -23,9 +23,19 @@ static int usage(FILE *out)
 static void print_users(const cJSON *reply, void *ctx)
 {
 	const cJSON *u, *users = cJSON_GetObjectItemCaseSensitive(reply, "users");
+	long long damaged = 0;
 
-	(void)ctx;
-	if (cJSON_GetArraySize(users) == 0)
+	/* a vault that cannot be read cannot give its name: its person would vanish unsaid */
+	proto_int(reply, "unreadable", &damaged);
+	if (ctx != NULL && damaged > 0)
+		fprintf(stderr,
+			ngettext("sesame: %lld vault file is damaged or cannot be read, so its "
+				 "person is not listed: restore it from a backup\n",
+				 "sesame: %lld vault files are damaged or cannot be read, so their "
+				 "people are not listed: restore them from a backup\n",
+				 (unsigned long)damaged),
+			damaged);
+	if (cJSON_GetArraySize(users) == 0 && damaged == 0)
 		printf("%s\n", _("No one is enrolled yet: sesame enroll NAME enrols a person."));
 	cJSON_ArrayForEach(u, users)
 	{

@@ -91,6 +91,11 @@ swap_fifo "$VAULT"
 start_agent
 run 0 users timeout -k 1 20 "$SESAME" list --json
 expect_eq "unreadable vaults" "$(jget users 'j["unreadable"]')" 1
+# Without --json too: the person is not listed, and the command says why instead of nothing.
+run 0 users-text timeout -k 1 20 "$SESAME" list
+err users-text | grep -q "1 vault file is damaged or cannot be read" ||
+	fail "list says nothing of the unreadable vault: $(err users-text)"
+out users-text | grep -q "No one is enrolled" && fail "list says no one is enrolled"
 unlock_with 1 unlock-fifo Alice 482916
 stop_agent
 swap_back "$VAULT"
