@@ -97,6 +97,8 @@ err users-text | grep -q "1 vault file is damaged or cannot be read" ||
 	fail "list says nothing of the unreadable vault: $(err users-text)"
 out users-text | grep -q "No one is enrolled" && fail "list says no one is enrolled"
 unlock_with 1 unlock-fifo Alice 482916
+err unlock-fifo | grep -q "1 vault file is damaged or cannot be read: it may be this person's" ||
+	fail "unlock of a person whose vault cannot be read: $(err unlock-fifo)"
 stop_agent
 swap_back "$VAULT"
 start_agent
