@@ -149,9 +149,152 @@ static int verify_parse(int argc, char **argv, struct verify_options *vo)
 	return EXIT_OK;
 }
 
+/* The kinds of verify_sentence about a file that cannot be read or is refused, with why. */
+static void verify_sentence_file(const struct audit_verify_report *rep, char *out, size_t cap)
+{
+	const char *what;
+
+	switch (rep->kind) {
+	case AUDIT_VERIFY_PROOF:
+		snprintf(out, cap, "%s",
+			 _("the consistency proof between the checkpoints does not verify"));
+		return;
+	case AUDIT_VERIFY_EMPTY_ROOT:
+		snprintf(out, cap, "%s", _("the empty checkpoint's root is wrong"));
+		return;
+	case AUDIT_VERIFY_OPEN_DIR:
+		what = _("cannot open the log directory");
+		break;
+	case AUDIT_VERIFY_OPEN_LOG:
+		what = _("cannot open the log");
+		break;
+	case AUDIT_VERIFY_READ_LOG:
+		what = _("cannot read the log");
+		break;
+	case AUDIT_VERIFY_KEY:
+		what = _("cannot read the log's verifier key");
+		break;
+	case AUDIT_VERIFY_CHECKPOINT:
+		what = _("the log's checkpoint");
+		break;
+	case AUDIT_VERIFY_KEPT_CHECKPOINT:
+		what = _("the kept checkpoint");
+		break;
+	default:
+		what = _("cannot check the log");
+	}
+	snprintf(out, cap, _("%s: %s"), what, cli_strerror(rep->code));
+}
+
+/* The kinds of verify_sentence that are not about one altered line. */
+static void verify_sentence_more(const struct audit_verify_report *rep, char *out, size_t cap)
+{
+	unsigned long long a = rep->n[0], b = rep->n[1], c = rep->n[2];
+
+	switch (rep->kind) {
+	case AUDIT_VERIFY_MALFORMED:
+		snprintf(out, cap, _("line %llu is not a well-formed record"), a);
+		break;
+	case AUDIT_VERIFY_TOO_LONG:
+		snprintf(out, cap, _("line %llu is longer than %llu bytes"), a, b);
+		break;
+	case AUDIT_VERIFY_TORN:
+		snprintf(out, cap,
+			 _("line %llu is incomplete (%llu bytes, a crash while writing): "
+			   "opening the log for writing records and cuts it"),
+			 a, b);
+		break;
+	case AUDIT_VERIFY_MISSING:
+		snprintf(out, cap,
+			 _("records from line %llu on are missing: the log has %llu "
+			   "records, its checkpoint covers %llu"),
+			 a, b, c);
+		break;
+	case AUDIT_VERIFY_MISSING_KEPT:
+		snprintf(out, cap,
+			 _("records from line %llu on are missing: the log has %llu "
+			   "records, the kept checkpoint covers %llu (truncation or "
+			   "rollback)"),
+			 a, b, c);
+		break;
+	case AUDIT_VERIFY_ROLLED_BACK:
+		snprintf(out, cap,
+			 _("the log's checkpoint (size %llu) is older than the kept one "
+			   "(size %llu): it was rolled back"),
+			 a, b);
+		break;
+	default:
+		verify_sentence_file(rep, out, cap);
+	}
+}
+
+/* What audit_verify found, as a sentence in the auditor's language. */
+static void verify_sentence(const struct audit_verify_report *rep, char *out, size_t cap)
+{
+	unsigned long long a = rep->n[0], b = rep->n[1], c = rep->n[2];
+
+	switch (rep->kind) {
+	case AUDIT_VERIFY_INTACT:
+		snprintf(out, cap, "%s", _("the log is intact"));
+		break;
+	case AUDIT_VERIFY_HASH:
+		snprintf(out, cap,
+			 _("line %llu was altered: its hash does not match the link in line "
+			   "%llu"),
+			 a, b);
+		break;
+	case AUDIT_VERIFY_HASH_OR_LINK:
+		snprintf(out, cap,
+			 _("line %llu (or the link in line %llu) was altered: they do not "
+			   "match"),
+			 a, b);
+		break;
+	case AUDIT_VERIFY_LINK:
+		snprintf(out, cap, _("line %llu was altered: its link does not match line %llu"), a,
+			 b);
+		break;
+	case AUDIT_VERIFY_FIRST_LINK:
+		snprintf(out, cap, "%s", _("line 1 was altered: its link is not zero"));
+		break;
+	case AUDIT_VERIFY_INSERTED:
+		snprintf(out, cap,
+			 _("line %llu was inserted: line %llu repeats its sequence number "
+			   "and links to line %llu"),
+			 a, b, c);
+		break;
+	case AUDIT_VERIFY_SEQ_DELETED:
+		snprintf(out, cap,
+			 _("line %llu has sequence number %llu where %llu was expected: "
+			   "records were deleted or reordered"),
+			 a, b, c);
+		break;
+	case AUDIT_VERIFY_SEQ_INSERTED:
+		snprintf(out, cap,
+			 _("line %llu has sequence number %llu where %llu was expected: "
+			   "records were inserted or reordered"),
+			 a, b, c);
+		break;
+	case AUDIT_VERIFY_SIGNED_ROOT:
+		snprintf(out, cap,
+			 _("the first %llu records do not match the signed checkpoint: "
+			   "line %llu (or lines rewritten up to it) was altered"),
+			 a, b);
+		break;
+	case AUDIT_VERIFY_KEPT_ROOT:
+		snprintf(out, cap,
+			 _("the first %llu records do not match the kept checkpoint: the "
+			   "log was rewritten or rolled back"),
+			 a);
+		break;
+	default:
+		verify_sentence_more(rep, out, cap);
+	}
+}
+
 static void verify_print_json(int ret, const struct audit_verify_report *rep, const char *root)
 {
 	cJSON *j = cJSON_CreateObject();
+	char what[CLI_MESSAGE_MAX];
 
 	cJSON_AddStringToObject(j, "result",
 				ret == VAULT_OK			  ? "intact"
@@ -159,7 +302,9 @@ static void verify_print_json(int ret, const struct audit_verify_report *rep, co
 								  : "tampered");
 	cJSON_AddNumberToObject(j, "code", ret);
 	cJSON_AddNumberToObject(j, "line", (double)rep->line);
-	cJSON_AddStringToObject(j, "what", rep->what);
+	verify_sentence(rep, what, sizeof(what));
+	cJSON_AddNumberToObject(j, "kind", rep->kind);
+	cJSON_AddStringToObject(j, "what", what);
 	cJSON_AddNumberToObject(j, "records", (double)rep->records);
 	cJSON_AddNumberToObject(j, "checkpoint_size", (double)rep->latest.size);
 	if (rep->have_old)
@@ -190,11 +335,13 @@ static void verify_print_intact(const struct audit_verify_report *rep, const cha
 static void verify_print_broken(int ret, const struct audit_verify_report *rep)
 {
 	const char *verdict = audit_verify_is_read_error(ret) ? _("cannot read") : _("TAMPERED");
+	char what[CLI_MESSAGE_MAX];
 
+	verify_sentence(rep, what, sizeof(what));
 	if (rep->line)
-		printf(_("%s: line %llu: %s\n"), verdict, (unsigned long long)rep->line, rep->what);
+		printf(_("%s: line %llu: %s\n"), verdict, (unsigned long long)rep->line, what);
 	else
-		printf("%s: %s\n", verdict, rep->what);
+		printf("%s: %s\n", verdict, what);
 }
 
 static int subcmd_verify(const struct subcmd_args *args)

@@ -1,8 +1,8 @@
 /* The auditor's check of a log: one streaming pass that checks every record's number and link,
- * the roots at the signed and the kept checkpoint, and says in a sentence what was altered. */
+ * the roots at the signed and the kept checkpoint, and says what was altered and where: a kind
+ * and its numbers, which the command words in the auditor's language. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,16 +32,15 @@ int audit_verify_is_read_error(int code)
 	       code == VAULT_E_ACCESS || code == VAULT_E_SYMLINK || code == VAULT_E_FILETYPE;
 }
 
-__attribute__((format(printf, 4, 5))) static int report(struct audit_verify_report *rep, int code,
-							uint64_t line, const char *fmt, ...)
+static int report(struct audit_verify_report *rep, int code, uint64_t line,
+		  enum audit_verify_kind kind, uint64_t a, uint64_t b, uint64_t c)
 {
-	va_list ap;
-
 	rep->code = code;
 	rep->line = line;
-	va_start(ap, fmt);
-	vsnprintf(rep->what, sizeof(rep->what), fmt, ap);
-	va_end(ap);
+	rep->kind = kind;
+	rep->n[0] = a;
+	rep->n[1] = b;
+	rep->n[2] = c;
 	return code;
 }
 
@@ -51,17 +50,10 @@ __attribute__((format(printf, 4, 5))) static int report(struct audit_verify_repo
 static int blame_link(struct audit_verify_report *rep, uint64_t j, int next)
 {
 	if (next > 0)
-		return report(
-		    rep, VAULT_E_TAMPERED, j,
-		    "line %llu was altered: its hash does not match the link in line %llu",
-		    (unsigned long long)j, (unsigned long long)j + 1);
+		return report(rep, VAULT_E_TAMPERED, j, AUDIT_VERIFY_HASH, j, j + 1, 0);
 	if (next < 0)
-		return report(rep, VAULT_E_TAMPERED, j,
-			      "line %llu (or the link in line %llu) was altered: they do not match",
-			      (unsigned long long)j, (unsigned long long)j + 1);
-	return report(rep, VAULT_E_TAMPERED, j + 1,
-		      "line %llu was altered: its link does not match line %llu",
-		      (unsigned long long)j + 1, (unsigned long long)j);
+		return report(rep, VAULT_E_TAMPERED, j, AUDIT_VERIFY_HASH_OR_LINK, j, j + 1, 0);
+	return report(rep, VAULT_E_TAMPERED, j + 1, AUDIT_VERIFY_LINK, j + 1, j, 0);
 }
 
 /* ---------- one pass over the lines ---------- */
@@ -75,16 +67,10 @@ static int report_sequence(const struct verify_state *s, struct audit_verify_rep
 	if (s->pending)
 		return blame_link(rep, s->pending - 1, -1);
 	if (p > 0 && seq == p - 1 && audit_prev_matches(prev, s->h2))
-		return report(rep, VAULT_E_LOG_SEQUENCE, p,
-			      "line %llu was inserted: line %llu repeats its sequence "
-			      "number and links to line %llu",
-			      (unsigned long long)p, (unsigned long long)p + 1,
-			      (unsigned long long)p - 1);
+		return report(rep, VAULT_E_LOG_SEQUENCE, p, AUDIT_VERIFY_INSERTED, p, p + 1, p - 1);
 	return report(rep, VAULT_E_LOG_SEQUENCE, p + 1,
-		      "line %llu has sequence number %llu where %llu was expected: "
-		      "records were %s",
-		      (unsigned long long)p + 1, (unsigned long long)seq, (unsigned long long)p,
-		      seq > p ? "deleted or reordered" : "inserted or reordered");
+		      seq > p ? AUDIT_VERIFY_SEQ_DELETED : AUDIT_VERIFY_SEQ_INSERTED, p + 1, seq,
+		      p);
 }
 
 /* Where the tree reaches the size of the signed or the kept checkpoint, its root must match. */
@@ -104,15 +90,11 @@ static int check_roots(const struct verify_state *s, struct audit_verify_report 
 	if ((bad_latest || bad_old) && s->pending)
 		return blame_link(rep, s->pending - 1, -1);
 	if (bad_latest)
-		return report(rep, VAULT_E_TAMPERED, size,
-			      "the first %llu records do not match the signed checkpoint: "
-			      "line %llu (or lines rewritten up to it) was altered",
-			      (unsigned long long)latest->size, (unsigned long long)size);
+		return report(rep, VAULT_E_TAMPERED, size, AUDIT_VERIFY_SIGNED_ROOT, latest->size,
+			      size, 0);
 	if (bad_old)
-		return report(rep, VAULT_E_INCONSISTENT, size,
-			      "the first %llu records do not match the kept checkpoint: "
-			      "the log was rewritten or rolled back",
-			      (unsigned long long)old->size);
+		return report(rep, VAULT_E_INCONSISTENT, size, AUDIT_VERIFY_KEPT_ROOT, old->size, 0,
+			      0);
 	return VAULT_OK;
 }
 
@@ -129,8 +111,7 @@ static int verify_line(struct verify_state *s, struct audit_verify_report *rep, 
 	if (audit_line_scan(line, len, &seq, &prev) != 0) {
 		if (s->pending)
 			return blame_link(rep, s->pending - 1, -1);
-		return report(rep, VAULT_E_LOG_RECORD, p + 1,
-			      "line %llu is not a well-formed record", (unsigned long long)p + 1);
+		return report(rep, VAULT_E_LOG_RECORD, p + 1, AUDIT_VERIFY_MALFORMED, p + 1, 0, 0);
 	}
 	if (seq != p)
 		return report_sequence(s, rep, seq, prev);
@@ -138,8 +119,7 @@ static int verify_line(struct verify_state *s, struct audit_verify_report *rep, 
 		return blame_link(rep, s->pending - 1, audit_prev_matches(prev, s->h1));
 	if (!audit_prev_matches(prev, s->h1)) {
 		if (p == 0)
-			return report(rep, VAULT_E_TAMPERED, 1,
-				      "line 1 was altered: its link is not zero");
+			return report(rep, VAULT_E_TAMPERED, 1, AUDIT_VERIFY_FIRST_LINK, 1, 0, 0);
 		s->pending = p + 1;
 	}
 	merkle_leaf_hash(line, len, h);
@@ -171,16 +151,13 @@ static int verify_stream(struct verify_state *s, struct audit_verify_report *rep
 		return blame_link(rep, s->pending - 1, -1);
 	p = rep->records = s->lines;
 	if (r == VAULT_E_TOOLONG)
-		return report(rep, VAULT_E_LOG_RECORD, p + 1, "line %llu is longer than %d bytes",
-			      (unsigned long long)p + 1, AUDIT_LINE_MAX);
+		return report(rep, VAULT_E_LOG_RECORD, p + 1, AUDIT_VERIFY_TOO_LONG, p + 1,
+			      AUDIT_LINE_MAX, 0);
 	if (r < 0)
-		return report(rep, r, 0, "cannot read the log");
+		return report(rep, r, 0, AUDIT_VERIFY_READ_LOG, 0, 0, 0);
 	tail = audit_reader_tail(&s->rd, NULL);
 	if (tail > 0)
-		return report(rep, VAULT_E_LOG_TORN, p + 1,
-			      "line %llu is incomplete (%zu bytes, a crash while writing): opening "
-			      "the log for writing records and cuts it",
-			      (unsigned long long)p + 1, tail);
+		return report(rep, VAULT_E_LOG_TORN, p + 1, AUDIT_VERIFY_TORN, p + 1, tail, 0);
 	return VAULT_OK;
 }
 
@@ -198,19 +175,19 @@ static int verify_checkpoints(int dirfd, const struct audit_verify_opts *opts,
 	if (opts != NULL && opts->key != NULL)
 		v = *opts->key;
 	else if ((ret = audit_key_read_at(dirfd, &v)) != VAULT_OK)
-		return report(rep, ret, 0, "cannot read the log's verifier key");
+		return report(rep, ret, 0, AUDIT_VERIFY_KEY, 0, 0, 0);
 	ret = fileio_read(dirfd, AUDIT_CHECKPOINT_NAME, cpbuf, sizeof(cpbuf), &cplen);
 	if (ret == VAULT_E_NOTFOUND || ret == VAULT_E_TOOLONG)
 		ret = VAULT_E_CHECKPOINT;
 	if (ret == VAULT_OK)
 		ret = checkpoint_open(cpbuf, cplen, &v, v.name, &rep->latest);
 	if (ret != VAULT_OK)
-		return report(rep, ret, 0, "the log's checkpoint: %s", vault_strerror(ret));
+		return report(rep, ret, 0, AUDIT_VERIFY_CHECKPOINT, 0, 0, 0);
 	if (opts == NULL || opts->old_checkpoint == NULL)
 		return VAULT_OK;
 	ret = checkpoint_open(opts->old_checkpoint, opts->old_len, &v, v.name, &rep->old);
 	if (ret != VAULT_OK)
-		return report(rep, ret, 0, "the kept checkpoint: %s", vault_strerror(ret));
+		return report(rep, ret, 0, AUDIT_VERIFY_KEPT_CHECKPOINT, 0, 0, 0);
 	rep->have_old = 1;
 	return VAULT_OK;
 }
@@ -225,7 +202,7 @@ static int verify_start(int dirfd, struct audit_verify_report *rep, struct verif
 
 	*out = s;
 	if (s == NULL)
-		return report(rep, VAULT_E_NOMEM, 0, "out of memory");
+		return report(rep, VAULT_E_NOMEM, 0, AUDIT_VERIFY_NOMEM, 0, 0, 0);
 	s->fd = -1;
 	merkle_range_init(&s->range);
 	if (rep->have_old && rep->old.size <= rep->latest.size) {
@@ -233,15 +210,14 @@ static int verify_start(int dirfd, struct audit_verify_report *rep, struct verif
 		merkle_prover_init(&s->prover, spans, s->nspans);
 	}
 	if ((ret = fileio_open(dirfd, AUDIT_LOG_NAME, O_RDONLY, &s->fd)) != VAULT_OK)
-		return report(rep, ret, 0, "cannot open the log: %s", vault_strerror(ret));
+		return report(rep, ret, 0, AUDIT_VERIFY_OPEN_LOG, 0, 0, 0);
 	ret = audit_reader_init(&s->rd, s->fd);
 	if (ret != VAULT_OK)
-		return report(rep, ret, 0, "out of memory");
+		return report(rep, ret, 0, AUDIT_VERIFY_NOMEM, 0, 0, 0);
 	if (rep->latest.size == 0) {
 		merkle_range_root(&s->range, rep->root);
 		if (sodium_memcmp(rep->root, rep->latest.root, MERKLE_HASH_LEN) != 0)
-			return report(rep, VAULT_E_CHECKPOINT, 0,
-				      "the empty checkpoint's root is wrong");
+			return report(rep, VAULT_E_CHECKPOINT, 0, AUDIT_VERIFY_EMPTY_ROOT, 0, 0, 0);
 	}
 	return VAULT_OK;
 }
@@ -250,24 +226,15 @@ static int verify_start(int dirfd, struct audit_verify_report *rep, struct verif
 static int verify_sizes(struct audit_verify_report *rep)
 {
 	if (rep->records < rep->latest.size)
-		return report(rep, VAULT_E_INCONSISTENT, rep->records + 1,
-			      "records from line %llu on are missing: the log has %llu records, "
-			      "its checkpoint covers %llu",
-			      (unsigned long long)rep->records + 1,
-			      (unsigned long long)rep->records,
-			      (unsigned long long)rep->latest.size);
+		return report(rep, VAULT_E_INCONSISTENT, rep->records + 1, AUDIT_VERIFY_MISSING,
+			      rep->records + 1, rep->records, rep->latest.size);
 	if (rep->have_old && rep->records < rep->old.size)
 		return report(rep, VAULT_E_INCONSISTENT, rep->records + 1,
-			      "records from line %llu on are missing: the log has %llu records, "
-			      "the kept checkpoint covers %llu (truncation or rollback)",
-			      (unsigned long long)rep->records + 1,
-			      (unsigned long long)rep->records, (unsigned long long)rep->old.size);
+			      AUDIT_VERIFY_MISSING_KEPT, rep->records + 1, rep->records,
+			      rep->old.size);
 	if (rep->have_old && rep->old.size > rep->latest.size)
-		return report(rep, VAULT_E_INCONSISTENT, 0,
-			      "the log's checkpoint (size %llu) is older than the kept one (size "
-			      "%llu): it was rolled back",
-			      (unsigned long long)rep->latest.size,
-			      (unsigned long long)rep->old.size);
+		return report(rep, VAULT_E_INCONSISTENT, 0, AUDIT_VERIFY_ROLLED_BACK,
+			      rep->latest.size, rep->old.size, 0);
 	return VAULT_OK;
 }
 
@@ -285,8 +252,7 @@ static int verify_consistency(struct verify_state *s, struct audit_verify_report
 		ret = merkle_verify_consistency(rep->old.size, rep->latest.size, rep->old.root,
 						rep->latest.root, proof[0], s->nspans);
 	if (ret != VAULT_OK)
-		return report(rep, VAULT_E_PROOF, 0,
-			      "the consistency proof between the checkpoints does not verify");
+		return report(rep, VAULT_E_PROOF, 0, AUDIT_VERIFY_PROOF, 0, 0, 0);
 	return VAULT_OK;
 }
 
@@ -299,7 +265,7 @@ int audit_verify(const char *dir, const struct audit_verify_opts *opts,
 	memset(rep, 0, sizeof(*rep));
 	ret = fileio_dir_open(dir, 0, &dirfd);
 	if (ret != VAULT_OK)
-		return report(rep, ret, 0, "cannot open the log directory");
+		return report(rep, ret, 0, AUDIT_VERIFY_OPEN_DIR, 0, 0, 0);
 	ret = verify_checkpoints(dirfd, opts, rep);
 	if (ret == VAULT_OK)
 		ret = verify_start(dirfd, rep, &s);
@@ -313,7 +279,7 @@ int audit_verify(const char *dir, const struct audit_verify_opts *opts,
 		ret = verify_consistency(s, rep);
 	if (ret == VAULT_OK) {
 		rep->uncovered = rep->records - rep->latest.size;
-		ret = report(rep, VAULT_OK, 0, "the log is intact");
+		ret = report(rep, VAULT_OK, 0, AUDIT_VERIFY_INTACT, 0, 0, 0);
 	}
 	if (s != NULL) {
 		audit_reader_free(&s->rd);

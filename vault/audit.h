@@ -150,10 +150,40 @@ struct audit_verify_opts {
 	size_t old_len;
 };
 
+/* What audit_verify found, and the numbers n[0..2] each kind carries (lines are 1-based). */
+enum audit_verify_kind {
+	AUDIT_VERIFY_INTACT = 0,
+	AUDIT_VERIFY_HASH,	   /* line n0 altered: its hash is not the link in line n1 */
+	AUDIT_VERIFY_HASH_OR_LINK, /* line n0, or the link in line n1, altered */
+	AUDIT_VERIFY_LINK,	   /* line n0 altered: its link is not line n1's hash */
+	AUDIT_VERIFY_FIRST_LINK,   /* line 1 altered: its link is not zero */
+	AUDIT_VERIFY_INSERTED,	   /* line n0 inserted: line n1 repeats its number, links to n2 */
+	AUDIT_VERIFY_SEQ_DELETED,  /* line n0 has number n1 where n2 was due: records deleted */
+	AUDIT_VERIFY_SEQ_INSERTED, /* line n0 has number n1 where n2 was due: records inserted */
+	AUDIT_VERIFY_SIGNED_ROOT,  /* the first n0 records are not the signed checkpoint's, by n1 */
+	AUDIT_VERIFY_KEPT_ROOT,	   /* the first n0 records are not the kept checkpoint's */
+	AUDIT_VERIFY_MALFORMED,	   /* line n0 is not a well-formed record */
+	AUDIT_VERIFY_TOO_LONG,	   /* line n0 is longer than n1 bytes */
+	AUDIT_VERIFY_TORN,	   /* line n0 is incomplete (n1 bytes) */
+	AUDIT_VERIFY_MISSING,	   /* records from line n0 on missing: n1 records, checkpoint n2 */
+	AUDIT_VERIFY_MISSING_KEPT, /* the same against the kept checkpoint */
+	AUDIT_VERIFY_ROLLED_BACK,  /* the checkpoint (size n0) is older than the kept one (n1) */
+	AUDIT_VERIFY_PROOF,	   /* the consistency proof does not verify */
+	AUDIT_VERIFY_EMPTY_ROOT,   /* the empty checkpoint's root is wrong */
+	AUDIT_VERIFY_OPEN_DIR,	   /* the log directory cannot be opened: code says why */
+	AUDIT_VERIFY_OPEN_LOG,	   /* the log cannot be opened */
+	AUDIT_VERIFY_READ_LOG,	   /* the log cannot be read */
+	AUDIT_VERIFY_KEY,	   /* the verifier key cannot be read */
+	AUDIT_VERIFY_CHECKPOINT,   /* the log's checkpoint is refused: code says why */
+	AUDIT_VERIFY_KEPT_CHECKPOINT, /* the kept checkpoint is refused: code says why */
+	AUDIT_VERIFY_NOMEM,
+};
+
 struct audit_verify_report {
-	int code;	  /* VAULT_OK or the first problem found */
-	uint64_t line;	  /* 1-based line it was found at, 0 when no single line is to blame */
-	char what[256];	  /* one English sentence */
+	int code;      /* VAULT_OK or the first problem found */
+	uint64_t line; /* 1-based line it was found at, 0 when no single line is to blame */
+	enum audit_verify_kind kind;
+	uint64_t n[3];	  /* the kind's numbers */
 	uint64_t records; /* complete lines read */
 	uint8_t root[MERKLE_HASH_LEN];
 	struct checkpoint latest, old;

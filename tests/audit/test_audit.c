@@ -140,9 +140,9 @@ static void lines_write(const char *dir, struct lines *ls)
 static void expect(const struct audit_verify_report *rep, int code, uint64_t line)
 {
 	if (rep->code != code || rep->line != line)
-		print_error("got %s at line %llu (%s), want %s at line %llu\n",
-			    vault_strerror(rep->code), (unsigned long long)rep->line, rep->what,
-			    vault_strerror(code), (unsigned long long)line);
+		print_error("got %s at line %llu (kind %d), want %s at line %llu\n",
+			    vault_strerror(rep->code), (unsigned long long)rep->line,
+			    (int)rep->kind, vault_strerror(code), (unsigned long long)line);
 	assert_int_equal(rep->code, code);
 	assert_int_equal(rep->line, line);
 }

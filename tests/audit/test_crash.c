@@ -194,8 +194,9 @@ static void run_kills(void (*fn)(const char *, int, int), int kills, double budg
 		assert_int_equal(audit_open(dir, seal_key, &ctx, &log), VAULT_OK);
 		audit_close(log);
 		if (audit_verify(dir, NULL, &rep) != VAULT_OK)
-			fail_msg("after kill %d: %s at line %llu: %s", iter,
-				 vault_strerror(rep.code), (unsigned long long)rep.line, rep.what);
+			fail_msg("after kill %d: %s at line %llu: kind %d", iter,
+				 vault_strerror(rep.code), (unsigned long long)rep.line,
+				 (int)rep.kind);
 		assert_int_equal(audit_scan(dir, NULL, check_cb, &c), VAULT_OK);
 		assert_int_equal(c.bad, 0);
 		assert_int_equal(c.found, total_reported);
