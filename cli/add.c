@@ -158,6 +158,27 @@ static int add_option(struct add_args *a, int opt, const char *arg)
 	}
 }
 
+/* What the command line lacks, said before the usage: the option and what to type. */
+static int missing(const struct add_args *a, int operands)
+{
+	if (operands == 0)
+		cli_error(
+		    _("the person is missing: name them first, as in sesame add \"Mme Martin\" "
+		      "--service CAF …"));
+	else if (operands > 1)
+		cli_error(_("one person at a time: put a name with spaces between quotes"));
+	else if (a->service == NULL)
+		cli_error(_("--service is missing: name the service as the person knows it, as in "
+			    "--service CAF"));
+	else if (a->url == NULL)
+		cli_error(_("--url is missing: give the address of the login page, as in "
+			    "--url https://www.caf.fr/"));
+	else
+		cli_error(_("--username is missing: give the person's login on that site, as in "
+			    "--username 1234567"));
+	return usage(stderr);
+}
+
 /* The command line into a. *done is set when the command ends here (--help, or a mistake
  * that was said): the return value is then its exit code. */
 static int parse(int argc, char **argv, struct add_args *a, int *done)
@@ -191,7 +212,7 @@ static int parse(int argc, char **argv, struct add_args *a, int *done)
 			return bad > 0 ? usage(stderr) : EXIT_USAGE;
 	}
 	if (optind + 1 != argc || a->service == NULL || a->url == NULL || a->username == NULL)
-		return usage(stderr);
+		return missing(a, argc - optind);
 	a->user = argv[optind];
 	*done = 0;
 	return EXIT_OK;

@@ -172,6 +172,19 @@ static int started_connect(const struct sesame_home *home, struct started *st)
 	return -1;
 }
 
+/* Before sesame init, an agent started on demand could only exit: say so at once. */
+static int installed(const struct sesame_home *home)
+{
+	char path[PATH_MAX + 32];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", home->dir, VAULT_INSTALLATION_FILE);
+	if (lstat(path, &st) == 0 || errno != ENOENT)
+		return 1; /* there, or the agent says what is wrong with it */
+	cli_error(_("Sesame is not installed in %s yet: run \"sesame init\" first"), home->dir);
+	return 0;
+}
+
 /* A socket to the agent, starting one when none listens; reports its own failures. */
 static int connect_agent(const struct sesame_home *home)
 {
@@ -189,6 +202,8 @@ static int connect_agent(const struct sesame_home *home)
 	if (getenv("SESAME_AGENT_SOCK") == NULL &&
 	    (fd = connect_to(HOME_SYSTEM_SOCKET)) >= 0) /* a structure's shared agent */
 		return fd;
+	if (!installed(home))
+		return -1;
 	if (start_agent(&st) != 0)
 		goto out;
 	fd = started_connect(home, &st);

@@ -216,6 +216,20 @@ static const char *advice(const char *reason)
 	return _("the login could not be completed: fill it in by hand with the person.");
 }
 
+/* The agent's details are in English: shown as they are only to a person who reads the
+ * messages in English (gettext returns the very msgid it was given when nothing translates). */
+static void say_detail(const char *detail)
+{
+	const char *label = N_("the agent says:");
+
+	if (detail == NULL)
+		return;
+	if (_(label) == label)
+		fprintf(stderr, "%s %s\n", label, detail);
+	else
+		fputs(_("The agent's log, and sesame login --json, give the details.\n"), stderr);
+}
+
 static int report(const struct login_opts *o, cJSON *reply)
 {
 	long long code = VAULT_E_IO;
@@ -247,10 +261,8 @@ static int report(const struct login_opts *o, cJSON *reply)
 		if (o->keep_open)
 			printf(_("The browser stays open until the session ends (sesame lock).\n"));
 	} else {
-		const char *detail = proto_string(reply, "error");
 		cli_error("%s", advice(proto_string(reply, "reason")));
-		if (detail != NULL) /* the agent's words: never a secret */
-			fprintf(stderr, "(%s)\n", detail);
+		say_detail(proto_string(reply, "error")); /* the agent's words: never a secret */
 	}
 	return ok ? EXIT_OK : EXIT_FAIL;
 }

@@ -1,0 +1,70 @@
+#!/bin/sh
+# Said plainly, in English and in French: a missing option is named with what to type, a command
+# run before sesame init says so at once.
+# $1 = sesame, $2 = sesame-agent, $3 = the build's message catalogs, $4 = en or fr.
+. "$(dirname "$0")/lib.sh"
+export SESAME_LOCALEDIR=${3:?usage: $0 SESAME SESAME_AGENT LOCALEDIR en|fr}
+lang=${4:?usage: $0 SESAME SESAME_AGENT LOCALEDIR en|fr}
+[ "$lang" = fr ] && export LANGUAGE=fr # under LANG=C.UTF-8, as tests/i18n does
+
+# says NAME ENGLISH FRENCH: the command's output (stdout and stderr) holds the text in the
+# test's language.
+says() {
+	if [ "$lang" = fr ]; then want=$3; else want=$2; fi
+	cat "$tmp/out/$1.out" "$tmp/out/$1.err" | grep -qF -- "$want" ||
+		fail "$1: no \"$want\" in: $(cat "$tmp/out/$1.out" "$tmp/out/$1.err")"
+}
+
+conf "kdf_passes = 1" "kdf_memory_mib = 8" "browser = $tmp/no-browser"
+
+# Before sesame init: no agent is started to fail, the command says what to run.
+export SESAME_AGENT_PROGRAM="$AGENT"
+run 6 noinit "$SESAME" list
+says noinit 'run "sesame init" first' 'lancez d'\''abord « sesame init »'
+[ ! -e "$SESAME_AGENT_SOCK" ] || fail "an agent was started before sesame init"
+export SESAME_AGENT_PROGRAM=/bin/false
+
+install_init
+start_agent
+
+# add without one of its required options names it and shows what to type.
+run 2 nouser "$SESAME" add
+says nouser 'the person is missing' 'la personne manque'
+run 2 noservice "$SESAME" add "Mme Martin" --url https://caf.fr/ --username 42
+says noservice '--service is missing' 'il manque --service'
+says noservice '--service CAF' '--service CAF'
+run 2 nourl "$SESAME" add "Mme Martin" --service CAF --username 42
+says nourl '--url is missing' 'il manque --url'
+run 2 nousername "$SESAME" add "Mme Martin" --service CAF --url https://caf.fr/
+says nousername '--username is missing' 'il manque --username'
+
+# A login that fails: the advice in the person's language; the agent's English detail only
+# to a person who reads English.
+enroll "Mme Martin" 284619
+unlock_with 0 unlock "Mme Martin" 284619
+run 0 add sh -c 'echo "s3cret-CAF" | "$0" add "Mme Martin" --service CAF \
+	--url https://www.caf.fr/ --username 42 --secret-fd 0' "$SESAME"
+run 1 login "$SESAME" login "Mme Martin" CAF --headless
+says login 'the browser could not be started' 'le navigateur n'\''a pas pu être lancé'
+says login 'the agent says:' 'Le journal de l'\''agent'
+detail=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["error"])' <<JSON
+$("$SESAME" login "Mme Martin" CAF --headless --json)
+JSON
+) || fail "login --json has no error detail"
+if [ "$lang" = fr ]; then
+	! grep -qF -- "$detail" "$tmp/out/login.err" || fail "English detail in French: $(err login)"
+else
+	grep -qF -- "$detail" "$tmp/out/login.err" || fail "no detail in English: $(err login)"
+fi
+
+# audit verify says what was altered, and where, in the auditor's language.
+sed -i '2s/"user"/"usex"/' "$SESAME_HOME/audit/audit.log"
+grep -q '"usex"' "$SESAME_HOME/audit/audit.log" || fail "the test could not alter line 2"
+run 10 tampered "$SESAME" audit verify
+says tampered 'line 2 was altered' 'la ligne 2 a été modifiée'
+says tampered 'TAMPERED' 'ALTÉRÉ'
+run 11 nodir "$SESAME" audit --dir "$tmp/nowhere" verify
+says nodir 'cannot open the log directory' 'impossible d'\''ouvrir le dossier du journal'
+
+stop_agent
+echo "plain ($lang): ok"
