@@ -87,6 +87,10 @@ enum cli_parsed cli_common_parse(int argc, char **argv, unsigned accepted,
 int cli_home(struct sesame_home *home);
 int cli_home_mode(struct sesame_home *home, int system); /* system: sesame-agent --system's */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* During a long wait (KDF, browser start), text on a terminal's standard error only, never
+ * with --json; cli_progress_done (and any cli_error) erases it. */
+void cli_progress(const char *text, int json);
+void cli_progress_done(void);
 const char *cli_strerror(int code);
 int cli_exit_for(int code);
 void cli_json_print(cJSON *obj); /* prints, then frees obj */

@@ -154,10 +154,12 @@ int cmd_enroll(int argc, char **argv)
 	cJSON_AddStringToObject(req, "name", name);
 	cJSON_AddStringToObject(req, "pin", pin);
 	sodium_free(pin);
+	cli_progress(_("Making the vault…"), json);
 	if (client_call(&h, req, &reply) != 0) {
 		ret = EXIT_AGENT;
 		goto fail;
 	}
+	cli_progress_done();
 	ret = client_failed(reply, json);
 	if (ret == EXIT_OK) {
 		ret = show(reply, name, sheet, sheet_fd, json);

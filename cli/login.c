@@ -327,7 +327,10 @@ int cmd_login(int argc, char **argv)
 	if (!open_session &&
 	    (ret = cli_unlock(&h, o.user, o.pin_fd, o.purpose, o.json, !o.json)) != EXIT_OK)
 		return ret; /* no PIN, no browser */
-	if (client_call_wait(&h, login_request(&o), &reply, LOGIN_REPLY_WAIT_MS) != 0)
+	cli_progress(_("Starting the browser and filling the page…"), o.json);
+	ret = client_call_wait(&h, login_request(&o), &reply, LOGIN_REPLY_WAIT_MS);
+	cli_progress_done();
+	if (ret != 0)
 		return EXIT_AGENT;
 	ret = report(&o, reply);
 	cJSON_Delete(reply);

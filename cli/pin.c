@@ -47,7 +47,10 @@ static int current_pin(const struct sesame_home *h, const char *user, const char
 			 name, left);
 		if ((ret = cli_secret(fd, &ask, pin)) != EXIT_OK)
 			return ret;
-		if (client_call(h, check_request(user, *pin), &reply) != 0)
+		cli_progress(_("Checking the PIN…"), json);
+		ret = client_call(h, check_request(user, *pin), &reply);
+		cli_progress_done();
+		if (ret != 0)
 			ret = EXIT_AGENT;
 		else if ((ret = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))
 				    ? EXIT_OK

@@ -126,5 +126,8 @@ int cli_send_new_pin(const struct sesame_home *h, int fd, const char *op, const 
 	cJSON_AddStringToObject(req, "new_pin", new_pin);
 	sodium_free(secret);
 	sodium_free(new_pin);
-	return cli_run(h, req, json, show, ctx != NULL ? ctx : (void *)name);
+	cli_progress(_("Changing the PIN…"), json);
+	ret = cli_run(h, req, json, show, ctx != NULL ? ctx : (void *)name);
+	cli_progress_done();
+	return ret;
 }

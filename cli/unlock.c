@@ -115,10 +115,12 @@ int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char
 		describe(desc, sizeof(desc), name, purpose, left);
 		if ((ret = cli_secret(fd, &ask, &pin)) != EXIT_OK)
 			return ret;
+		cli_progress(_("Checking the PIN…"), json);
 		if (client_call(h, unlock_request(user, pin, purpose), &reply) != 0) {
 			sodium_free(pin);
 			return EXIT_AGENT;
 		}
+		cli_progress_done();
 		sodium_free(pin);
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) || fd >= 0 ||
 		    proto_int(reply, "attempts_left", &left) != 0 || left == 0)

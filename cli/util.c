@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fileio.h"
@@ -13,10 +14,30 @@ const char *cli_program(void)
 	return "sesame";
 }
 
+/* A progress line on the terminal, erased when the wait ends or a message comes. */
+static int progress_shown;
+
+void cli_progress(const char *text, int json)
+{
+	if (json || !isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "%s", text);
+	fflush(stderr);
+	progress_shown = 1;
+}
+
+void cli_progress_done(void)
+{
+	if (progress_shown)
+		fputs("\r\033[K", stderr); /* back to the line's start, and clear it */
+	progress_shown = 0;
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	cli_progress_done();
 	fprintf(stderr, "%s: ", cli_program());
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

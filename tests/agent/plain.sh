@@ -57,6 +57,36 @@ else
 	grep -qF -- "$detail" "$tmp/out/login.err" || fail "no detail in English: $(err login)"
 fi
 
+# Long waits show a progress line at a terminal, erased when done; never in a pipe or --json.
+PTY="$(dirname "$0")/ptyrun.py"
+# progress NAME ENGLISH FRENCH SHOWN CMD...: run CMD at a terminal; SHOWN=1: the line was shown
+# then erased, 0: never shown.
+progress() {
+	name=$1 en=$2 fr=$3 shown=$4
+	shift 4
+	if [ "$lang" = fr ]; then want=$fr; else want=$en; fi
+	python3 "$PTY" "$tmp/out/$name.screen" '[]' "$@" >/dev/null 2>&1
+	python3 -c 'import sys
+screen = open(sys.argv[1], "rb").read()
+at = screen.find(sys.argv[2].encode())
+shown = at >= 0 and screen.find(b"\r\x1b[K", at) > at
+sys.exit(0 if shown == (sys.argv[3] == "1") else 1)' "$tmp/out/$name.screen" "$want" "$shown" ||
+		fail "$name: progress \"$want\" shown-and-erased should be $shown: $(cat -v "$tmp/out/$name.screen")"
+}
+run 0 lock "$SESAME" lock "Mme Martin"
+progress p-unlock 'Checking the PIN' 'Vérification du code secret' 1 \
+	sh -c 'echo 284619 | "$0" unlock "Mme Martin" --pin-fd 0' "$SESAME"
+progress p-enroll 'Making the vault' 'Création du coffre' 1 \
+	sh -c 'echo 730512 | "$0" enroll "M. Diallo" --pin-fd 0' "$SESAME"
+progress p-login 'Starting the browser' 'Lancement du navigateur' 1 \
+	"$SESAME" login "Mme Martin" CAF --headless
+progress p-json 'Starting the browser' 'Lancement du navigateur' 0 \
+	"$SESAME" login "Mme Martin" CAF --headless --json
+run 0 lock2 "$SESAME" lock "Mme Martin"
+unlock_with 0 unlock-pipe "Mme Martin" 284619
+! grep -qF -e 'Checking the PIN' -e 'Vérification du code' "$tmp/out/unlock-pipe.err" ||
+	fail "a progress line went to a pipe: $(err unlock-pipe)"
+
 # audit verify says what was altered, and where, in the auditor's language.
 sed -i '2s/"user"/"usex"/' "$SESAME_HOME/audit/audit.log"
 grep -q '"usex"' "$SESAME_HOME/audit/audit.log" || fail "the test could not alter line 2"
