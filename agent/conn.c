@@ -155,6 +155,12 @@ static int reply_frame(struct conn *c, const cJSON *reply)
 
 void agent_reply(struct agent *a, struct conn *c, cJSON *reply)
 {
+	char path[PATH_MAX];
+	long long code = 0;
+
+	if (proto_int(reply, "code", &code) == 0 && code == VAULT_E_PERM &&
+	    home_unsafe_path(&a->home, path, sizeof(path))) /* the file, for the person to fix */
+		cJSON_AddStringToObject(reply, "path", path);
 	cJSON_AddNumberToObject(reply, "v", PROTO_VERSION);
 	if (c->out != NULL) {
 		c->closing = 1;

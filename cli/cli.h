@@ -90,6 +90,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* During a long wait (KDF, browser start), text on a terminal's standard error only, never
  * with --json; cli_progress_done (and any cli_error) erases it. */
 void cli_progress(const char *text, int json);
+/* VAULT_E_PERM, with the file or directory it is about and the remedy. */
+void cli_unsafe(const char *path);
 void cli_progress_done(void);
 const char *cli_strerror(int code);
 int cli_exit_for(int code);

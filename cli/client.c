@@ -172,17 +172,24 @@ static int started_connect(const struct sesame_home *home, struct started *st)
 	return -1;
 }
 
-/* Before sesame init, an agent started on demand could only exit: say so at once. */
-static int installed(const struct sesame_home *home)
+/* Before sesame init, or with an unsafe directory, an agent started on demand could only
+ * exit: say so at once. */
+static int can_start(const struct sesame_home *home)
 {
 	char path[PATH_MAX + 32];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", home->dir, VAULT_INSTALLATION_FILE);
-	if (lstat(path, &st) == 0 || errno != ENOENT)
-		return 1; /* there, or the agent says what is wrong with it */
-	cli_error(_("Sesame is not installed in %s yet: run \"sesame init\" first"), home->dir);
-	return 0;
+	if (lstat(path, &st) != 0 && errno == ENOENT) {
+		cli_error(_("Sesame is not installed in %s yet: run \"sesame init\" first"),
+			  home->dir);
+		return 0;
+	}
+	if (home_unsafe_path(home, path, sizeof(path))) {
+		cli_unsafe(path);
+		return 0;
+	}
+	return 1; /* else the agent says what is wrong */
 }
 
 /* A socket to the agent, starting one when none listens; reports its own failures. */
@@ -202,7 +209,7 @@ static int connect_agent(const struct sesame_home *home)
 	if (getenv("SESAME_AGENT_SOCK") == NULL &&
 	    (fd = connect_to(HOME_SYSTEM_SOCKET)) >= 0) /* a structure's shared agent */
 		return fd;
-	if (!installed(home))
+	if (!can_start(home))
 		return -1;
 	if (start_agent(&st) != 0)
 		goto out;
@@ -310,6 +317,8 @@ int client_failed(const cJSON *reply, int json)
 	proto_int(reply, "code", &code);
 	if (json)
 		cli_json_print(cJSON_Duplicate(reply, 1));
+	else if (code == VAULT_E_PERM && proto_string(reply, "path") != NULL)
+		cli_unsafe(proto_string(reply, "path"));
 	else if (cli_reply_message(reply, text, sizeof(text)) == 0)
 		cli_error("%s", text);
 	else

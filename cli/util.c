@@ -33,6 +33,13 @@ void cli_progress_done(void)
 	progress_shown = 0;
 }
 
+void cli_unsafe(const char *path)
+{
+	cli_error(_("%s has unsafe permissions: it must belong to this account and be closed to "
+		    "group and others (chmod 700 for a directory, chmod 600 for a file)"),
+		  path);
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;

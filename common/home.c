@@ -1,9 +1,11 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -165,4 +167,53 @@ int home_device_secret(const struct sesame_home *h, uint8_t *secret, enum devsec
 	struct devsecret_config dc = {h->cfg.device_secret, h->installation, h->key_file};
 
 	return devsecret_load(&dc, secret, used);
+}
+
+/* path is unsafe: a link, or not this account's, or open to group or others. Absent: safe. */
+static int unsafe(const char *path)
+{
+	struct stat st;
+
+	if (path[0] == '\0' || lstat(path, &st) != 0)
+		return 0;
+	return S_ISLNK(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0;
+}
+
+/* A file of the vault store that is unsafe (a link where a vault must be, for instance). */
+static int unsafe_vault(const struct sesame_home *h, char *out, size_t cap)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dir = opendir(h->vaults);
+	int found = 0;
+
+	while (dir != NULL && !found && (d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.' || snprintf(path, sizeof(path), "%s/%s", h->vaults,
+						    d->d_name) >= (int)sizeof(path))
+			continue;
+		if ((found = unsafe(path)) != 0)
+			snprintf(out, cap, "%s", path);
+	}
+	if (dir != NULL)
+		closedir(dir);
+	return found;
+}
+
+int home_unsafe_path(const struct sesame_home *h, char *out, size_t cap)
+{
+	char key_dir[PATH_MAX];
+	const char *paths[] = {h->dir, h->vaults, h->audit, key_dir, h->key_file};
+	char *slash;
+
+	snprintf(key_dir, sizeof(key_dir), "%s", h->key_file);
+	if ((slash = strrchr(key_dir, '/')) != NULL && slash != key_dir)
+		*slash = '\0';
+	else
+		key_dir[0] = '\0';
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (unsafe(paths[i])) {
+			snprintf(out, cap, "%s", paths[i]);
+			return 1;
+		}
+	return unsafe_vault(h, out, cap);
 }

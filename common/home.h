@@ -4,6 +4,7 @@
 #define SESAME_COMMON_HOME_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sesameconf.h"
@@ -43,5 +44,10 @@ int home_set_installation(struct sesame_home *h, const char *id);
 
 /* Load the device secret into secret (a sodium_malloc buffer of DEVSECRET_BYTES). */
 int home_device_secret(const struct sesame_home *h, uint8_t *secret, enum devsecret_backend *used);
+
+/* VAULT_E_PERM names no file: the first of the installation's directories and key file (with
+ * its directory) that is a link, another account's, or open to group or others, into out.
+ * Returns 1 when one is found, else 0. */
+int home_unsafe_path(const struct sesame_home *h, char *out, size_t cap);
 
 #endif

@@ -96,5 +96,25 @@ says tampered 'TAMPERED' 'ALTÉRÉ'
 run 11 nodir "$SESAME" audit --dir "$tmp/nowhere" verify
 says nodir 'cannot open the log directory' 'impossible d'\''ouvrir le dossier du journal'
 
+# Unsafe permissions name the file or directory, and the remedy: in the agent's reply (a link
+# stands where a vault must be), at the agent's start, and before the CLI starts an agent.
+vault="$SESAME_HOME/vaults/$USER_ID.vault"
+[ -f "$vault" ] || fail "no vault $vault"
+run 0 perm-lock "$SESAME" lock "Mme Martin"
+mv "$vault" "$vault.real" && ln -s "$vault.real" "$vault"
+run 0 perm-link python3 "$(dirname "$0")/agentproto.py" "$SESAME_AGENT_SOCK" \
+	"{\"v\":1,\"op\":\"unlock\",\"user\":\"$USER_ID\",\"pin\":\"284619\"}"
+expect_eq "code for a link" "$(jget perm-link 'j["code"]')" -25
+expect_eq "path in the reply" "$(jget perm-link 'j.get("path")')" "$vault"
+rm "$vault" && mv "$vault.real" "$vault"
 stop_agent
+chmod 0750 "$SESAME_HOME/vaults"
+"$AGENT" >/dev/null 2>"$tmp/out/perm-agent.err" && fail "the agent started with an unsafe directory"
+grep -qF "$SESAME_HOME/vaults: " "$tmp/out/perm-agent.err" ||
+	fail "the agent does not name the directory: $(cat "$tmp/out/perm-agent.err")"
+SESAME_AGENT_PROGRAM="$AGENT" run 6 perm-start "$SESAME" list
+says perm-start "$SESAME_HOME/vaults has unsafe permissions" \
+	"$SESAME_HOME/vaults a des droits d'accès dangereux"
+[ ! -e "$SESAME_AGENT_SOCK" ] || fail "an agent was started with an unsafe directory"
+chmod 0700 "$SESAME_HOME/vaults"
 echo "plain ($lang): ok"
