@@ -158,7 +158,8 @@ void agent_reply(struct agent *a, struct conn *c, cJSON *reply)
 	char path[PATH_MAX];
 	long long code = 0;
 
-	if (proto_int(reply, "code", &code) == 0 && code == VAULT_E_PERM &&
+	if (proto_int(reply, "code", &code) == 0 &&
+	    (code == VAULT_E_PERM || code == VAULT_E_SYMLINK) &&
 	    home_unsafe_path(&a->home, path, sizeof(path))) /* the file, for the person to fix */
 		cJSON_AddStringToObject(reply, "path", path);
 	cJSON_AddNumberToObject(reply, "v", PROTO_VERSION);

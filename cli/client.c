@@ -319,6 +319,8 @@ int client_failed(const cJSON *reply, int json)
 		cli_json_print(cJSON_Duplicate(reply, 1));
 	else if (code == VAULT_E_PERM && proto_string(reply, "path") != NULL)
 		cli_unsafe(proto_string(reply, "path"));
+	else if (proto_string(reply, "path") != NULL)
+		cli_error("%s: %s", proto_string(reply, "path"), cli_strerror((int)code));
 	else if (cli_reply_message(reply, text, sizeof(text)) == 0)
 		cli_error("%s", text);
 	else

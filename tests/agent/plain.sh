@@ -104,7 +104,7 @@ run 0 perm-lock "$SESAME" lock "Mme Martin"
 mv "$vault" "$vault.real" && ln -s "$vault.real" "$vault"
 run 0 perm-link python3 "$(dirname "$0")/agentproto.py" "$SESAME_AGENT_SOCK" \
 	"{\"v\":1,\"op\":\"unlock\",\"user\":\"$USER_ID\",\"pin\":\"284619\"}"
-expect_eq "code for a link" "$(jget perm-link 'j["code"]')" -25
+expect_eq "code for a link" "$(jget perm-link 'j["code"]')" -37
 expect_eq "path in the reply" "$(jget perm-link 'j.get("path")')" "$vault"
 rm "$vault" && mv "$vault.real" "$vault"
 stop_agent
