@@ -56,11 +56,12 @@ if command -v systemd-socket-activate >/dev/null; then
 	grep -q "Mme Martin" "$tmp/out/list.out" || fail "the activated agent does not see the vaults"
 	stop_agent
 fi
-# An agent started on demand that cannot start says why, at once (here: no installation).
+# With no installation, the command says so at once: it checks before starting an agent, and an
+# agent started on demand that cannot start says why.
 export SESAME_AGENT_PROGRAM="$AGENT"
 t0=$(date +%s)
 run 6 nohome env SESAME_HOME="$tmp/nowhere" "$SESAME" status
-grep -q 'the agent could not start: .*sesame init' "$tmp/out/nohome.err" ||
+grep -Eq 'the agent could not start: .*sesame init|run "sesame init" first' "$tmp/out/nohome.err" ||
 	fail "the failing agent's reason did not reach the command: $(err nohome)"
 [ $(($(date +%s) - t0)) -lt 10 ] || fail "the command waited out its bound for a dead agent"
 
