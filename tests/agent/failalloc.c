@@ -2,10 +2,13 @@
  * named by $SESAME_FAILALLOC_WHEN exists, one malloc, calloc or realloc in every
  * $SESAME_FAILALLOC_EVERY returns NULL with ENOMEM. While off, the file is looked at every
  * FAILALLOC_CHECK_EVERY calls only, so the shim costs little; while on, at every call. Not for
- * sanitizer builds, which own malloc. */
+ * sanitizer builds, which own malloc. Allocations GLib asks for are never failed: GLib aborts
+ * on a failed allocation by design, so the agent's own handling is what is tested. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #define FAILALLOC_CHECK_EVERY 64
@@ -39,17 +42,32 @@ static int fail_now(void)
 	return 1;
 }
 
+/* 1 when the allocation was asked for by code in GLib (g_malloc and friends abort on NULL). */
+static int from_glib(void *caller)
+{
+	Dl_info info;
+
+	return dladdr(caller, &info) != 0 && info.dli_fname != NULL &&
+	       strstr(info.dli_fname, "libglib-2.0") != NULL;
+}
+
 void *malloc(size_t n)
 {
-	return fail_now() ? NULL : __libc_malloc(n);
+	if (fail_now() && !from_glib(__builtin_return_address(0)))
+		return NULL;
+	return __libc_malloc(n);
 }
 
 void *calloc(size_t n, size_t size)
 {
-	return fail_now() ? NULL : __libc_calloc(n, size);
+	if (fail_now() && !from_glib(__builtin_return_address(0)))
+		return NULL;
+	return __libc_calloc(n, size);
 }
 
 void *realloc(void *p, size_t n)
 {
-	return fail_now() ? NULL : __libc_realloc(p, n);
+	if (fail_now() && !from_glib(__builtin_return_address(0)))
+		return NULL;
+	return __libc_realloc(p, n);
 }
