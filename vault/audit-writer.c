@@ -18,7 +18,8 @@
 
 #define LINE_SLOT (AUDIT_LINE_MAX + 8) /* room for one formatted line and its '\n' */
 #define TORN_NAME_MAX 64
-#define PENDING_MAX 1024		    /* records written and not yet durable */
+#define AUDIT_TORN_AGAIN_MAX 16 /* audit.torn.N.1 .. .16: recoveries torn at the same offset */
+#define PENDING_MAX 1024	/* records written and not yet durable */
 #define RESERVE_BYTES (16 * AUDIT_LINE_MAX) /* room checked before an action that must log */
 
 /* Two states of the log: everything written, and what the last fdatasync made durable. The
@@ -539,27 +540,70 @@ static int record_recovery(struct audit_log *log, const struct audit_event *ctx,
 	return append_records(log, &rec, 1, NULL);
 }
 
+/* Keeps torn bytes in side file name: 1 if it was already there with these bytes (a crash after
+ * the copy and before the cut), 0 if made now, VAULT_E_EXISTS if it holds other bytes. */
+static int keep_torn(struct audit_log *log, const char *name, const uint8_t *torn, size_t len)
+{
+	uint8_t old[AUDIT_LINE_MAX + 1];
+	size_t oldlen;
+	int ret;
+
+	ret = fileio_create_atomic(log->dirfd, name, torn, len);
+	if (ret != VAULT_E_EXISTS)
+		return ret;
+	ret = fileio_read(log->dirfd, name, old, sizeof(old), &oldlen);
+	if (ret != VAULT_OK)
+		return ret;
+	return oldlen == len && memcmp(old, torn, len) == 0 ? 1 : VAULT_E_EXISTS;
+}
+
+static int cut_log(struct audit_log *log, uint64_t offset)
+{
+	if (ftruncate(log->fd, (off_t)offset) != 0 || fdatasync(log->fd) != 0)
+		return VAULT_E_IO;
+	return VAULT_OK;
+}
+
+/* The side file for this offset holds other bytes: an earlier recovery cut the log here and was
+ * killed while appending its own record, which is the torn tail now. Keep this tail under the
+ * next free suffix, cut, then record both recoveries: the earlier one never was. */
+static int recover_torn_again(struct audit_log *log, const struct audit_event *ctx,
+			      const uint8_t *torn, size_t len, uint64_t offset)
+{
+	char first[TORN_NAME_MAX], name[TORN_NAME_MAX + 16];
+	uint8_t old[AUDIT_LINE_MAX + 1];
+	size_t oldlen;
+	int ret = VAULT_E_EXISTS;
+
+	torn_name(first, offset);
+	for (unsigned i = 1; i <= AUDIT_TORN_AGAIN_MAX && ret == VAULT_E_EXISTS; i++) {
+		snprintf(name, sizeof(name), "%s.%u", first, i);
+		ret = keep_torn(log, name, torn, len);
+	}
+	if (ret == VAULT_E_EXISTS)
+		return VAULT_E_LOG_TORN;
+	if (ret < 0 || (ret = cut_log(log, offset)) != VAULT_OK)
+		return ret;
+	ret = fileio_read(log->dirfd, first, old, sizeof(old), &oldlen);
+	if (ret == VAULT_OK)
+		ret = record_recovery(log, ctx, old, oldlen, offset);
+	sodium_memzero(old, sizeof(old));
+	return ret != VAULT_OK ? ret : record_recovery(log, ctx, torn, len, offset);
+}
+
 /* A torn tail is kept in a side file, and only then cut from the log. */
 static int recover_torn(struct audit_log *log, const struct audit_event *ctx, const uint8_t *torn,
 			size_t len, uint64_t offset)
 {
 	char name[TORN_NAME_MAX];
-	uint8_t old[AUDIT_LINE_MAX + 1];
-	size_t oldlen;
 	int ret;
 
 	torn_name(name, offset);
-	ret = fileio_create_atomic(log->dirfd, name, torn, len);
-	if (ret == VAULT_E_EXISTS) {
-		/* A crash after the copy and before the cut: the copy must be these bytes. */
-		ret = fileio_read(log->dirfd, name, old, sizeof(old), &oldlen);
-		if (ret == VAULT_OK && (oldlen != len || memcmp(old, torn, len) != 0))
-			ret = VAULT_E_LOG_TORN;
-	}
-	if (ret != VAULT_OK)
+	ret = keep_torn(log, name, torn, len);
+	if (ret == VAULT_E_EXISTS)
+		return recover_torn_again(log, ctx, torn, len, offset);
+	if (ret < 0 || (ret = cut_log(log, offset)) != VAULT_OK)
 		return ret;
-	if (ftruncate(log->fd, (off_t)offset) != 0 || fdatasync(log->fd) != 0)
-		return VAULT_E_IO;
 	return record_recovery(log, ctx, torn, len, offset);
 }
 
