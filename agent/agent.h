@@ -37,6 +37,7 @@
 #define AGENT_LIST_PAGE 50     /* credentials in a page the client did not size */
 #define AGENT_LIST_PAGE_MAX 64 /* at the longest fields, a page stays under 1 MiB */
 #define AGENT_BODY_POOL 8      /* guarded request buffers kept for reuse */
+#define AGENT_PASSPHRASE_MIN 8 /* bytes of an export's passphrase at the least */
 
 struct conn {
 	unsigned id;
@@ -57,6 +58,7 @@ struct conn {
 	int busy;    /* a PIN job runs for this connection: read nothing more until it replies */
 	int closing; /* close once the reply is sent */
 	int fds_refused;   /* descriptors came with the request: it is refused (docs/protocol.md) */
+	int file_fd;	   /* an export's file, handed by the client; -1: none */
 	int login_running; /* a login thread works for it: a hang-up interrupts the login */
 	int interrupted;
 	long long deadline_ms; /* proto_now_ms() by which the current wait must end; 0: none */
@@ -73,7 +75,16 @@ struct session {
 };
 
 /* JOB_CHECK_PIN counts and checks a PIN as an unlock does, and opens nothing. */
-enum job_kind { JOB_UNLOCK, JOB_ENROLL, JOB_CHANGE_PIN, JOB_RECOVER, JOB_LOGIN, JOB_CHECK_PIN };
+/* JOB_EXPORT checks the PIN likewise and builds the export's bytes (export.c). */
+enum job_kind {
+	JOB_UNLOCK,
+	JOB_ENROLL,
+	JOB_CHANGE_PIN,
+	JOB_RECOVER,
+	JOB_LOGIN,
+	JOB_CHECK_PIN,
+	JOB_EXPORT,
+};
 
 struct agent;
 struct conn;
@@ -99,7 +110,14 @@ struct job {
 	struct vault_change *change; /* enrolment, PIN change, recovery: applied by the loop */
 	char *recovery_out;	     /* sodium_malloc */
 	struct login_result *login;  /* JOB_LOGIN: posted by a login thread (login.c) */
-	job_done_fn done;	     /* set by whoever made the job */
+	/* JOB_EXPORT: the file the command created (-1: none), the KDBX passphrase
+	 * (sodium_malloc) or CSV, and the bytes built (sodium_malloc) for count credentials */
+	int file_fd;
+	int export_csv;
+	char *passphrase;
+	uint8_t *file;
+	size_t file_len, count;
+	job_done_fn done; /* set by whoever made the job */
 	struct job *next;
 };
 
@@ -211,6 +229,12 @@ void agent_login_done(struct agent *a, struct conn *c, struct job *j);
 int agent_login_stop(int wait_s);
 void agent_login_interrupted(unsigned conn_id);
 void agent_login_session_end(uid_t worker, const char *user);
+
+/* export.c: a regular, empty file open for writing; the bytes (on a pool thread, after the PIN
+ * opened j->vault); the record, the write and the reply (on the loop's thread) */
+int agent_export_file_ok(int fd);
+int agent_export_build(struct job *j);
+void agent_export_done(struct agent *a, struct conn *c, struct job *j);
 
 /* events.c: audit records, written before the action they guard */
 struct audit_event agent_event(struct agent *a, const char *event, uid_t worker, const char *login,

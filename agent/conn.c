@@ -67,6 +67,8 @@ void agent_conn_close(struct agent *a, struct conn *c)
 			break;
 		}
 	close(c->fd);
+	if (c->file_fd >= 0)
+		close(c->file_fd);
 	conn_free_input(c);
 	out_free(c);
 	cJSON_Delete(c->deferred);
@@ -117,6 +119,7 @@ void agent_conn_accept(struct agent *a)
 		return;
 	}
 	c->fd = fd;
+	c->file_fd = -1;
 	c->id = ++a->next_conn_id;
 	agent_login_of(c->uid, c->login, sizeof(c->login));
 	c->next = a->conns;
@@ -188,8 +191,22 @@ void agent_reply_error(struct agent *a, struct conn *c, int code, const char *me
 	agent_reply(a, c, r);
 }
 
-/* read(), refusing descriptors: no client hands the agent a browser, a pipe or a file. Any
- * that came (SCM_RIGHTS) are closed at once and the request is answered with an error. */
+/* Keep the one descriptor an export request carries (docs/protocol.md, "export"); any other
+ * is closed at once and the request is answered with an error. */
+static void conn_take_fds(struct conn *c, int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (n == 1 && c->file_fd < 0 && !c->fds_refused) {
+			c->file_fd = fds[i];
+			continue;
+		}
+		close(fds[i]);
+		c->fds_refused = 1;
+	}
+}
+
+/* read(), taking descriptors aside: no client hands the agent a browser or a pipe, and only an
+ * export hands it the one file it writes (agent_conn_read checks which request came). */
 static ssize_t conn_recv(struct conn *c, void *buf, size_t len)
 {
 	union {
@@ -213,11 +230,26 @@ static ssize_t conn_recv(struct conn *c, void *buf, size_t len)
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		memcpy(fds, CMSG_DATA(cm), (nfds < 4 ? nfds : 4) * sizeof(int));
-		for (size_t i = 0; i < nfds && i < 4; i++)
-			close(fds[i]);
-		c->fds_refused = 1;
+		conn_take_fds(c, fds, nfds < 4 ? nfds : 4);
 	}
 	return n;
+}
+
+/* A descriptor on anything but an export, or more than one: the request is refused. */
+static int conn_fds_wrong(struct conn *c, const cJSON *req)
+{
+	const char *op = proto_string(req, "op");
+
+	if (c->file_fd >= 0 && (op == NULL || strcmp(op, "export") != 0)) {
+		close(c->file_fd);
+		c->file_fd = -1;
+		c->fds_refused = 1;
+	}
+	if (c->fds_refused && c->file_fd >= 0) {
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
+	return c->fds_refused;
 }
 
 /* Read what is there; dispatch a complete frame. Returns -1 to close the connection. */
@@ -247,10 +279,10 @@ int agent_conn_read(struct agent *a, struct conn *c)
 	if (proto_parse(c->body, c->body_len, &req) != 0)
 		return -1;
 	conn_free_input(c);
-	if (c->fds_refused) {
-		agent_reply_error(
-		    a, c, PROTO_E_REQUEST,
-		    "requests carry no descriptors: the agent starts the browser itself");
+	if (conn_fds_wrong(c, req)) {
+		agent_reply_error(a, c, PROTO_E_REQUEST,
+				  "requests carry no descriptors but an export's one file: the "
+				  "agent starts the browser itself");
 		c->closing = 1;
 	} else {
 		long long max = 0;

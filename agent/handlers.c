@@ -9,6 +9,7 @@
 
 #include "build-config.h"
 #include "agent.h"
+#include "kdbx.h"
 #include "names.h"
 #include "proto.h"
 #include "url.h"
@@ -773,12 +774,48 @@ static void h_revoke(struct agent *a, struct conn *c, const cJSON *req)
 		agent_reply(a, c, reply_ok());
 }
 
+/* The person takes their logins away: the PIN typed for it, the file handed as a descriptor
+ * (docs/protocol.md, "export"). */
+static void h_export(struct agent *a, struct conn *c, const cJSON *req)
+{
+	const char *format = proto_string(req, "format");
+	int csv = format != NULL && strcmp(format, "csv") == 0;
+	struct vault_user_info info;
+	struct job *j;
+
+	if ((format == NULL || (!csv && strcmp(format, "kdbx") != 0)) ||
+	    (j = job_with_secrets(JOB_EXPORT, req, "pin", NULL)) == NULL) {
+		agent_reply_error(a, c, PROTO_E_REQUEST,
+				  "export needs \"user\", \"pin\", \"format\" (kdbx or csv)");
+		return;
+	}
+	j->file_fd = c->file_fd, c->file_fd = -1;
+	j->export_csv = csv;
+	if (!csv && (j->passphrase = secret_field(req, "passphrase", KDBX_PASSPHRASE_MAX)) == NULL)
+		agent_reply_error(a, c, PROTO_E_REQUEST, "a KDBX export needs \"passphrase\"");
+	else if (!csv && strlen(j->passphrase) < AGENT_PASSPHRASE_MIN)
+		agent_reply(
+		    a, c,
+		    refusal(VAULT_E_INVAL, "passphrase_short", "the passphrase is too short"));
+	else if (j->file_fd < 0 || !agent_export_file_ok(j->file_fd))
+		agent_reply(a, c,
+			    refusal(VAULT_E_FILETYPE, "export_file",
+				    "the export needs its file, new and empty, as a descriptor"));
+	else if (resolve_user(a, c, req, j->user) == 0) {
+		if (vault_user_info(a->store, j->user, &info) == VAULT_OK)
+			snprintf(j->name, sizeof(j->name), "%s", info.name);
+		submit(a, c, j);
+		return;
+	}
+	job_free(j);
+}
+
 static const struct handler handlers[] = {
     {"status", h_status},	{"users", h_users},	{"enroll", h_enroll},
     {"unlock", h_unlock},	{"list", h_list},	{"add", h_add},
     {"remove", h_remove},	{"lock", h_lock},	{"pin", h_pin},
     {"recover", h_recover},	{"revoke", h_revoke},	{"login", agent_login},
-    {"pin_check", h_pin_check}, {"resolve", h_resolve},
+    {"pin_check", h_pin_check}, {"resolve", h_resolve}, {"export", h_export},
 };
 
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req)

@@ -226,6 +226,9 @@ void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j)
 	case JOB_RECOVER:
 		change_done(a, c, j, "recovery_used");
 		break;
+	case JOB_EXPORT:
+		agent_export_done(a, c, j);
+		break;
 	case JOB_LOGIN: /* ends through agent_login_done */
 		break;
 	}

@@ -16,8 +16,10 @@ struct job *job_new(enum job_kind kind)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
-	if (j != NULL)
+	if (j != NULL) {
 		j->kind = kind;
+		j->file_fd = -1;
+	}
 	return j;
 }
 
@@ -32,6 +34,10 @@ void job_free(struct job *j)
 	vault_close(j->vault);
 	vault_change_free(j->change);
 	free(j->login); /* holds no secret */
+	sodium_free(j->passphrase);
+	sodium_free(j->file);
+	if (j->file_fd >= 0)
+		close(j->file_fd);
 	sodium_memzero(j, sizeof(*j));
 	free(j);
 }
@@ -65,6 +71,11 @@ static void job_run(struct pool *p, struct job *j)
 		}
 		j->ret = vault_recover_prepare(p->store, j->user, j->recovery, j->new_pin,
 					       &j->policy, j->recovery_out, &j->change);
+		break;
+	case JOB_EXPORT:
+		j->ret = vault_unlock_pin(p->store, j->user, j->pin, &j->vault, &j->attempts_left);
+		if (j->ret == VAULT_OK)
+			j->ret = agent_export_build(j);
 		break;
 	case JOB_LOGIN: /* never queued: login threads post their result themselves */
 		break;

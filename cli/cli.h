@@ -72,6 +72,7 @@ int cmd_revoke(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_login(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* enroll.c: the recovery sheet as a page to print, into fd (a file created fresh, 0600, never
  * through a link), which it closes. */
@@ -128,6 +129,9 @@ void cli_print_cell(const char *s, size_t width);
  * Failures are reported, naming what did not answer. */
 int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply);
 int client_call_wait(const struct sesame_home *home, cJSON *req, cJSON **reply, int wait_ms);
+/* The same, handing the agent the descriptor file (an export's: docs/protocol.md). */
+int client_call_file(const struct sesame_home *home, cJSON *req, cJSON **reply, int wait_ms,
+		     int file);
 /* The reply's error as a message and exit code; prints it unless json. */
 int client_failed(const cJSON *reply, int json);
 /* Send req (consumed); on success print the reply as JSON, or through show. Returns the exit

@@ -225,7 +225,7 @@ out:
 /* How long a request may wait for its reply: PIN checks queue behind each other. */
 static int reply_wait(const cJSON *req, int wait_ms)
 {
-	static const char *const pin_ops[] = {"unlock", "enroll", "pin", "recover"};
+	static const char *const pin_ops[] = {"unlock", "enroll", "pin", "recover", "export"};
 	const char *op = proto_string(req, "op");
 
 	if (wait_ms >= 0)
@@ -253,8 +253,42 @@ static void report_silence(int fd, int wait_ms)
 		    wait_ms / 1000);
 }
 
-/* Send the request and wait for the reply, each within wait_ms. */
-static int exchange(int fd, const cJSON *req, cJSON **reply, int wait_ms)
+/* The request, with the descriptor file beside its first byte (SCM_RIGHTS). */
+static int send_with_fd(int fd, const cJSON *req, int file)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct msghdr msg = {0};
+	struct cmsghdr *cm;
+	struct iovec iov;
+	uint8_t *buf;
+	size_t len;
+	ssize_t n;
+	int ret = -1;
+
+	if (proto_frame(req, &buf, &len) != 0)
+		return -1;
+	memset(&control, 0, sizeof(control));
+	iov = (struct iovec){buf, len};
+	msg.msg_iov = &iov, msg.msg_iovlen = 1;
+	msg.msg_control = control.buf, msg.msg_controllen = sizeof(control.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET, cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &file, sizeof(int));
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		ret = proto_send_all(fd, buf + n, len - (size_t)n);
+	proto_frame_free(buf, len);
+	return ret;
+}
+
+/* Send the request (with file, unless it is -1) and wait for the reply, each within wait_ms. */
+static int exchange(int fd, const cJSON *req, cJSON **reply, int wait_ms, int file)
 {
 	struct timeval tv = {wait_ms / 1000, (wait_ms % 1000) * 1000};
 	int flags = fcntl(fd, F_GETFL);
@@ -262,7 +296,7 @@ static int exchange(int fd, const cJSON *req, cJSON **reply, int wait_ms)
 	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
 		return -1;
-	if (proto_send(fd, req) != 0) {
+	if ((file >= 0 ? send_with_fd(fd, req, file) : proto_send(fd, req)) != 0) {
 		int e = errno == EAGAIN || errno == EWOULDBLOCK ? ETIMEDOUT : errno;
 		/* an agent that refuses a connection (PROTO_E_LIMIT) answers and hangs up at once,
 		 * maybe before our request went: its answer is still there to read */
@@ -281,6 +315,12 @@ int client_call(const struct sesame_home *home, cJSON *req, cJSON **reply)
 
 int client_call_wait(const struct sesame_home *home, cJSON *req, cJSON **reply, int wait_ms)
 {
+	return client_call_file(home, req, reply, wait_ms, -1);
+}
+
+int client_call_file(const struct sesame_home *home, cJSON *req, cJSON **reply, int wait_ms,
+		     int file)
+{
 	int fd, ret = -1;
 
 	*reply = NULL;
@@ -288,7 +328,7 @@ int client_call_wait(const struct sesame_home *home, cJSON *req, cJSON **reply, 
 	cJSON_AddNumberToObject(req, "v", PROTO_VERSION);
 	if ((fd = connect_agent(home)) < 0)
 		goto out;
-	if (exchange(fd, req, reply, wait_ms) != 0) {
+	if (exchange(fd, req, reply, wait_ms, file) != 0) {
 		if (errno == ETIMEDOUT)
 			report_silence(fd, wait_ms);
 		else if (errno == EPIPE || errno == ECONNRESET)

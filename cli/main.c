@@ -27,6 +27,7 @@ static const struct {
     {"revoke", cmd_revoke, N_("withdrawal: destroy the person's vault (session required)")},
     {"audit", cmd_audit, N_("verify, show, export and prove the audit log")},
     {"login", cmd_login, N_("assisted login: the agent fills the service's page in a browser")},
+    {"export", cmd_export, N_("the person takes their logins away: KeePass file or CSV")},
 };
 
 static int usage(FILE *out)

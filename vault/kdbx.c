@@ -376,16 +376,23 @@ void kdbx_random_fill(struct kdbx_random *r)
 	randombytes_buf(r, sizeof(*r));
 }
 
-int kdbx_derive(const char *passphrase, size_t len, const uint8_t salt[KDBX_SALT_BYTES],
-		uint8_t key[KDBX_KEY_BYTES])
+int kdbx_composite(const char *passphrase, size_t len, uint8_t composite[KDBX_KEY_BYTES])
 {
-	uint8_t composite[crypto_hash_sha256_BYTES];
-	int ret;
-
 	if (len > KDBX_PASSPHRASE_MAX)
 		return VAULT_E_TOOLONG;
 	crypto_hash_sha256(composite, (const uint8_t *)passphrase, len);
-	crypto_hash_sha256(composite, composite, sizeof(composite));
+	crypto_hash_sha256(composite, composite, KDBX_KEY_BYTES);
+	return VAULT_OK;
+}
+
+int kdbx_derive(const char *passphrase, size_t len, const uint8_t salt[KDBX_SALT_BYTES],
+		uint8_t key[KDBX_KEY_BYTES])
+{
+	uint8_t composite[KDBX_KEY_BYTES];
+	int ret;
+
+	if ((ret = kdbx_composite(passphrase, len, composite)) != VAULT_OK)
+		return ret;
 	ret = crypto_pwhash(key, KDBX_KEY_BYTES, (const char *)composite, sizeof(composite), salt,
 			    KDBX_ARGON2_PASSES, KDBX_ARGON2_MEMORY, crypto_pwhash_ALG_ARGON2ID13);
 	sodium_memzero(composite, sizeof(composite));

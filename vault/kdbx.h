@@ -34,8 +34,11 @@ struct kdbx_item {
 
 void kdbx_random_fill(struct kdbx_random *r);
 
-/* Argon2id (KDBX_ARGON2_*) of the KDBX composite key SHA-256(SHA-256(passphrase)): the slow
- * part, apart so that it can run where the caller runs its KDFs. */
+/* The KDBX composite key of a passphrase alone: SHA-256(SHA-256(passphrase)). */
+int kdbx_composite(const char *passphrase, size_t len, uint8_t composite[KDBX_KEY_BYTES]);
+
+/* Argon2id v1.3 (KDBX_ARGON2_*, parallelism 1) of the composite key: the slow part, which a
+ * caller may also run where it runs its KDFs (the agent: in its helper processes). */
 int kdbx_derive(const char *passphrase, size_t len, const uint8_t salt[KDBX_SALT_BYTES],
 		uint8_t key[KDBX_KEY_BYTES]);
 
