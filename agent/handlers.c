@@ -774,6 +774,195 @@ static void h_revoke(struct agent *a, struct conn *c, const cJSON *req)
 		agent_reply(a, c, reply_ok());
 }
 
+/* The import's rows, checked before anything is written: names, addresses, passwords. */
+struct import {
+	size_t n;
+	struct vault_entry_input in[VAULT_ENTRIES_MAX];
+	char *password[VAULT_ENTRIES_MAX];
+	char service[VAULT_ENTRIES_MAX][VAULT_SERVICE_MAX + 1];
+	char id[VAULT_ENTRIES_MAX][VAULT_ENTRY_ID_HEX];
+};
+
+static void import_free(struct import *im)
+{
+	for (size_t i = 0; i < im->n; i++)
+		sodium_free(im->password[i]);
+	sodium_memzero(im, sizeof(*im));
+	free(im);
+}
+
+static cJSON *service_refusal(int ret)
+{
+	cJSON *r;
+
+	if (ret == VAULT_E_TOOLONG) {
+		r = refusal(ret, "service_too_long", "the service name is too long");
+		cJSON_AddNumberToObject(r, "max", VAULT_SERVICE_MAX);
+		return r;
+	}
+	return ret == VAULT_E_INVAL
+		   ? refusal(ret, "service_empty", "the service name is empty")
+		   : refusal(ret, "service_invalid", "the service name holds invalid characters");
+}
+
+/* What is wrong with row i, as a refusal, or NULL. */
+static cJSON *import_row_check(struct agent *a, const struct vault_entries *es, struct import *im,
+			       size_t i)
+{
+	static const char *const url_reasons[] = {
+	    [URL_MALFORMED] = "url_malformed",
+	    [URL_SCHEME] = "url_scheme",
+	    [URL_HTTP] = "url_http",
+	    [URL_HTTP_DISABLED] = "url_http_disabled",
+	};
+	const struct vault_entry_input *in = &im->in[i];
+	enum url_verdict v = url_check(in->url, a->home.cfg.allow_http_loopback);
+	int ret =
+	    name_normalise(in->service, VAULT_SERVICE_MAX, im->service[i], sizeof(im->service[i]));
+	cJSON *r = NULL;
+
+	if (ret != VAULT_OK)
+		return service_refusal(ret);
+	if (v != URL_OK) {
+		r = refusal(VAULT_E_INVAL, url_reasons[v], "the address must be absolute https");
+		cJSON_AddStringToObject(r, "url", in->url);
+	} else if (in->password[0] == '\0') {
+		r = refusal(VAULT_E_INVAL, "password_empty", "the password is empty");
+	}
+	for (size_t k = 0; r == NULL && k < es->n; k++)
+		if (name_same(es->entry[k].service, im->service[i])) {
+			r = refusal(VAULT_E_EXISTS, "service_exists", "already recorded");
+			cJSON_AddStringToObject(r, "existing", es->entry[k].service);
+		}
+	for (size_t k = 0; r == NULL && k < i; k++)
+		if (name_same(im->service[k], im->service[i])) {
+			r = refusal(VAULT_E_EXISTS, "service_twice", "the file names it twice");
+			cJSON_AddStringToObject(r, "existing", im->service[k]);
+		}
+	return r;
+}
+
+/* Every row read and checked; replies the refusal (with the row's index) itself. */
+static int import_read(struct agent *a, struct conn *c, struct session *s, const cJSON *rows,
+		       struct import *im)
+{
+	struct vault_entries *es;
+	const cJSON *row;
+	cJSON *r = NULL;
+	int ret, n = cJSON_GetArraySize(rows);
+
+	if (n < 1 || n > VAULT_ENTRIES_MAX) {
+		agent_reply_error(a, c, PROTO_E_REQUEST, "\"rows\" holds 1 to 256 credentials");
+		return -1;
+	}
+	if ((ret = vault_entry_list(s->vault, &es)) != VAULT_OK) {
+		agent_reply_error(a, c, ret, NULL);
+		return -1;
+	}
+	if (es->n + (size_t)n > VAULT_ENTRIES_MAX)
+		r = refusal(VAULT_E_FULL, "vault_full", "the vault cannot hold that many more");
+	cJSON_ArrayForEach(row, rows)
+	{
+		if (r != NULL)
+			break;
+		if (entry_input(row, &im->in[im->n], &im->password[im->n]) != 0) {
+			im->n++;
+			vault_entries_free(es);
+			agent_reply_error(a, c, PROTO_E_REQUEST,
+					  "each row needs \"service\", \"url\", \"username\", "
+					  "\"password\"");
+			return -1;
+		}
+		if ((r = import_row_check(a, es, im, im->n)) != NULL)
+			cJSON_AddNumberToObject(r, "row", (double)im->n);
+		im->in[im->n].service = im->service[im->n];
+		im->n++;
+	}
+	vault_entries_free(es);
+	if (r != NULL)
+		agent_reply(a, c, r);
+	return r != NULL ? -1 : 0;
+}
+
+/* Rows 0..done were added and recorded, and something failed: the vault as it was before. */
+static int import_undo(struct agent *a, struct conn *c, struct session *s, struct import *im,
+		       size_t done, const uint8_t *snap, size_t len)
+{
+	char t[AUDIT_TIME_LEN + 1];
+	int ret = vault_snapshot_restore(a->store, s->user, snap, len);
+
+	for (size_t i = 0; i < done; i++) {
+		struct audit_event ev = conn_event(a, c, "credential_added", t);
+		ev.user = s->user, ev.service = im->service[i], ev.credential = im->id[i];
+		ev.outcome = ret == VAULT_OK ? "undone" : "failed";
+		ev.reason = "the import was undone";
+		agent_audit(a, &ev); /* best effort: the log may be what failed */
+	}
+	return ret;
+}
+
+/* Row i: the intent recorded, the credential added, the outcome recorded. */
+static int import_one(struct agent *a, struct conn *c, struct session *s, struct import *im,
+		      size_t i)
+{
+	char t[AUDIT_TIME_LEN + 1];
+	struct audit_event ev = conn_event(a, c, "credential_added", t);
+	int ret;
+
+	ev.user = s->user, ev.service = im->service[i], ev.outcome = "intent";
+	if (agent_audit(a, &ev) != VAULT_OK)
+		return PROTO_E_AUDIT;
+	ret = vault_entry_add(s->vault, &im->in[i], im->id[i]);
+	if (ret != VAULT_OK && ret != VAULT_E_UNSYNCED) {
+		ev.outcome = "failed", ev.reason = vault_strerror(ret);
+		agent_audit(a, &ev);
+		return ret;
+	}
+	audit_time_format((int64_t)time(NULL), t);
+	ev.credential = im->id[i], ev.outcome = "ok";
+	return agent_audit(a, &ev) == VAULT_OK ? VAULT_OK : PROTO_E_AUDIT;
+}
+
+/* A worker's spreadsheet brought in, all or nothing: one credential_added per row. */
+static void h_import(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct session *s = need_session(a, c, req);
+	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(req, "rows");
+	struct import *im;
+	uint8_t *snap = NULL;
+	size_t snap_len, i = 0;
+	int ret;
+	cJSON *r;
+
+	if (s == NULL)
+		return;
+	if (!cJSON_IsArray(rows) || (im = calloc(1, sizeof(*im))) == NULL) {
+		agent_reply_error(a, c, cJSON_IsArray(rows) ? VAULT_E_NOMEM : PROTO_E_REQUEST,
+				  "import needs \"rows\"");
+		return;
+	}
+	if (import_read(a, c, s, rows, im) != 0)
+		goto out;
+	if ((ret = vault_snapshot(a->store, s->user, &snap, &snap_len)) == VAULT_OK)
+		for (i = 0; i < im->n && (ret = import_one(a, c, s, im, i)) == VAULT_OK; i++)
+			;
+	if (ret != VAULT_OK) {
+		/* row i counts as done when it was added and only its outcome went unrecorded */
+		size_t done = i + (i < im->n && im->id[i][0] != '\0');
+		if (snap != NULL && done > 0 &&
+		    import_undo(a, c, s, im, done, snap, snap_len) != VAULT_OK)
+			ret = VAULT_E_IO;
+		agent_reply_error(a, c, ret, NULL);
+		goto out;
+	}
+	r = reply_ok();
+	cJSON_AddNumberToObject(r, "count", (double)im->n);
+	agent_reply(a, c, r);
+out:
+	free(snap);
+	import_free(im);
+}
+
 /* The person takes their logins away: the PIN typed for it, the file handed as a descriptor
  * (docs/protocol.md, "export"). */
 static void h_export(struct agent *a, struct conn *c, const cJSON *req)
@@ -816,6 +1005,7 @@ static const struct handler handlers[] = {
     {"remove", h_remove},	{"lock", h_lock},	{"pin", h_pin},
     {"recover", h_recover},	{"revoke", h_revoke},	{"login", agent_login},
     {"pin_check", h_pin_check}, {"resolve", h_resolve}, {"export", h_export},
+    {"import", h_import},
 };
 
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req)

@@ -73,6 +73,7 @@ int cmd_remove(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* enroll.c: the recovery sheet as a page to print, into fd (a file created fresh, 0600, never
  * through a link), which it closes. */

@@ -28,6 +28,7 @@ static const struct {
     {"audit", cmd_audit, N_("verify, show, export and prove the audit log")},
     {"login", cmd_login, N_("assisted login: the agent fills the service's page in a browser")},
     {"export", cmd_export, N_("the person takes their logins away: KeePass file or CSV")},
+    {"import", cmd_import, N_("bring a spreadsheet's logins into a vault (session required)")},
 };
 
 static int usage(FILE *out)

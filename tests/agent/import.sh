@@ -1,0 +1,86 @@
+#!/bin/sh
+# A worker's spreadsheet into a person's vault: French and English column names, semicolons;
+# what will be imported is shown without a password; every bad row is named by its line and
+# nothing is imported then, whether the command or the agent finds it; one credential_added
+# per row; the passwords come back exactly through the CSV export.
+#   import.sh SESAME SESAME_AGENT
+. "$(dirname "$0")/lib.sh"
+
+PIN=482916
+P1='Caf;Secret,"9f3"' P2='Ünïcödé € été' P3='simple-pass'
+conf 'kdf_passes = 1' 'kdf_memory_mib = 8' 'pin_retries = 5'
+install_init
+start_agent
+enroll Alice "$PIN"
+
+sheet="$tmp/carnet.csv"
+{
+	printf 'Site;Adresse;Identifiant;Mot de passe;Remarques\r\n'
+	printf 'CAF;https://www.caf.fr/;1234567;"%s";"rdv le mardi"\r\n' "$(printf '%s' "$P1" | sed 's/"/""/g')"
+	printf ';;;;\r\n'
+	printf 'Ameli;https://assure.ameli.fr/;2850775;%s;\r\n' "$P2"
+	printf ';https://www.impots.gouv.fr/connexion;jean.dupont;%s;\r\n' "$P3"
+} >"$sheet"
+
+run 5 no-session "$SESAME" import Alice --csv "$sheet" --yes
+unlock_with 0 unlock Alice "$PIN"
+run 7 unconfirmed "$SESAME" import Alice --csv "$sheet"
+err unconfirmed | grep -q 'nothing was imported' || fail "unconfirmed: $(err unconfirmed)"
+
+run 0 import "$SESAME" import Alice --csv "$sheet" --yes
+out import | grep -q '3 logins to import' || fail "no preview: $(out import)"
+out import | grep -q '^  5 .*www.impots.gouv.fr' || fail "the preview lacks line 5: $(out import)"
+for p in "$P1" "$P2" "$P3"; do
+	out import | grep -qF "$p" && fail "the preview shows a password"
+done
+out import | grep -q '3 logins imported' || fail "import says: $(out import)"
+out import | grep -q 'destroy the spreadsheet' || fail "no advice to destroy the file"
+expect_eq "records" "$(audit_field credential_added outcome | tr '\n' ' ')" \
+	"intent ok intent ok intent ok "
+"$SESAME" audit export --format jsonl | grep -qF "$P2" && fail "a password reached the log"
+
+# The passwords as they were, through the export.
+printf '%s\n' "$PIN" >"$tmp/pin"
+run 0 export "$SESAME" export Alice --csv "$tmp/out/back.csv" --yes --pin-fd 3 3<"$tmp/pin"
+python3 - "$tmp/out/back.csv" "$P1" "$P2" "$P3" <<'EOF' || fail "the passwords changed on the way"
+import csv, sys
+rows = {r["name"]: r for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8"))}
+assert rows["CAF"]["password"] == sys.argv[2], rows["CAF"]
+assert rows["Ameli"]["password"] == sys.argv[3]
+assert rows["www.impots.gouv.fr"]["password"] == sys.argv[4]
+assert rows["www.impots.gouv.fr"]["username"] == "jean.dupont"
+EOF
+
+# Bad rows found by the command: each named, nothing imported.
+count() { "$SESAME" list Alice --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
+printf 'name,url,username,password\nA,https://a.fr/,u,\nB,https://b.fr/,u,p\nC,https://c.fr/\n' >"$tmp/bad.csv"
+run 2 bad-rows "$SESAME" import Alice --csv "$tmp/bad.csv" --yes
+err bad-rows | grep -q 'line 2: password: empty' || fail "line 2 not named: $(err bad-rows)"
+err bad-rows | grep -q 'line 4: ' || fail "line 4 not named: $(err bad-rows)"
+expect_eq "nothing imported" "$(count)" 3
+printf 'service,login\nCAF,u\n' >"$tmp/nohead.csv"
+run 2 no-header "$SESAME" import Alice --csv "$tmp/nohead.csv" --yes
+err no-header | grep -q 'first line must name the columns' || fail "no-header: $(err no-header)"
+
+# Bad rows found by the agent (already recorded, twice in the file, http): all or nothing.
+before=$(audit_field credential_added outcome | wc -l)
+printf 'name,url,username,password\nNew,https://new.fr/,u,p\nCAF,https://www.caf.fr/,u,p\n' >"$tmp/dup.csv"
+run 1 dup "$SESAME" import Alice --csv "$tmp/dup.csv" --yes
+err dup | grep -q 'line 3: .*"CAF" is already recorded' || fail "dup: $(err dup)"
+printf 'name,url,username,password\nX,https://x.fr/,u,p\nx,https://x.fr/,u,p\n' >"$tmp/twice.csv"
+run 1 twice "$SESAME" import Alice --csv "$tmp/twice.csv" --yes
+err twice | grep -q 'line 3: .*named twice' || fail "twice: $(err twice)"
+printf 'name,url,username,password\nY,http://y.fr/,u,p\n' >"$tmp/http.csv"
+run 1 http "$SESAME" import Alice --csv "$tmp/http.csv" --yes
+err http | grep -q 'line 2: .*not encrypted (http)' || fail "http: $(err http)"
+expect_eq "nothing imported" "$(count)" 3
+expect_eq "no record" "$(audit_field credential_added outcome | wc -l)" "$before"
+
+printf 'name,url,username,password\nZ,https://z.fr/,u,p\n' >"$tmp/one.csv"
+run 0 import-json "$SESAME" import Alice --csv "$tmp/one.csv" --yes --json --no-consent
+is_json import-json
+expect_eq "json count" "$(jget import-json 'j["count"]')" 1
+expect_eq "now" "$(count)" 4
+run 0 verify "$SESAME" audit verify
+stop_agent
+echo "import: ok"
