@@ -74,6 +74,12 @@ int cmd_audit(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_consent(int argc, char **argv);
+
+/* consent.c: the consent page, into a file cli_consent_open created fresh (0600, never through a
+ * link); with user's session open it lists their choices. Closes fd. */
+int cli_consent_open(const char *path);
+int cli_consent_write(int fd, const struct sesame_home *h, const char *name, const char *user);
 
 /* enroll.c: the recovery sheet as a page to print, into fd (a file created fresh, 0600, never
  * through a link), which it closes. */

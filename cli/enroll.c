@@ -12,9 +12,10 @@
 
 static int usage(FILE *out)
 {
-	fprintf(out, _("Usage: sesame enroll NAME [--pin-fd N] [--sheet FILE.html] [--json]\n"
+	fprintf(out, _("Usage: sesame enroll NAME [--pin-fd N] [--sheet FILE.html] "
+		       "[--consent FILE.html] [--json]\n"
 		       "Enrol a person: they choose a PIN (typed twice), and take home the "
-		       "recovery sheet.\n"));
+		       "recovery sheet\nand the consent page.\n"));
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -112,15 +113,14 @@ static int show(const cJSON *reply, const char *name, const char *sheet, int she
 
 int cmd_enroll(int argc, char **argv)
 {
-	static const struct option opts[] = {{"pin-fd", required_argument, NULL, 'p'},
-					     {"sheet", required_argument, NULL, 's'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {0}};
-	const char *sheet = NULL;
+	static const struct option opts[] = {
+	    {"pin-fd", required_argument, NULL, 'p'},  {"sheet", required_argument, NULL, 's'},
+	    {"consent", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},	       {0}};
+	const char *sheet = NULL, *consent = NULL;
 	char name[VAULT_NAME_MAX + 1];
 	struct sesame_home h;
-	int json = 0, fd = -1, sheet_fd = -1, opt, ret;
+	int json = 0, fd = -1, sheet_fd = -1, consent_fd = -1, opt, ret;
 	char desc[512], *pin = NULL;
 	cJSON *req, *reply;
 
@@ -129,6 +129,8 @@ int cmd_enroll(int argc, char **argv)
 			continue;
 		if (opt == 's')
 			sheet = optarg;
+		else if (opt == 'c')
+			consent = optarg;
 		else if (opt == 'j')
 			json = 1;
 		else
@@ -147,6 +149,10 @@ int cmd_enroll(int argc, char **argv)
 	    name, h.cfg.policy.pin_min_length);
 	if (sheet != NULL && (sheet_fd = open_sheet(sheet)) < 0)
 		return EXIT_FAIL;
+	if (consent != NULL && (consent_fd = cli_consent_open(consent)) < 0) {
+		ret = EXIT_FAIL;
+		goto fail;
+	}
 	if ((ret = cli_new_pin(&h, fd, desc, &pin)) != EXIT_OK)
 		goto fail;
 	req = cJSON_CreateObject();
@@ -165,10 +171,22 @@ int cmd_enroll(int argc, char **argv)
 		ret = show(reply, name, sheet, sheet_fd, json);
 		sheet_fd = -1; /* show closed it */
 	}
+	if (ret == EXIT_OK && consent_fd >= 0) {
+		if (cli_consent_write(consent_fd, &h, name, proto_string(reply, "user")) != 0) {
+			cli_error(_("the consent page could not be written to %s: %s"), consent,
+				  strerror(errno));
+			unlink(consent);
+		}
+		consent_fd = -1; /* closed */
+	}
 	cJSON_Delete(reply);
 	if (ret == EXIT_OK)
 		return ret;
 fail:
+	if (consent_fd >= 0) {
+		close(consent_fd);
+		unlink(consent);
+	}
 	if (sheet_fd >= 0) { /* nobody enrolled: the empty page goes */
 		close(sheet_fd);
 		unlink(sheet);

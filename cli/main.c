@@ -29,6 +29,7 @@ static const struct {
     {"login", cmd_login, N_("assisted login: the agent fills the service's page in a browser")},
     {"export", cmd_export, N_("the person takes their logins away: KeePass file or CSV")},
     {"import", cmd_import, N_("bring a spreadsheet's logins into a vault (session required)")},
+    {"consent", cmd_consent, N_("the consent page to read to the person and print")},
 };
 
 static int usage(FILE *out)

@@ -81,6 +81,28 @@ run 0 import-json "$SESAME" import Alice --csv "$tmp/one.csv" --yes --json --no-
 is_json import-json
 expect_eq "json count" "$(jget import-json 'j["count"]')" 1
 expect_eq "now" "$(count)" 4
+# The consent page: on demand, with the choices of the open session; at enrolment, without.
+page="$tmp/out/consent.html"
+run 0 consent "$SESAME" consent Alice --html "$page"
+expect_eq "mode of the page" "$(stat -c %a "$page")" 600
+for t in 'What Sesame keeps' 'Who can use it, and when' 'How to withdraw' \
+	'How to see the history' 'For Alice, on ' '<td>CAF</td><td>yes, until you withdraw it</td>' \
+	'<td>Z</td><td>no</td>' 'Signature of the person'; do
+	grep -qF "$t" "$page" || fail "the consent page lacks '$t'"
+done
+run 1 consent-exists "$SESAME" consent Alice --html "$page"
+run 0 lock "$SESAME" lock Alice
+run 0 consent-locked "$SESAME" consent Alice --html "$tmp/out/locked.html"
+grep -q '<table>' "$tmp/out/locked.html" && fail "the page lists choices without a session"
+grep -qF 'Your choices are recorded in your vault' "$tmp/out/locked.html" ||
+	fail "the page does not say where the choices are recorded"
+run 0 enroll-consent sh -c 'echo 739164 | "$0" enroll Bob --pin-fd 0 --consent "$1"' \
+	"$SESAME" "$tmp/out/bob.html"
+grep -qF 'For Bob, on ' "$tmp/out/bob.html" || fail "enroll --consent wrote no page"
+run 1 enroll-consent-exists sh -c 'echo 739164 | "$0" enroll Carol --pin-fd 0 --consent "$1"' \
+	"$SESAME" "$tmp/out/bob.html"
+run 1 carol-absent "$SESAME" unlock Carol --pin-fd 0 </dev/null
+
 run 0 verify "$SESAME" audit verify
 stop_agent
 echo "import: ok"
