@@ -57,7 +57,7 @@ fi
 
 # Recorded before the file: pin_ok, the export's intent with format and count, its outcome.
 expect_eq "export records" "$(audit_field export outcome | tr '\n' ' ')" "intent ok "
-expect_eq "export reason" "$(audit_field export reason | head -n 1)" "kdbx 3"
+expect_eq "export reason" "$(audit_field export reason | sed -n 1p)" "kdbx 3"
 "$SESAME" audit export --format jsonl | grep -qF "$P1" && fail "a password reached the log"
 
 # Never overwritten; the file is left as it was.
@@ -96,6 +96,38 @@ run 0 export-json "$SESAME" export Alice --kdbx "$tmp/out/b.kdbx" --json --pin-f
 is_json export-json
 expect_eq "json count" "$(jget export-json 'j["count"]')" 3
 expect_eq "json format" "$(jget export-json 'j["format"]')" kdbx
+
+# The one descriptor an export carries is refused, and closed, on any other request; an export
+# without one, or with a file that is not new and empty, is refused before the PIN is checked.
+python3 - "$SESAME_AGENT_SOCK" "$KDBX" <<'EOF' || fail "descriptors: see above"
+import json, os, socket, struct, sys
+def call(req, fds=()):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    body = json.dumps(dict(req, v=1)).encode()
+    anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i" * len(fds), *fds))]
+    s.sendmsg([struct.pack(">I", len(body)) + body], anc if fds else [])
+    n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+    r = json.loads(s.recv(n, socket.MSG_WAITALL))
+    s.close()
+    return r
+r, w = os.pipe()
+rep = call({"op": "status"}, [w])
+os.close(w)
+assert rep.get("code") == -101, rep
+os.set_blocking(r, False)
+assert os.read(r, 1) == b"", "the agent kept the descriptor"
+ask = {"op": "export", "user": "Alice", "pin": "482916", "format": "csv"}
+rep = call(ask)
+assert rep.get("reason") == "export_file", rep
+fd = os.open(sys.argv[2], os.O_RDWR)  # not empty
+rep = call(ask, [fd])
+assert rep.get("reason") == "export_file", rep
+rep = call(dict(ask, format="kdbx", passphrase="court"), [fd])
+assert rep.get("reason") == "passphrase_short", rep
+os.close(fd)
+EOF
+expect_eq "PINs counted" "$(audit_field pin_wrong outcome | wc -l)" 1
 
 run 0 verify "$SESAME" audit verify
 stop_agent
