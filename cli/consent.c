@@ -119,8 +119,8 @@ static void head(FILE *f, const char *name)
 	fputs("</h1>\n<p>", f);
 	cli_date((long long)time(NULL), date, sizeof(date));
 	/* TRANSLATORS: the consent page: the person's name, then today's date */
-	snprintf(line, sizeof(line), _("For %s, on %s."), name, date);
-	html_text(f, line);
+	if (snprintf(line, sizeof(line), _("For %s, on %s."), name, date) > 0)
+		html_text(f, line);
 	fputs("</p>\n", f);
 }
 
