@@ -113,7 +113,7 @@ struct job {
 	/* JOB_EXPORT: the file the command created (-1: none), the KDBX passphrase
 	 * (sodium_malloc) or CSV, and the bytes built (sodium_malloc) for count credentials */
 	int file_fd;
-	int export_csv;
+	int export_csv, generated; /* generated: the reply gives the passphrase, once */
 	char *passphrase;
 	uint8_t *file;
 	size_t file_len, count;

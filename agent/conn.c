@@ -131,7 +131,8 @@ void agent_conn_accept(struct agent *a)
 /* Fields that hold a secret: a reply with one is framed in guarded memory. */
 static int reply_secret(const cJSON *reply)
 {
-	static const char *const secret[] = {"recovery", "password", "pin", "new_pin"};
+	static const char *const secret[] = {"recovery", "password", "pin", "new_pin",
+					     "passphrase"};
 
 	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
 		if (cJSON_GetObjectItemCaseSensitive(reply, secret[i]) != NULL)

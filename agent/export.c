@@ -137,5 +137,7 @@ void agent_export_done(struct agent *a, struct conn *c, struct job *j)
 	cJSON_AddStringToObject(r, "user", j->user);
 	cJSON_AddStringToObject(r, "format", j->export_csv ? "csv" : "kdbx");
 	cJSON_AddNumberToObject(r, "count", (double)j->count);
+	if (j->generated) /* the reply is framed in guarded memory (conn.c) */
+		cJSON_AddStringToObject(r, "passphrase", j->passphrase);
 	agent_reply(a, c, r);
 }

@@ -10,6 +10,7 @@
 #include "build-config.h"
 #include "agent.h"
 #include "kdbx.h"
+#include "passphrase.h"
 #include "names.h"
 #include "proto.h"
 #include "url.h"
@@ -980,8 +981,13 @@ static void h_export(struct agent *a, struct conn *c, const cJSON *req)
 	}
 	j->file_fd = c->file_fd, c->file_fd = -1;
 	j->export_csv = csv;
-	if (!csv && (j->passphrase = secret_field(req, "passphrase", KDBX_PASSPHRASE_MAX)) == NULL)
-		agent_reply_error(a, c, PROTO_E_REQUEST, "a KDBX export needs \"passphrase\"");
+	j->generated = !csv && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "generate"));
+	if (j->generated && passphrase_generate(&j->passphrase) != VAULT_OK)
+		agent_reply_error(a, c, VAULT_E_NOMEM, NULL);
+	else if (!csv && j->passphrase == NULL &&
+		 (j->passphrase = secret_field(req, "passphrase", KDBX_PASSPHRASE_MAX)) == NULL)
+		agent_reply_error(a, c, PROTO_E_REQUEST,
+				  "a KDBX export needs \"passphrase\" or \"generate\"");
 	else if (!csv && strlen(j->passphrase) < AGENT_PASSPHRASE_MIN)
 		agent_reply(
 		    a, c,

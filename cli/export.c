@@ -14,25 +14,28 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "fileio.h"
 
 #define PASSPHRASE_MIN 8 /* the agent's AGENT_PASSPHRASE_MIN */
 #define PASSPHRASE_TRIES 3
 
 struct export_opts {
 	const char *user, *path;
-	int csv, json, yes, pin_fd, passphrase_fd;
+	int csv, json, yes, generate, pin_fd, passphrase_fd;
+	int tty; /* --generate: the terminal the passphrase is shown on */
 };
 
 static int usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    _("Usage: sesame export USER --kdbx FILE [--passphrase-fd N] [--pin-fd N] [--json]\n"
+	    _("Usage: sesame export USER --kdbx FILE [--passphrase-fd N | --generate] [--pin-fd N] "
+	      "[--json]\n"
 	      "       sesame export USER --csv FILE [--yes] [--pin-fd N] [--json]\n"
 	      "The person takes their logins away, after typing their PIN: --kdbx writes a "
 	      "KeePass\ndatabase that KeePassXC, KeePassDX, Strongbox or KeeWeb open with the "
-	      "passphrase\nthe person chooses; --csv writes the columns browsers import, "
-	      "unencrypted.\n"));
+	      "passphrase\nthe person chooses, or that --generate shows once; --csv writes the "
+	      "columns browsers\nimport, unencrypted.\n"));
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -43,12 +46,13 @@ static int parse(int argc, char **argv, struct export_opts *o)
 					     {"pin-fd", required_argument, NULL, 'p'},
 					     {"passphrase-fd", required_argument, NULL, 'f'},
 					     {"yes", no_argument, NULL, 'y'},
+					     {"generate", no_argument, NULL, 'g'},
 					     {"json", no_argument, NULL, 'j'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
 	int opt, formats = 0;
 
-	*o = (struct export_opts){.pin_fd = -1, .passphrase_fd = -1};
+	*o = (struct export_opts){.pin_fd = -1, .passphrase_fd = -1, .tty = -1};
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
@@ -66,6 +70,9 @@ static int parse(int argc, char **argv, struct export_opts *o)
 		case 'y':
 			o->yes = 1;
 			break;
+		case 'g':
+			o->generate = 1;
+			break;
 		case 'j':
 			o->json = 1;
 			break;
@@ -73,7 +80,8 @@ static int parse(int argc, char **argv, struct export_opts *o)
 			return usage(opt == 'h' ? stdout : stderr);
 		}
 	}
-	if (optind + 1 != argc || formats != 1)
+	if (optind + 1 != argc || formats != 1 ||
+	    (o->generate && (o->csv || o->passphrase_fd >= 0)))
 		return usage(stderr);
 	o->user = argv[optind];
 	return -1;
@@ -120,6 +128,33 @@ static int ask_pin(const struct export_opts *o, const char *name, long long left
 	return cli_secret(o->pin_fd, &ask, pin);
 }
 
+/* A generated passphrase is shown once, on the terminal only: never in a file that standard
+ * output may be, never in --json. */
+static int open_terminal(void)
+{
+	int fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		cli_error(_("--generate shows the passphrase once on the terminal, and there is no "
+			    "terminal here: let the person choose it, or give it with "
+			    "--passphrase-fd"));
+	return fd;
+}
+
+static void show_passphrase(int tty, const char *passphrase)
+{
+	char line[CLI_MESSAGE_MAX];
+	int n = snprintf(line, sizeof(line),
+			 _("The passphrase of the file, shown only this once: write it down now "
+			   "and keep it apart from the file.\n\n    %s\n\n"),
+			 passphrase);
+
+	if (n > 0)
+		fileio_write_all(tty, line,
+				 (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	sodium_memzero(line, sizeof(line));
+}
+
 /* The file, new: an existing one is never overwritten. */
 static int create_file(const char *path)
 {
@@ -156,6 +191,8 @@ static cJSON *export_request(const struct export_opts *o, const char *pin, const
 	cJSON_AddStringToObject(req, "pin", pin);
 	if (pass != NULL)
 		cJSON_AddStringToObject(req, "passphrase", pass);
+	if (o->generate)
+		cJSON_AddTrueToObject(req, "generate");
 	return req;
 }
 
@@ -199,6 +236,9 @@ static int run(const struct sesame_home *h, const struct export_opts *o, const c
 		unlink(o->path);
 	} else {
 		sync_dir(o->path);
+		if (o->generate && proto_string(reply, "passphrase") != NULL)
+			show_passphrase(o->tty, proto_string(reply, "passphrase"));
+		cJSON_DeleteItemFromObjectCaseSensitive(reply, "passphrase"); /* wiped (hooks) */
 		if (o->json)
 			cli_json_print(cJSON_Duplicate(reply, 1));
 		else
@@ -229,11 +269,15 @@ int cmd_export(int argc, char **argv)
 		cli_error(_("not confirmed: nothing was written (use --yes in scripts)"));
 		return EXIT_CANCELLED;
 	}
-	if (!o.csv && (ret = ask_passphrase(&o, name, &pass)) != EXIT_OK)
+	if (o.generate && (o.tty = open_terminal()) < 0)
+		return EXIT_USAGE;
+	if (!o.csv && !o.generate && (ret = ask_passphrase(&o, name, &pass)) != EXIT_OK)
 		return ret;
-	if ((ret = ask_pin(&o, name, left, &pin)) != EXIT_OK) {
+	if ((ret = ask_pin(&o, name, left, &pin)) != EXIT_OK)
 		sodium_free(pass);
-		return ret;
-	}
-	return run(&h, &o, name, pin, pass);
+	else
+		ret = run(&h, &o, name, pin, pass);
+	if (o.tty >= 0)
+		close(o.tty);
+	return ret;
 }

@@ -3,9 +3,9 @@
 # passphrase and gives every password exactly, non-ASCII ones too, and refuses a wrong
 # passphrase; the CSV holds the browsers' columns; the export needs the PIN and is recorded
 # before the file is written; a refused export leaves no file; nothing is ever overwritten.
-#   export.sh SESAME SESAME_AGENT [KAT_FILE]
+#   export.sh SESAME SESAME_AGENT KAT_FILE WORDS_FILE
 . "$(dirname "$0")/lib.sh"
-KAT=${3:-}
+KAT=${3:-} WORDS=${4:-}
 
 command -v keepassxc-cli >/dev/null || { echo "SKIP: no keepassxc-cli (tools/deps.sh test)"; exit 77; }
 
@@ -49,6 +49,27 @@ kx show -q -s "$KDBX" 'Ameli été' | grep -qxF "Password: $P2" || fail "show -s
 printf 'wrong passphrase\n' | keepassxc-cli ls -q "$KDBX" >/dev/null 2>&1 &&
 	fail "keepassxc-cli opened the export with a wrong passphrase"
 
+# A generated passphrase: five words of the bundled list, shown once on the terminal only,
+# never on standard output nor in --json; it opens the file.
+GEN="$tmp/out/gen.kdbx"
+python3 "$(dirname "$0")/ptyrun.py" "$tmp/out/gen.screen" '[]' \
+	sh -c '"$0" export Alice --kdbx "$1" --generate --json --pin-fd 3 3<"$2" >"$3"' \
+	"$SESAME" "$GEN" "$tmp/pin" "$tmp/out/gen.json" || fail "export --generate: $(cat "$tmp/out/gen.screen")"
+words=$(tr -d '\r' <"$tmp/out/gen.screen" | sed -n 's/^    \([a-z]\{4,8\}\( [a-z]\{4,8\}\)\{4\}\)$/\1/p')
+[ -n "$words" ] || fail "no passphrase of five words on the terminal: $(cat "$tmp/out/gen.screen")"
+for w in $words; do
+	grep -qx "$w" "$WORDS" || fail "'$w' is not in the bundled list"
+done
+grep -qF "$words" "$tmp/out/gen.json" && fail "the generated passphrase reached standard output"
+got=$(printf '%s\n' "$words" | keepassxc-cli show -q -a Password "$GEN" CAF 2>&1)
+expect_eq "generated passphrase opens the file" "$got" "$P1"
+run 2 generate-csv "$SESAME" export Alice --csv "$tmp/out/g.csv" --generate --yes
+setsid -w "$SESAME" export Alice --kdbx "$tmp/out/notty.kdbx" --generate --pin-fd 3 \
+	3<"$tmp/pin" >/dev/null 2>"$tmp/out/notty.err" </dev/null &&
+	fail "--generate without a terminal was not refused"
+grep -q 'no terminal here' "$tmp/out/notty.err" || fail "notty: $(cat "$tmp/out/notty.err")"
+[ -e "$tmp/out/notty.kdbx" ] && fail "a refused export left its file"
+
 # The known answer of the writer's unit test is a database keepassxc-cli opens too.
 if [ -n "$KAT" ]; then
 	got=$(printf 'cheval agrafe pile correct\n' | keepassxc-cli show -q -a Password "$KAT" ameli 2>&1)
@@ -56,7 +77,7 @@ if [ -n "$KAT" ]; then
 fi
 
 # Recorded before the file: pin_ok, the export's intent with format and count, its outcome.
-expect_eq "export records" "$(audit_field export outcome | tr '\n' ' ')" "intent ok "
+expect_eq "export records" "$(audit_field export outcome | tr '\n' ' ')" "intent ok intent ok "
 expect_eq "export reason" "$(audit_field export reason | sed -n 1p)" "kdbx 3"
 "$SESAME" audit export --format jsonl | grep -qF "$P1" && fail "a password reached the log"
 

@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "kdbx.h"
+#include "passphrase.h"
 
 #define KAT_PASSPHRASE "cheval agrafe pile correct"
 #define KAT_MAX (64 * 1024)
@@ -114,6 +115,27 @@ static void empty(void **state)
 	sodium_free(out);
 }
 
+/* Five words of the list's 1,681, lowercase letters, one space apart; two draws differ. */
+static void generated_passphrase(void **state)
+{
+	char *a, *b;
+	int words = 1;
+
+	(void)state;
+	assert_int_equal(passphrase_words(), 1681);
+	assert_int_equal(passphrase_generate(&a), VAULT_OK);
+	assert_int_equal(passphrase_generate(&b), VAULT_OK);
+	for (const char *p = a; *p != '\0'; p++) {
+		assert_true((*p >= 'a' && *p <= 'z') || (*p == ' ' && p[1] != ' ' && p[1] != '\0'));
+		words += *p == ' ';
+	}
+	assert_int_equal(words, PASSPHRASE_WORDS);
+	assert_true(strlen(a) >= 5 * 4 + 4 && strlen(a) <= PASSPHRASE_MAX);
+	assert_string_not_equal(a, b);
+	sodium_free(a);
+	sodium_free(b);
+}
+
 static int write_kat(const char *path)
 {
 	uint8_t *out;
@@ -133,6 +155,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(random_inputs_differ),
 	    cmocka_unit_test(refusals),
 	    cmocka_unit_test(empty),
+	    cmocka_unit_test(generated_passphrase),
 	};
 
 	if (sodium_init() < 0)
