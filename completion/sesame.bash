@@ -4,7 +4,8 @@
 # shows this account, asked of an agent that is already running (completion never starts one,
 # and gives up after 2 s). Self-contained: it does not need bash-completion's helpers.
 
-_sesame_commands="init enroll add unlock list lock status login pin recover remove revoke audit"
+_sesame_commands="init enroll add unlock list lock status login pin recover remove revoke audit
+export import consent"
 _sesame_audit_commands="verify show export checkpoint key prove check-receipt consistency"
 _sesame_audit_events="installation_created user_enrolled pin_ok pin_wrong vault_blocked
 recovery_used pin_changed session_opened session_closed credential_added credential_changed
@@ -18,7 +19,10 @@ _sesame_options()
 	init) echo "--system --json --help" ;;
 	list | lock | status) echo "--json --help" ;;
 	remove) echo "--yes --json --help" ;;
-	enroll) echo "--pin-fd --sheet --json --help" ;;
+	enroll) echo "--pin-fd --sheet --consent --json --help" ;;
+	export) echo "--kdbx --csv --passphrase-fd --generate --pin-fd --yes --json --help" ;;
+	import) echo "--csv --no-consent --yes --json --help" ;;
+	consent) echo "--html --help" ;;
 	add)
 		echo "--service --url --username --secret-fd --generate --notes --replace" \
 			"--username-selector --password-selector --submit-selector" \
@@ -49,7 +53,8 @@ _sesame_reply()
 # Options followed by a value, skipped when counting a command's operands.
 _sesame_valued="--pin-fd --secret-fd --service --url --username --notes --purpose
 --username-selector --password-selector --consent-until --consent-for --sheet --screenshot
---user --worker --since --until --format --event --checkpoint --key --dir"
+--user --worker --since --until --format --event --checkpoint --key --dir --kdbx --csv
+--passphrase-fd --consent --html"
 
 # People's names starting with $2, from the running agent (program $1); each quoted for the
 # shell, since names hold spaces.
@@ -112,7 +117,7 @@ _sesame()
 		_sesame_people "${COMP_WORDS[0]}" "$cur"
 		return 0
 		;;
-	--pin-fd | --secret-fd | --service | --url | --username | --notes | --purpose | \
+	--pin-fd | --secret-fd | --passphrase-fd | --service | --url | --username | --notes | --purpose | \
 		--username-selector | --password-selector | --submit-selector | --before-click | \
 		--consent-until | --worker | --since | --until)
 		return 0 # free text, a number, or a person: nothing to offer
@@ -129,7 +134,7 @@ _sesame()
 		_sesame_reply -W "$_sesame_audit_events" -- "$cur"
 		return 0
 		;;
-	--sheet | --checkpoint | --key)
+	--sheet | --checkpoint | --key | --kdbx | --csv | --consent | --html)
 		_sesame_files "$cur" f
 		return 0
 		;;
@@ -170,7 +175,7 @@ _sesame()
 		return 0
 	fi
 	case $cmd in
-	unlock | list | lock | add | pin | recover | remove | revoke | login)
+	unlock | list | lock | add | pin | recover | remove | revoke | login | export | import | consent)
 		((operands == 0)) && _sesame_people "${COMP_WORDS[0]}" "$cur"
 		;;
 	esac
