@@ -1,6 +1,8 @@
 /* The KDBX export's cost: 100 credentials written to a synced file (key derivation, XML,
  * encryption, blocks, write) against the export's Argon2id alone at its default cost
- * (KDBX_ARGON2_*), medians of runs taken in turn in one process. Prints name=value lines. */
+ * (KDBX_ARGON2_*), runs taken in turn in one process. The ratio is of the fastest runs: on a
+ * shared machine the slower ones measure the neighbours, not the export. The part of the
+ * export after its KDF is timed on its own too. Prints name=value lines. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,18 +49,20 @@ static double kdf_once(void)
 	return seconds() - t0;
 }
 
-/* The whole export of items to a new file, synced. */
-static double export_once(const struct kdbx_item *items, const char *path)
+/* The whole export of items to a new file, synced; *rest: the part after the KDF. */
+static double export_once(const struct kdbx_item *items, const char *path, double *rest)
 {
 	struct kdbx_random r;
 	uint8_t key[KDBX_KEY_BYTES], *out;
 	size_t len;
-	double t0 = seconds();
+	double t0 = seconds(), t1;
 	int fd;
 
 	kdbx_random_fill(&r);
-	if (kdbx_derive(PASSPHRASE, strlen(PASSPHRASE), r.salt, key) != VAULT_OK ||
-	    kdbx_build(&r, key, "Jeanne Dupont", items, CREDENTIALS, &out, &len) != VAULT_OK)
+	if (kdbx_derive(PASSPHRASE, strlen(PASSPHRASE), r.salt, key) != VAULT_OK)
+		exit(1);
+	t1 = seconds();
+	if (kdbx_build(&r, key, "Jeanne Dupont", items, CREDENTIALS, &out, &len) != VAULT_OK)
 		exit(1);
 	unlink(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -66,6 +70,7 @@ static double export_once(const struct kdbx_item *items, const char *path)
 		exit(1);
 	close(fd);
 	sodium_free(out);
+	*rest = seconds() - t1;
 	return seconds() - t0;
 }
 
@@ -74,7 +79,7 @@ int main(void)
 	static char fields[CREDENTIALS][4][64];
 	struct kdbx_item items[CREDENTIALS];
 	char path[] = "/tmp/sesame-bench-export.XXXXXX";
-	double kdf[RUNS], exp[RUNS];
+	double kdf[RUNS], exp[RUNS], rest[RUNS];
 	int fd;
 
 	if (sodium_init() < 0 || (fd = mkstemp(path)) < 0)
@@ -90,13 +95,17 @@ int main(void)
 	}
 	for (int i = 0; i < RUNS; i++) {
 		kdf[i] = kdf_once();
-		exp[i] = export_once(items, path);
+		exp[i] = export_once(items, path, &rest[i]);
 	}
 	unlink(path);
 	qsort(kdf, RUNS, sizeof(double), cmp_double);
 	qsort(exp, RUNS, sizeof(double), cmp_double);
-	printf("export_kdf_s=%.3f\n", kdf[RUNS / 2]);
-	printf("export_100_s=%.3f\n", exp[RUNS / 2]);
-	printf("export_overhead_ratio=%.3f\n", exp[RUNS / 2] / kdf[RUNS / 2]);
+	qsort(rest, RUNS, sizeof(double), cmp_double);
+	printf("export_kdf_s=%.3f\n", kdf[0]);
+	printf("export_100_s=%.3f\n", exp[0]);
+	printf("export_after_kdf_ms=%.1f\n", rest[RUNS / 2] * 1000);
+	printf("export_kdf_median_s=%.3f\n", kdf[RUNS / 2]);
+	printf("export_100_median_s=%.3f\n", exp[RUNS / 2]);
+	printf("export_overhead_ratio=%.3f\n", exp[0] / kdf[0]);
 	return 0;
 }

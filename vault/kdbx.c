@@ -185,38 +185,28 @@ struct inner {
 	size_t used;
 };
 
-/* A protected value: XOR'd with the inner stream, then base64 (in guarded memory). */
-static int put_protected(struct sink *s, struct inner *in, const char *value)
+/* A protected value: XOR'd with the inner stream, in place in the keystream's guarded buffer,
+ * then base64 straight into the sink (its NUL lands where the closing tag goes next). */
+static void put_protected(struct sink *s, struct inner *in, const char *value)
 {
 	size_t n = strlen(value),
 	       cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-	uint8_t *x;
-	char *b64;
+	uint8_t *x = in->ks + in->used;
 
 	put_str(s, "<String><Key>Password</Key><Value Protected=\"True\">");
-	if (s->p == NULL) {
-		s->len += cap - 1;
-	} else {
-		if ((x = sodium_malloc(n + 1)) == NULL || (b64 = sodium_malloc(cap)) == NULL) {
-			sodium_free(x);
-			return VAULT_E_NOMEM;
-		}
+	if (s->p != NULL && s->len + cap <= s->cap) {
 		for (size_t i = 0; i < n; i++)
-			x[i] = (uint8_t)value[i] ^ in->ks[in->used + i];
-		sodium_bin2base64(b64, cap, x, n, sodium_base64_VARIANT_ORIGINAL);
-		put_str(s, b64);
-		sodium_free(b64);
-		sodium_free(x);
+			x[i] ^= (uint8_t)value[i];
+		sodium_bin2base64((char *)s->p + s->len, cap, x, n, sodium_base64_VARIANT_ORIGINAL);
 	}
+	s->len += cap - 1;
 	in->used += n;
 	put_str(s, "</Value></String>");
-	return VAULT_OK;
 }
 
-static int put_xml(struct sink *s, struct inner *in, const struct kdbx_random *r, const char *title,
-		   const struct kdbx_item *items, size_t n)
+static void put_xml(struct sink *s, struct inner *in, const struct kdbx_random *r,
+		    const char *title, const struct kdbx_item *items, size_t n)
 {
-	int ret = VAULT_OK;
 
 	put_str(s, "<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\n<KeePassFile>"
 		   "<Meta><Generator>Sesame</Generator><DatabaseName>");
@@ -227,18 +217,17 @@ static int put_xml(struct sink *s, struct inner *in, const struct kdbx_random *r
 	put_str(s, "<Name>");
 	put_escaped(s, title);
 	put_str(s, "</Name>");
-	for (size_t i = 0; i < n && ret == VAULT_OK; i++) {
+	for (size_t i = 0; i < n; i++) {
 		put_str(s, "<Entry>");
 		put_uuid(s, r, (uint32_t)i + 1);
 		put_string(s, "Title", items[i].title);
 		put_string(s, "URL", items[i].url);
 		put_string(s, "UserName", items[i].username);
 		put_string(s, "Notes", items[i].notes);
-		ret = put_protected(s, in, items[i].password);
+		put_protected(s, in, items[i].password);
 		put_str(s, "</Entry>");
 	}
 	put_str(s, "</Group></Root></KeePassFile>\n");
-	return ret;
 }
 
 static int items_ok(const char *title, const struct kdbx_item *items, size_t n)
@@ -264,7 +253,7 @@ static int build_plain(const struct kdbx_random *r, const char *title,
 	uint8_t id[4], sk[crypto_hash_sha512_BYTES];
 	struct inner in = {NULL, 0};
 	size_t secret = 0;
-	int ret;
+	int ret = VAULT_OK;
 
 	for (size_t i = 0; i < n; i++)
 		secret += strlen(items[i].password);
@@ -283,8 +272,7 @@ static int build_plain(const struct kdbx_random *r, const char *title,
 		put_field(plain, INNER_STREAM_ID, id, 4);
 		put_field(plain, INNER_STREAM_KEY, r->inner_key, sizeof(r->inner_key));
 		put_field(plain, INNER_END, NULL, 0);
-		if ((ret = put_xml(plain, &in, r, title, items, n)) != VAULT_OK)
-			break;
+		put_xml(plain, &in, r, title, items, n);
 	}
 	sodium_free(in.ks);
 	return ret;
