@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <locale.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,7 +16,8 @@
 
 #include "cli.h"
 
-#define CONSENT_PAGE 50 /* services asked of the agent at a time */
+#define CONSENT_PAGE 50	    /* services asked of the agent at a time */
+#define CONSENT_LANG_MAX 16 /* "fr", "en", "pt_BR": a catalogue's name */
 
 static void html_text(FILE *f, const char *s)
 {
@@ -194,19 +197,68 @@ int cli_consent_open(const char *path)
 	return fd;
 }
 
+/* The page in the person's language, whatever the worker's: gettext takes LANGUAGE from the
+ * environment at each call once setlocale has run again (glibc), in any locale but C, so a C
+ * locale becomes C.UTF-8 for the page. A language with no catalogue gives the English text. */
+struct lang_saved {
+	char language[256];
+	int had_language;
+	char messages[64];
+};
+
+static int lang_valid(const char *lang)
+{
+	size_t n = strlen(lang);
+
+	if (n < 2 || n > CONSENT_LANG_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((lang[i] >= 'a' && lang[i] <= 'z') || (lang[i] >= 'A' && lang[i] <= 'Z') ||
+		      (i > 0 && (lang[i] == '_' || lang[i] == '@'))))
+			return 0;
+	return 1;
+}
+
+static void lang_enter(const char *lang, struct lang_saved *saved)
+{
+	const char *old = getenv("LANGUAGE"), *cur = setlocale(LC_MESSAGES, NULL);
+
+	saved->had_language = old != NULL;
+	snprintf(saved->language, sizeof(saved->language), "%s", old != NULL ? old : "");
+	snprintf(saved->messages, sizeof(saved->messages), "%s", cur != NULL ? cur : "C");
+	setenv("LANGUAGE", lang, 1);
+	if (setlocale(LC_MESSAGES, "") == NULL || strcmp(setlocale(LC_MESSAGES, NULL), "C") == 0 ||
+	    strcmp(setlocale(LC_MESSAGES, NULL), "POSIX") == 0)
+		setlocale(LC_MESSAGES, "C.UTF-8");
+}
+
+static void lang_leave(const struct lang_saved *saved)
+{
+	if (saved->had_language)
+		setenv("LANGUAGE", saved->language, 1);
+	else
+		unsetenv("LANGUAGE");
+	setlocale(LC_MESSAGES, saved->messages);
+}
+
 static int usage(FILE *out)
 {
-	fprintf(out, _("Usage: sesame consent USER --html FILE\n"
+	fprintf(out, _("Usage: sesame consent USER --html FILE [--lang LANGUAGE]\n"
 		       "The consent page to read to the person and print: what Sesame keeps, who "
 		       "can use it\nand when, how to withdraw, how to see the history. With their "
-		       "session open, it lists\ntheir choices service by service.\n"));
+		       "session open, it lists\ntheir choices service by service. --lang writes "
+		       "it in the person's language\n(fr, en, …), whatever the command's.\n"));
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
 int cmd_consent(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"html", required_argument, NULL, 'H'}, {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option opts[] = {{"html", required_argument, NULL, 'H'},
+					     {"lang", required_argument, NULL, 'l'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	struct lang_saved saved;
+	const char *lang = NULL;
 	char name[VAULT_NAME_MAX + 1];
 	const char *path = NULL;
 	struct sesame_home h;
@@ -216,6 +268,8 @@ int cmd_consent(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'H')
 			path = optarg;
+		else if (opt == 'l' && lang_valid(optarg))
+			lang = optarg;
 		else
 			return usage(opt == 'h' ? stdout : stderr);
 	}
@@ -227,7 +281,12 @@ int cmd_consent(int argc, char **argv)
 		return ret;
 	if ((fd = cli_consent_open(path)) < 0)
 		return EXIT_FAIL;
-	if (cli_consent_write(fd, &h, name, argv[optind]) != 0) {
+	if (lang != NULL)
+		lang_enter(lang, &saved);
+	ret = cli_consent_write(fd, &h, name, argv[optind]);
+	if (lang != NULL)
+		lang_leave(&saved);
+	if (ret != 0) {
 		cli_error(_("the consent page could not be written to %s: %s"), path,
 			  strerror(errno));
 		unlink(path);

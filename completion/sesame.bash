@@ -22,7 +22,7 @@ _sesame_options()
 	enroll) echo "--pin-fd --sheet --consent --json --help" ;;
 	export) echo "--kdbx --csv --passphrase-fd --generate --pin-fd --yes --json --help" ;;
 	import) echo "--csv --no-consent --yes --json --help" ;;
-	consent) echo "--html --help" ;;
+	consent) echo "--html --lang --help" ;;
 	add)
 		echo "--service --url --username --secret-fd --generate --notes --replace" \
 			"--username-selector --password-selector --submit-selector" \
@@ -54,7 +54,7 @@ _sesame_reply()
 _sesame_valued="--pin-fd --secret-fd --service --url --username --notes --purpose
 --username-selector --password-selector --consent-until --consent-for --sheet --screenshot
 --user --worker --since --until --format --event --checkpoint --key --dir --kdbx --csv
---passphrase-fd --consent --html"
+--passphrase-fd --consent --html --lang"
 
 # People's names starting with $2, from the running agent (program $1); each quoted for the
 # shell, since names hold spaces.

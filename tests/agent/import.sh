@@ -3,8 +3,9 @@
 # what will be imported is shown without a password; every bad row is named by its line and
 # nothing is imported then, whether the command or the agent finds it; one credential_added
 # per row; the passwords come back exactly through the CSV export.
-#   import.sh SESAME SESAME_AGENT
+#   import.sh SESAME SESAME_AGENT LOCALEDIR
 . "$(dirname "$0")/lib.sh"
+LOCALEDIR=${3:?usage: $0 SESAME SESAME_AGENT LOCALEDIR}
 
 PIN=482916
 P1='Caf;Secret,"9f3"' P2='Ünïcödé € été' P3='simple-pass'
@@ -91,6 +92,19 @@ for t in 'What Sesame keeps' 'Who can use it, and when' 'How to withdraw' \
 	grep -qF "$t" "$page" || fail "the consent page lacks '$t'"
 done
 run 1 consent-exists "$SESAME" consent Alice --html "$page"
+# In the person's language, whatever the worker's; the worker is told in theirs.
+run 0 consent-fr env SESAME_LOCALEDIR="$LOCALEDIR" "$SESAME" consent Alice --lang fr \
+	--html "$tmp/out/fr.html"
+for t in 'Ce que Sesame garde' 'Comment vous retirer' 'Pour Alice, le ' \
+	"<td>CAF</td><td>oui, jusqu'à ce que vous le retiriez</td>" '<td>Z</td><td>non</td>'; do
+	grep -qF "$t" "$tmp/out/fr.html" || fail "the French page lacks '$t'"
+done
+out consent-fr | grep -q '^Consent page: ' || fail "the worker was not told in English"
+run 0 consent-en env SESAME_LOCALEDIR="$LOCALEDIR" LANGUAGE=fr "$SESAME" consent Alice \
+	--lang en --html "$tmp/out/en.html"
+grep -qF 'What Sesame keeps' "$tmp/out/en.html" || fail "--lang en under French gave no English"
+out consent-en | grep -q '^Page de consentement : ' || fail "the worker was not told in French"
+run 2 consent-badlang "$SESAME" consent Alice --lang '../x' --html "$tmp/out/x.html"
 run 0 lock "$SESAME" lock Alice
 run 0 consent-locked "$SESAME" consent Alice --html "$tmp/out/locked.html"
 grep -q '<table>' "$tmp/out/locked.html" && fail "the page lists choices without a session"
