@@ -33,11 +33,12 @@
 #define AGENT_PURPOSE_MAX 200
 /* PIN changes and recoveries under way: at most one per person, each a queued or running job */
 #define AGENT_CHANGES_MAX (AGENT_KDF_QUEUE_MAX + AGENT_KDF_THREADS)
-#define AGENT_USERS_PAGE 50    /* people in a page the client did not size */
-#define AGENT_LIST_PAGE 50     /* credentials in a page the client did not size */
-#define AGENT_LIST_PAGE_MAX 64 /* at the longest fields, a page stays under 1 MiB */
-#define AGENT_BODY_POOL 8      /* guarded request buffers kept for reuse */
-#define AGENT_PASSPHRASE_MIN 8 /* bytes of an export's passphrase at the least */
+#define AGENT_USERS_PAGE 50	/* people in a page the client did not size */
+#define AGENT_DAMAGED_LISTED 20 /* damaged vault files a reply names ("unreadable": all) */
+#define AGENT_LIST_PAGE 50	/* credentials in a page the client did not size */
+#define AGENT_LIST_PAGE_MAX 64	/* at the longest fields, a page stays under 1 MiB */
+#define AGENT_BODY_POOL 8	/* guarded request buffers kept for reuse */
+#define AGENT_PASSPHRASE_MIN 8	/* bytes of an export's passphrase at the least */
 
 struct conn {
 	unsigned id;
@@ -101,6 +102,7 @@ struct job {
 	char user[VAULT_USER_ID_HEX];
 	char name[VAULT_NAME_MAX + 1];
 	char purpose[AGENT_PURPOSE_MAX + 1];
+	size_t damaged; /* enrolment: unreadable vault files it was told to go past ("force") */
 	char *pin, *new_pin, *recovery; /* sodium_malloc inputs */
 	struct vault_policy
 	    policy; /* the PIN rules when the job started (a reload may change them) */
@@ -196,6 +198,9 @@ int agent_people_start(struct agent *a);
 void agent_people_poll(struct agent *a);
 int agent_people_defer(struct agent *a, struct conn *c, const cJSON *req);
 void agent_people_stop(struct agent *a);
+/* Adds "unreadable" and "damaged" (the vault files the index could not read, read again first)
+ * to r; returns how many there are. */
+size_t agent_people_damaged(struct agent *a, cJSON *r);
 
 /* jobs.c: how a PIN job ends, on the loop's thread (c is NULL when its client has gone) */
 void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j);

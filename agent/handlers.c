@@ -241,20 +241,21 @@ static void h_users(struct agent *a, struct conn *c, const cJSON *req)
 		agent_reply_error(a, c, VAULT_E_NOMEM, NULL);
 		return;
 	}
+	r = reply_ok();
+	agent_people_damaged(a, r); /* first: a vault file put back joins this page */
 	ret = vault_people_page(a->people, proto_string(req, "cursor"), proto_string(req, "search"),
 				limit, page, &n, &more, next);
 	if (ret != VAULT_OK) {
+		cJSON_Delete(r);
 		agent_reply_error(a, c, PROTO_E_REQUEST, "malformed \"cursor\"");
 		goto out;
 	}
-	r = reply_ok();
 	list = cJSON_AddArrayToObject(r, "users");
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, person_json(a, c, &page[i]));
 	if (more)
 		cJSON_AddStringToObject(r, "next", next);
 	cJSON_AddNumberToObject(r, "total", (double)vault_people_count(a->people));
-	cJSON_AddNumberToObject(r, "unreadable", (double)vault_people_unreadable(a->people));
 	agent_reply(a, c, r);
 out:
 	sodium_memzero(next, sizeof(next));
@@ -416,6 +417,23 @@ static int name_taken(struct agent *a, struct conn *c, const char *name)
 	return 0;
 }
 
+/* A vault that cannot be read may be this very person's: enrolling them again would hide that
+ * vault for good. Refused with the files named, unless the request says "force" (then the
+ * enrolment's records say how many there were). */
+static int damaged_present(struct agent *a, struct conn *c, const cJSON *req, size_t *damaged)
+{
+	cJSON *r = refusal(VAULT_E_EXISTS, "damaged_vaults",
+			   "vault files cannot be read, and one may be this person's");
+
+	*damaged = agent_people_damaged(a, r);
+	if (*damaged == 0 || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "force"))) {
+		cJSON_Delete(r);
+		return 0;
+	}
+	agent_reply(a, c, r);
+	return -1;
+}
+
 static void h_enroll(struct agent *a, struct conn *c, const cJSON *req)
 {
 	const char *name = proto_string(req, "name");
@@ -427,7 +445,7 @@ static void h_enroll(struct agent *a, struct conn *c, const cJSON *req)
 		return;
 	}
 	if (name_input(a, c, "name", name, VAULT_NAME_MAX, clean, sizeof(clean)) != 0 ||
-	    name_taken(a, c, clean) != 0) {
+	    damaged_present(a, c, req, &j->damaged) != 0 || name_taken(a, c, clean) != 0) {
 		job_free(j);
 		return;
 	}

@@ -122,9 +122,15 @@ static void check_done(struct agent *a, struct conn *c, struct job *j)
 static int change_record(struct agent *a, const struct job *j, const char *event,
 			 const char *outcome, const char *reason)
 {
-	char t[AUDIT_TIME_LEN + 1];
+	char t[AUDIT_TIME_LEN + 1], forced[AUDIT_FIELD_MAX + 1];
 	struct audit_event ev = job_event(a, j, event, t);
 
+	/* an enrolment made beside unreadable vaults says so: one of them may be this person's */
+	if (reason == NULL && j->damaged > 0) {
+		snprintf(forced, sizeof(forced), "forced past %zu unreadable vault files",
+			 j->damaged);
+		reason = forced;
+	}
 	ev.outcome = outcome;
 	ev.reason = reason;
 	return agent_audit(a, &ev);

@@ -1,6 +1,7 @@
 /* The index of people (vault/users.h): built on a thread at start, so that an agent with a
  * hundred thousand vaults answers status at once. Requests that name people wait for it on
  * their connection, and are dispatched as soon as it is there. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,4 +90,39 @@ void agent_people_stop(struct agent *a)
 	vault_people_free(a->people);
 	vault_people_free(a->people_loaded);
 	a->people = a->people_loaded = NULL;
+}
+
+/* One damaged vault file: its id, its path, and why it cannot be read. */
+static cJSON *damaged_json(struct agent *a, const struct vault_damaged *d)
+{
+	char path[PATH_MAX + VAULT_USER_ID_HEX + 16];
+	cJSON *o = cJSON_CreateObject();
+
+	snprintf(path, sizeof(path), "%s/%.*s%s", a->home.vaults, VAULT_USER_ID_HEX - 1, d->id,
+		 VAULT_FILE_SUFFIX);
+	cJSON_AddStringToObject(o, "user", d->id);
+	cJSON_AddStringToObject(o, "file", path);
+	cJSON_AddNumberToObject(o, "code", d->code);
+	cJSON_AddStringToObject(o, "error",
+				d->code == VAULT_E_EXISTS ? "it holds a name another vault holds"
+							  : vault_strerror(d->code));
+	return o;
+}
+
+size_t agent_people_damaged(struct agent *a, cJSON *r)
+{
+	struct vault_damaged d[AGENT_DAMAGED_LISTED];
+	cJSON *list;
+	size_t n;
+
+	if (a->people == NULL)
+		return 0;
+	/* a file restored from a backup, or moved away, counts at once, without a restart */
+	(void)vault_people_recheck(a->people, a->store);
+	n = vault_people_damaged(a->people, d, AGENT_DAMAGED_LISTED);
+	cJSON_AddNumberToObject(r, "unreadable", (double)n);
+	list = cJSON_AddArrayToObject(r, "damaged");
+	for (size_t i = 0; i < n && i < AGENT_DAMAGED_LISTED; i++)
+		cJSON_AddItemToArray(list, damaged_json(a, &d[i]));
+	return n;
 }

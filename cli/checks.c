@@ -48,9 +48,32 @@ static int refuse_name(int why, const char *what, size_t max, int json)
 	return EXIT_USAGE;
 }
 
-int cli_check_new_name(const struct sesame_home *h, const char *name, char *clean, size_t cap,
-		       int json)
+/* A refusal of an enrolment while vault files cannot be read, naming them as the agent would. */
+static int refuse_damaged(const cJSON *users, int json)
 {
+	cJSON *r = cJSON_CreateObject();
+	int ret;
+
+	cJSON_AddFalseToObject(r, "ok");
+	cJSON_AddNumberToObject(r, "code", VAULT_E_EXISTS);
+	cJSON_AddStringToObject(r, "reason", "damaged_vaults");
+	cJSON_AddStringToObject(r, "error",
+				"vault files cannot be read, and one may be this person's");
+	cJSON_AddItemToObject(
+	    r, "unreadable",
+	    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(users, "unreadable"), 1));
+	cJSON_AddItemToObject(
+	    r, "damaged", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(users, "damaged"), 1));
+	ret = client_failed(r, json);
+	cJSON_Delete(r);
+	return ret;
+}
+
+int cli_check_new_name(const struct sesame_home *h, const char *name, char *clean, size_t cap,
+		       int json, int force)
+{
+	long long damaged = 0;
+
 	cJSON *req = cJSON_CreateObject(), *reply, *u;
 	int why = name_normalise(name, VAULT_NAME_MAX, clean, cap), ret = EXIT_OK;
 
@@ -74,6 +97,9 @@ int cli_check_new_name(const struct sesame_home *h, const char *name, char *clea
 				break;
 			}
 		}
+	proto_int(reply, "unreadable", &damaged);
+	if (ret == EXIT_OK && damaged > 0 && !force)
+		ret = refuse_damaged(reply, json);
 	cJSON_Delete(reply);
 	return ret;
 }

@@ -42,6 +42,9 @@ enum cli_option {
 	CLI_OPT_SECRET_FD = 1 << 2, /* --secret-fd N */
 	CLI_OPT_PURPOSE = 1 << 3,   /* --purpose TEXT */
 	CLI_OPT_SEARCH = 1 << 4,    /* --search TEXT */
+	CLI_OPT_SHEET = 1 << 5,	    /* --sheet FILE.html */
+	CLI_OPT_FORCE = 1 << 6,	    /* --force */
+	CLI_OPT_CONSENT = 1 << 7,   /* --consent FILE.html */
 };
 
 struct cli_common {
@@ -50,6 +53,9 @@ struct cli_common {
 	int secret_fd; /* -1: ask through pinentry */
 	const char *purpose;
 	const char *search;
+	const char *sheet;
+	const char *consent;
+	int force;
 };
 
 /* What the options asked for: go on with the operands, or print the command's usage. */
@@ -112,8 +118,12 @@ void cli_config_error(const struct sesame_home *h, int code);
 
 /* checks.c: what can be refused before the person types a secret; each says why itself and
  * returns the exit code (EXIT_OK: go on). clean receives the name as it will be kept. */
+/* force: go on although vault files cannot be read (one may be this person's). */
 int cli_check_new_name(const struct sesame_home *h, const char *name, char *clean, size_t cap,
-		       int json);
+		       int json, int force);
+/* Names on stderr each damaged vault file of a reply ("damaged", "unreadable"), with what to
+ * do: returns how many there are. */
+long long cli_damaged_report(const cJSON *reply);
 int cli_check_add(const struct sesame_home *h, const char *user, const char *service,
 		  const char *url, int replace, int json);
 int cli_check_blocked(long long attempts_left, int json);

@@ -355,6 +355,8 @@ int client_failed(const cJSON *reply, int json)
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
 		return EXIT_OK;
 	proto_int(reply, "code", &code);
+	if (!json)
+		cli_damaged_report(reply); /* the files a refusal is about come first */
 	if (json)
 		cli_json_print(cJSON_Duplicate(reply, 1));
 	else if (code == VAULT_E_PERM && proto_string(reply, "path") != NULL)

@@ -2,7 +2,6 @@
  * shown, and optionally written as a printable page. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,9 +12,10 @@
 static int usage(FILE *out)
 {
 	fprintf(out, _("Usage: sesame enroll NAME [--pin-fd N] [--sheet FILE.html] "
-		       "[--consent FILE.html] [--json]\n"
+		       "[--consent FILE.html] [--json] [--force]\n"
 		       "Enrol a person: they choose a PIN (typed twice), and take home the "
-		       "recovery sheet\nand the consent page.\n"));
+		       "recovery sheet\nand the consent page. --force enrols them although vault "
+		       "files cannot be read\n(one may be theirs).\n"));
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -113,34 +113,23 @@ static int show(const cJSON *reply, const char *name, const char *sheet, int she
 
 int cmd_enroll(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"pin-fd", required_argument, NULL, 'p'},  {"sheet", required_argument, NULL, 's'},
-	    {"consent", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},	       {0}};
-	const char *sheet = NULL, *consent = NULL;
+	struct cli_common opts;
+	enum cli_parsed parsed = cli_common_parse(
+	    argc, argv,
+	    CLI_OPT_PIN_FD | CLI_OPT_SHEET | CLI_OPT_CONSENT | CLI_OPT_JSON | CLI_OPT_FORCE, &opts);
+	const char *sheet = opts.sheet, *consent = opts.consent;
 	char name[VAULT_NAME_MAX + 1];
 	struct sesame_home h;
-	int json = 0, fd = -1, sheet_fd = -1, consent_fd = -1, opt, ret;
+	int json = opts.json, fd = opts.pin_fd, sheet_fd = -1, consent_fd = -1, ret;
 	char desc[512], *pin = NULL;
 	cJSON *req, *reply;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'p' && cli_fd_arg(optarg, &fd) == 0)
-			continue;
-		if (opt == 's')
-			sheet = optarg;
-		else if (opt == 'c')
-			consent = optarg;
-		else if (opt == 'j')
-			json = 1;
-		else
-			return usage(opt == 'h' ? stdout : stderr);
-	}
-	if (optind + 1 != argc)
-		return usage(stderr);
+	if (parsed != CLI_PARSED_OK || optind + 1 != argc)
+		return usage(parsed == CLI_PARSED_HELP ? stdout : stderr);
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
-	if ((ret = cli_check_new_name(&h, argv[optind], name, sizeof(name), json)) != EXIT_OK)
+	if ((ret = cli_check_new_name(&h, argv[optind], name, sizeof(name), json, opts.force)) !=
+	    EXIT_OK)
 		return ret;
 	snprintf(
 	    desc, sizeof(desc),
@@ -159,6 +148,8 @@ int cmd_enroll(int argc, char **argv)
 	cJSON_AddStringToObject(req, "op", "enroll");
 	cJSON_AddStringToObject(req, "name", name);
 	cJSON_AddStringToObject(req, "pin", pin);
+	if (opts.force)
+		cJSON_AddTrueToObject(req, "force");
 	sodium_free(pin);
 	cli_progress(_("Making the vault…"), json);
 	if (client_call(&h, req, &reply) != 0) {

@@ -26,15 +26,8 @@ static void print_users(const cJSON *reply, void *ctx)
 	long long damaged = 0;
 
 	/* a vault that cannot be read cannot give its name: its person would vanish unsaid */
-	proto_int(reply, "unreadable", &damaged);
-	if (ctx != NULL && damaged > 0)
-		fprintf(stderr,
-			ngettext("sesame: %lld vault file is damaged or cannot be read, so its "
-				 "person is not listed: restore it from a backup\n",
-				 "sesame: %lld vault files are damaged or cannot be read, so their "
-				 "people are not listed: restore them from a backup\n",
-				 (unsigned long)damaged),
-			damaged);
+	if (ctx != NULL)
+		damaged = cli_damaged_report(reply);
 	if (cJSON_GetArraySize(users) == 0 && damaged == 0)
 		printf("%s\n", _("No one is enrolled yet: sesame enroll NAME enrols a person."));
 	cJSON_ArrayForEach(u, users)
@@ -92,9 +85,10 @@ static void print_services(const cJSON *reply, void *ctx)
 		/* TRANSLATORS: %s is "of NAME" (see "of %s") */
 		printf(_("Services %s:\n"), cli_of(proto_string(reply, "name"), of, sizeof(of)));
 		if (cJSON_GetArraySize(services) == 0)
-			printf(_("  None recorded yet: sesame add \"%s\" --service NAME ... records "
-				 "one.\n"),
-			       proto_string(reply, "name"));
+			printf(
+			    _("  None recorded yet: sesame add \"%s\" --service NAME ... records "
+			      "one.\n"),
+			    proto_string(reply, "name"));
 	}
 	cJSON_ArrayForEach(s, services)
 	{

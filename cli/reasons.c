@@ -49,6 +49,9 @@ static const struct {
     {"service_empty", N_("the service name is empty: give it a name, such as CAF")},
     {"service_invalid", N_("the service name holds invalid or control characters: type it again")},
     {"password_empty", N_("the password is empty: type it, or use --generate")},
+    {"damaged_vaults",
+     N_("enrolment refused: one of the vault files named above may be this person's, and a "
+	"second vault would hide it for good; restore them, or enrol anyway with --force")},
 };
 
 /* text with its one conversion (%s or %lld) replaced by value: the texts come from the tables
@@ -93,6 +96,47 @@ int cli_reply_message(const cJSON *reply, char *out, size_t cap)
 			return 0;
 		}
 	return -1;
+}
+
+/* One damaged vault file: which, why, and what to do. */
+static void damaged_one(const cJSON *d)
+{
+	const char *file = proto_string(d, "file");
+	long long code = VAULT_E_IO;
+
+	if (file == NULL)
+		return;
+	proto_int(d, "code", &code);
+	if (code == VAULT_E_EXISTS)
+		cli_error(
+		    _("the vault file %s holds the name of another enrolled person, so it is "
+		      "not listed: if it is a stray copy, move it out of the vaults directory"),
+		    file);
+	else
+		cli_error(
+		    _("the vault file %s cannot be read (%s), so its person is not listed: "
+		      "restore it from a backup; if it cannot be restored, move it out of the "
+		      "vaults directory and enrol the person again"),
+		    file, cli_strerror((int)code));
+}
+
+long long cli_damaged_report(const cJSON *reply)
+{
+	const cJSON *d, *list = cJSON_GetObjectItemCaseSensitive(reply, "damaged");
+	long long n = 0, shown = 0;
+
+	proto_int(reply, "unreadable", &n);
+	cJSON_ArrayForEach(d, list)
+	{
+		damaged_one(d);
+		shown++;
+	}
+	if (n > shown)
+		cli_error(ngettext("and %lld more vault file cannot be read",
+				   "and %lld more vault files cannot be read",
+				   (unsigned long)(n - shown)),
+			  n - shown);
+	return n;
 }
 
 /* What a key takes, in words, for a refusal of its value. */

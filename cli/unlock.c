@@ -16,17 +16,17 @@ static int usage(FILE *out)
 	return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
-/* How many vault files the agent could not read: their people may hold a name not found. */
+/* The vault files the agent could not read, named: their people may hold a name not found. */
 static long long unreadable_vaults(const struct sesame_home *h)
 {
 	cJSON *req = cJSON_CreateObject(), *reply;
-	long long n = 0;
+	long long n;
 
 	cJSON_AddStringToObject(req, "op", "users");
 	cJSON_AddNumberToObject(req, "limit", 1);
 	if (client_call(h, req, &reply) != 0)
 		return 0;
-	proto_int(reply, "unreadable", &n);
+	n = cli_damaged_report(reply);
 	cJSON_Delete(reply);
 	return n;
 }
@@ -52,13 +52,9 @@ int cli_user_lookup(const struct sesame_home *h, const char *user, char *name, s
 	} else if (proto_int(reply, "code", &code) == 0 && code == VAULT_E_NOTFOUND) {
 		cli_error(_("no enrolled person named \"%s\""), user);
 		if ((damaged = unreadable_vaults(h)) > 0)
-			cli_error(
-			    ngettext("%lld vault file is damaged or cannot be read: it may be "
-				     "this person's; restore it from a backup",
-				     "%lld vault files are damaged or cannot be read: one may "
-				     "be this person's; restore them from a backup",
-				     (unsigned long)damaged),
-			    damaged);
+			cli_error(ngettext("the vault file above may be this person's",
+					   "one of the vault files above may be this person's",
+					   (unsigned long)damaged));
 		ret = EXIT_FAIL;
 	} else {
 		ret = client_failed(reply, 0);

@@ -77,6 +77,9 @@ static const struct {
     {CLI_OPT_PURPOSE, {"purpose", required_argument, NULL, 'u'}},
     {CLI_OPT_JSON, {"json", no_argument, NULL, 'j'}},
     {CLI_OPT_SEARCH, {"search", required_argument, NULL, 's'}},
+    {CLI_OPT_SHEET, {"sheet", required_argument, NULL, 'S'}},
+    {CLI_OPT_FORCE, {"force", no_argument, NULL, 'F'}},
+    {CLI_OPT_CONSENT, {"consent", required_argument, NULL, 'c'}},
 };
 
 #define COMMON_OPTIONS_COUNT (sizeof(common_options) / sizeof(common_options[0]))
@@ -111,6 +114,15 @@ enum cli_parsed cli_common_parse(int argc, char **argv, unsigned accepted,
 			break;
 		case 's':
 			common->search = optarg;
+			break;
+		case 'S':
+			common->sheet = optarg;
+			break;
+		case 'F':
+			common->force = 1;
+			break;
+		case 'c':
+			common->consent = optarg;
 			break;
 		case 'p':
 			if (cli_fd_arg(optarg, &common->pin_fd) != 0)

@@ -19,7 +19,7 @@ _sesame_options()
 	init) echo "--system --json --help" ;;
 	list | lock | status) echo "--json --help" ;;
 	remove) echo "--yes --json --help" ;;
-	enroll) echo "--pin-fd --sheet --consent --json --help" ;;
+	enroll) echo "--pin-fd --sheet --consent --json --force --help" ;;
 	export) echo "--kdbx --csv --passphrase-fd --generate --pin-fd --yes --json --help" ;;
 	import) echo "--csv --no-consent --yes --json --help" ;;
 	consent) echo "--html --lang --help" ;;

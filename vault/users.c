@@ -13,6 +13,7 @@
 #include "users.h"
 
 #define PEOPLE_INITIAL 64
+#define PEOPLE_DAMAGED_INITIAL 8
 
 struct person {
 	char id[VAULT_USER_ID_HEX];
@@ -25,7 +26,9 @@ struct vault_people {
 	vault_people_key_fn key;
 	struct person *rec; /* sodium_malloc: cap records, n used */
 	uint32_t *by_name, *by_id;
-	size_t n, cap, unreadable;
+	size_t n, cap;
+	struct vault_damaged *damaged; /* the vault files that could not be read, unsorted */
+	size_t n_damaged, cap_damaged;
 };
 
 /* ---------- folding ---------- */
@@ -309,7 +312,12 @@ size_t vault_people_count(struct vault_people *p)
 
 size_t vault_people_unreadable(struct vault_people *p)
 {
-	return p->unreadable;
+	size_t n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->n_damaged;
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }
 
 /* Where the page after cursor ("<id>:<name>") starts. */
@@ -384,6 +392,98 @@ int vault_people_page(struct vault_people *p, const char *cursor, const char *pr
 	return ret;
 }
 
+/* ---------- damaged vaults ---------- */
+
+/* Vault file names are not secret (random ids): plain memory. */
+static int damaged_add(struct vault_people *p, const char *id, int code)
+{
+	struct vault_damaged *d;
+
+	if (p->n_damaged == p->cap_damaged) {
+		size_t cap = p->cap_damaged ? 2 * p->cap_damaged : PEOPLE_DAMAGED_INITIAL;
+		if ((d = realloc(p->damaged, cap * sizeof(*d))) == NULL)
+			return VAULT_E_NOMEM;
+		p->damaged = d;
+		p->cap_damaged = cap;
+	}
+	d = &p->damaged[p->n_damaged++];
+	snprintf(d->id, sizeof(d->id), "%s", id);
+	d->code = code;
+	return VAULT_OK;
+}
+
+size_t vault_people_damaged(struct vault_people *p, struct vault_damaged *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->n_damaged;
+	memcpy(out, p->damaged, (n < max ? n : max) * sizeof(*out));
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+/* What reading one damaged file says now: its person joins the index once it reads and holds a
+ * name nobody else holds. */
+static void recheck_one(struct vault_people *p, struct vault_store *s, struct vault_damaged *d,
+			struct vault_user_info *info)
+{
+	d->code = vault_user_info(s, d->id, info);
+	if (d->code != VAULT_OK)
+		return;
+	pthread_mutex_lock(&p->lock);
+	if (find_id(p, d->id) >= 0)
+		d->code = VAULT_OK; /* another recheck added it */
+	else if (find_name(p, info->name) >= 0)
+		d->code = VAULT_E_EXISTS;
+	else
+		d->code = add_locked(p, info->id, info->name); /* a failure: read again next time */
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Replaces the damaged list by what reading its files again says. */
+static void damaged_replace(struct vault_people *p, struct vault_damaged *now, size_t n)
+{
+	size_t kept = 0;
+
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->n_damaged; i++) {
+		size_t j = 0;
+		while (j < n && strcmp(now[j].id, p->damaged[i].id) != 0)
+			j++;
+		if (j == n) /* appeared meanwhile (another recheck): kept as it is */
+			p->damaged[kept++] = p->damaged[i];
+		else if (now[j].code != VAULT_OK && now[j].code != VAULT_E_NOTFOUND)
+			p->damaged[kept++] = now[j];
+	}
+	p->n_damaged = kept;
+	pthread_mutex_unlock(&p->lock);
+}
+
+int vault_people_recheck(struct vault_people *p, struct vault_store *s)
+{
+	struct vault_user_info *info = sodium_malloc(sizeof(*info));
+	struct vault_damaged *now = NULL;
+	size_t n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->n_damaged;
+	if (n > 0 && (now = malloc(n * sizeof(*now))) != NULL)
+		memcpy(now, p->damaged, n * sizeof(*now));
+	pthread_mutex_unlock(&p->lock);
+	if (info == NULL || (n > 0 && now == NULL)) {
+		sodium_free(info);
+		free(now);
+		return VAULT_E_NOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		recheck_one(p, s, &now[i], info);
+	damaged_replace(p, now, n);
+	sodium_free(info);
+	free(now);
+	return VAULT_OK;
+}
+
 /* ---------- loading ---------- */
 
 static int vault_file_id(const char *file, char id[VAULT_USER_ID_HEX])
@@ -429,19 +529,23 @@ static int by_id_cmp(const void *a, const void *b, void *ctx)
 	return strcmp(rec[*(const uint32_t *)a].id, rec[*(const uint32_t *)b].id);
 }
 
-/* Both orders in O(n log n), then a second vault claiming a name already taken is dropped. */
-static void sort_all(struct vault_people *p)
+/* Both orders in O(n log n), then a second vault claiming a name already taken is dropped, and
+ * kept among the damaged ones, so that someone sees it. */
+static int sort_all(struct vault_people *p)
 {
+	int ret = VAULT_OK;
+
 	if (p->n == 0) /* no arrays yet */
-		return;
+		return VAULT_OK;
 	qsort_r(p->by_name, p->n, sizeof(uint32_t), by_name_cmp, p->rec);
 	qsort_r(p->by_id, p->n, sizeof(uint32_t), by_id_cmp, p->rec);
-	for (size_t i = 1; i < p->n; i++)
+	for (size_t i = 1; ret == VAULT_OK && i < p->n; i++)
 		if (strcmp(p->rec[p->by_name[i]].name, p->rec[p->by_name[i - 1]].name) == 0) {
+			ret = damaged_add(p, p->rec[p->by_name[i]].id, VAULT_E_EXISTS);
 			remove_record(p, p->by_name[i]);
-			p->unreadable++;
 			i--;
 		}
+	return ret;
 }
 
 static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
@@ -454,15 +558,14 @@ static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
 		char id[VAULT_USER_ID_HEX];
 		if (!vault_file_id(d->d_name, id))
 			continue;
-		if (vault_user_info(s, id, info) != VAULT_OK)
-			p->unreadable++;
+		int why = vault_user_info(s, id, info);
+		if (why != VAULT_OK)
+			ret = damaged_add(p, id, why);
 		else
 			ret = append_unsorted(p, info->id, info->name);
 	}
 	sodium_free(info);
-	if (ret == VAULT_OK)
-		sort_all(p);
-	return ret;
+	return ret == VAULT_OK ? sort_all(p) : ret;
 }
 
 int vault_people_load(struct vault_store *s, vault_people_key_fn key, struct vault_people **out,
@@ -489,7 +592,7 @@ int vault_people_load(struct vault_store *s, vault_people_key_fn key, struct vau
 		vault_people_free(p);
 		return ret;
 	}
-	*unreadable = p->unreadable;
+	*unreadable = p->n_damaged;
 	*out = p;
 	return VAULT_OK;
 }
@@ -501,6 +604,7 @@ void vault_people_free(struct vault_people *p)
 	sodium_free(p->rec);
 	free(p->by_name);
 	free(p->by_id);
+	free(p->damaged);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

@@ -22,16 +22,30 @@ struct vault_person {
 	char name[VAULT_NAME_MAX + 1];
 };
 
+/* A vault file the index could not read: its id, which is its file's name, and why (a vault
+ * error; VAULT_E_EXISTS: it claims a name another vault holds). Its person would otherwise
+ * vanish from every list unsaid. */
+struct vault_damaged {
+	char id[VAULT_USER_ID_HEX];
+	int code;
+};
+
 /* A name's key for ordering, search and sameness, into out (cap bytes). */
 typedef void (*vault_people_key_fn)(const char *name, char *out, size_t cap);
 
 /* Reads every vault of the store once. key makes each name's key (NULL: vault_people_fold).
- * *unreadable counts files that could not be opened. */
+ * *unreadable counts files that could not be read (vault_people_damaged names them). */
 int vault_people_load(struct vault_store *store, vault_people_key_fn key, struct vault_people **out,
 		      size_t *unreadable);
 void vault_people_free(struct vault_people *people);
 size_t vault_people_count(struct vault_people *people);
 size_t vault_people_unreadable(struct vault_people *people);
+/* The damaged vault files, the first max of them into out (unsorted): returns how many there
+ * are. */
+size_t vault_people_damaged(struct vault_people *people, struct vault_damaged *out, size_t max);
+/* Reads each damaged file again: one that reads now joins the index, one that is gone is
+ * forgotten, the others stay with what reading them says now. */
+int vault_people_recheck(struct vault_people *people, struct vault_store *store);
 
 /* An id (32 hex characters) or an exact enrolled name: the person, or VAULT_E_NOTFOUND. */
 int vault_people_find(struct vault_people *people, const char *name_or_id,

@@ -76,6 +76,11 @@ b[i] = ord("B") if b[i] != ord("B") else ord("C")
 open(sys.argv[1], "wb").write(b)
 PY
 start_fails key-flip "$KEY: the key file is damaged or belongs to another installation"
+# The same agent started on demand by a command: its reason reaches the command, at once, rather
+# than "cannot reach the agent" after the wait.
+run 6 key-flip-ondemand env SESAME_AGENT_PROGRAM="$AGENT" timeout -k 1 20 "$SESAME" status
+err key-flip-ondemand | grep -q "the agent could not start: .*$KEY: the key file is damaged" ||
+	fail "the started agent's reason did not reach the command: $(err key-flip-ondemand)"
 printf '!' | dd of="$KEY" bs=1 seek=30 conv=notrunc 2>/dev/null
 start_fails key-bad "$KEY: the key file is damaged: restore"
 rm -f "$KEY"
@@ -85,23 +90,56 @@ grep -q damaged "$tmp/out/key-missing.err" && fail "a missing key file said to b
 conf 'kdf_passes = 1' 'kdf_memory_mib = 8'
 mv "$KEY.kept" "$KEY"
 
-# A FIFO in place of a vault: the agent starts and serves; that vault is unreadable, named.
+# A FIFO in place of a vault: the agent starts and serves; that vault is unreadable, and its
+# file is named wherever its person would otherwise vanish unsaid.
 VAULT=$SESAME_HOME/vaults/$ALICE.vault
 swap_fifo "$VAULT"
 start_agent
 run 0 users timeout -k 1 20 "$SESAME" list --json
 expect_eq "unreadable vaults" "$(jget users 'j["unreadable"]')" 1
-# Without --json too: the person is not listed, and the command says why instead of nothing.
+expect_eq "damaged vault named" "$(jget users 'j["damaged"][0]["file"]')" "$VAULT"
+expect_eq "damaged vault's id" "$(jget users 'j["damaged"][0]["user"]')" "$ALICE"
+expect_eq "damaged vault's code" "$(jget users 'j["damaged"][0]["code"]')" -38
+# Without --json too: the person is not listed, and the command names the file and the remedy.
 run 0 users-text timeout -k 1 20 "$SESAME" list
-err users-text | grep -q "1 vault file is damaged or cannot be read" ||
-	fail "list says nothing of the unreadable vault: $(err users-text)"
+err users-text | grep -qF "the vault file $VAULT cannot be read" ||
+	fail "list does not name the unreadable vault: $(err users-text)"
+err users-text | grep -q "restore it from a backup" || fail "list gives no remedy: $(err users-text)"
 out users-text | grep -q "No one is enrolled" && fail "list says no one is enrolled"
 unlock_with 1 unlock-fifo Alice 482916
-err unlock-fifo | grep -q "1 vault file is damaged or cannot be read: it may be this person's" ||
+err unlock-fifo | grep -qF "the vault file $VAULT cannot be read" ||
 	fail "unlock of a person whose vault cannot be read: $(err unlock-fifo)"
-stop_agent
+err unlock-fifo | grep -q "may be this person's" || fail "unlock-fifo: $(err unlock-fifo)"
+# Enrolling while a vault cannot be read: refused, naming the file, before any PIN is typed
+# (nothing on the descriptor), unless --force. The agent refuses it too, whoever asks.
+run 1 enroll-damaged "$SESAME" enroll Alice --pin-fd 0 </dev/null
+err enroll-damaged | grep -qF "$VAULT" || fail "enroll-damaged: $(err enroll-damaged)"
+err enroll-damaged | grep -q -- "--force" || fail "enroll-damaged: $(err enroll-damaged)"
+python3 "$(dirname "$0")/agentproto.py" "$SESAME_AGENT_SOCK" \
+	'{"v":1,"op":"enroll","name":"Alice","pin":"482916"}' >"$tmp/out/enroll-raw.out"
+expect_eq "the agent's refusal" "$(jget enroll-raw 'j["reason"]')" damaged_vaults
+expect_eq "the agent names the file" "$(jget enroll-raw 'j["damaged"][0]["file"]')" "$VAULT"
+[ "$(ls "$SESAME_HOME/vaults" | grep -c '\.vault$')" = 1 ] || fail "a vault was made despite the refusal"
+run 0 enroll-forced sh -c 'echo 604913 | "$0" enroll Bob --pin-fd 0 --force --json' "$SESAME"
+expect_eq "forced enrolment recorded" "$(audit_field user_enrolled reason | tail -n 1)" \
+	"forced past 1 unreadable vault files"
+# The file put back is read again at the next list: Alice is there without a restart.
 swap_back "$VAULT"
-start_agent
+run 0 users-back timeout -k 1 20 "$SESAME" list --json
+expect_eq "unreadable after the file is back" "$(jget users-back 'j["unreadable"]')" 0
+expect_eq "people after the file is back" "$(jget users-back 'sorted(u["name"] for u in j["users"])')" \
+	"['Alice', 'Bob']"
 unlock_with 0 unlock-back Alice 482916
+stop_agent
+# A file that no longer exists is forgotten; one damaged in place is named with its cause.
+cp "$VAULT" "$VAULT.kept"
+printf 'garbage' | dd of="$VAULT" bs=1 seek=40 conv=notrunc 2>/dev/null
+start_agent
+run 0 users-flip timeout -k 1 20 "$SESAME" list --json
+expect_eq "a vault damaged in place" "$(jget users-flip 'j["damaged"][0]["file"]')" "$VAULT"
+rm -f "$VAULT"
+run 0 users-gone timeout -k 1 20 "$SESAME" list --json
+expect_eq "a removed vault is forgotten" "$(jget users-gone 'j["unreadable"]')" 0
+mv "$VAULT.kept" "$VAULT"
 stop_agent
 echo "files: ok"

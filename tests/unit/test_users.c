@@ -230,6 +230,76 @@ static void test_custom_key(void **state)
 	vault_people_free(p);
 }
 
+/* The vault file id's path under the fixture's store. */
+static void vault_path(struct fixture *fx, const char *id, const char *suffix, char *out)
+{
+	snprintf(out, PATH_MAX + 64, "%s/%s.vault%s", fx->dir, id, suffix);
+}
+
+/* Unreadable vault files are kept by id with their cause, and read again on demand: one put back
+ * joins the index, one removed is forgotten. */
+static void test_damaged(void **state)
+{
+	struct fixture *fx = *state;
+	char id[2][VAULT_USER_ID_HEX], path[PATH_MAX + 64], kept[PATH_MAX + 64];
+	struct vault_damaged d[4];
+	struct vault_people *p;
+	struct vault_person who;
+	size_t unreadable;
+	FILE *f;
+
+	enrol(fx, "Anne Roux", id[0]);
+	enrol(fx, "Paul Martin", id[1]);
+	vault_path(fx, id[0], "", path);
+	vault_path(fx, id[0], ".kept", kept);
+	assert_int_equal(rename(path, kept), 0);
+	assert_non_null(f = fopen(path, "w")); /* a truncated vault */
+	fputs("SESAME", f);
+	fclose(f);
+	assert_int_equal(vault_people_load(fx->store, NULL, &p, &unreadable), VAULT_OK);
+	assert_int_equal(unreadable, 1);
+	assert_int_equal(vault_people_unreadable(p), 1);
+	assert_int_equal(vault_people_damaged(p, d, 4), 1);
+	assert_string_equal(d[0].id, id[0]);
+	assert_int_equal(d[0].code, VAULT_E_FORMAT);
+	assert_int_equal(vault_people_find(p, "Anne Roux", &who), VAULT_E_NOTFOUND);
+	assert_int_equal(vault_people_damaged(p, d, 0), 1); /* counted, none copied */
+
+	/* still damaged: stays, with its cause */
+	assert_int_equal(vault_people_recheck(p, fx->store), VAULT_OK);
+	assert_int_equal(vault_people_damaged(p, d, 4), 1);
+	/* put back: found again */
+	assert_int_equal(rename(kept, path), 0);
+	assert_int_equal(vault_people_recheck(p, fx->store), VAULT_OK);
+	assert_int_equal(vault_people_damaged(p, d, 4), 0);
+	assert_int_equal(vault_people_find(p, "Anne Roux", &who), VAULT_OK);
+	assert_string_equal(who.id, id[0]);
+	vault_people_free(p);
+
+	/* a second vault under Paul's name (his first one was away meanwhile): one of the two is
+	 * kept as damaged (-17), so that someone sees it */
+	vault_path(fx, id[1], "", kept);
+	vault_path(fx, id[1], ".away", path);
+	assert_int_equal(rename(kept, path), 0);
+	enrol(fx, "Paul Martin", id[1]);
+	assert_int_equal(rename(path, kept), 0);
+	vault_path(fx, id[0], "", path);
+	assert_int_equal(vault_people_load(fx->store, NULL, &p, &unreadable), VAULT_OK);
+	assert_int_equal(unreadable, 1);
+	assert_int_equal(vault_people_damaged(p, d, 4), 1);
+	assert_int_equal(d[0].code, VAULT_E_EXISTS);
+	assert_int_equal(vault_people_recheck(p, fx->store), VAULT_OK); /* still the same name */
+	assert_int_equal(vault_people_damaged(p, d, 4), 1);
+	assert_int_equal(d[0].code, VAULT_E_EXISTS);
+	vault_people_free(p);
+	/* Anne's file removed: no person, and no damage either */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(vault_people_load(fx->store, NULL, &p, &unreadable), VAULT_OK);
+	assert_int_equal(vault_people_count(p), 1);
+	assert_int_equal(vault_people_unreadable(p), 1); /* Paul's second vault only */
+	vault_people_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +307,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_custom_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
