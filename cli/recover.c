@@ -2,7 +2,6 @@
  * a new sheet, since the old one may have been seen. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -136,32 +135,18 @@ static int recover(const struct sesame_home *h, const char *user, int fd, const 
 
 int cmd_recover(int argc, char **argv)
 {
-	static const struct option opts[] = {{"pin-fd", required_argument, NULL, 'p'},
-					     {"sheet", required_argument, NULL, 's'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {0}};
-	const char *sheet = NULL;
+	struct cli_common opts;
 	struct sesame_home h;
-	int json = 0, fd = -1, opt;
+	enum cli_parsed parsed =
+	    cli_common_parse(argc, argv, CLI_OPT_PIN_FD | CLI_OPT_SHEET | CLI_OPT_JSON, &opts);
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'p' && cli_fd_arg(optarg, &fd) == 0)
-			continue;
-		if (opt == 's')
-			sheet = optarg;
-		else if (opt == 'j')
-			json = 1;
-		else
-			return usage(opt == 'h' ? stdout : stderr);
-	}
-	if (optind + 1 != argc)
-		return usage(stderr);
-	if (sheet != NULL && json) {
+	if (parsed != CLI_PARSED_OK || optind + 1 != argc)
+		return usage(parsed == CLI_PARSED_HELP ? stdout : stderr);
+	if (opts.sheet != NULL && opts.json) {
 		cli_error(_("--sheet prints a page, --json a record: choose one"));
 		return EXIT_USAGE;
 	}
 	if (cli_home(&h) != 0)
 		return EXIT_FAIL;
-	return recover(&h, argv[optind], fd, sheet, json);
+	return recover(&h, argv[optind], opts.pin_fd, opts.sheet, opts.json);
 }
