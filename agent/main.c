@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <libintl.h>
+#include <locale.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,8 +22,12 @@
 
 #include "build-config.h"
 #include "agent.h"
+#include "errtext.h"
 #include "fileio.h"
 #include "proto.h"
+
+#define _(s) gettext(s)
+#define N_(s) (s)
 
 #define SD_LISTEN_FDS_START 3
 #define LISTEN_BACKLOG 64
@@ -66,13 +72,13 @@ static void stop_bound(const struct agent *a)
 
 static int usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "Usage: sesame-agent [--system] [--reload]\n"
-	    "Holds unlocked vaults for the length of an appointment and answers the sesame\n"
-	    "command on a Unix socket ($SESAME_AGENT_SOCK, default\n"
-	    "$XDG_RUNTIME_DIR/sesame/agent.sock; /run/sesame/agent.sock with --system).\n"
-	    "--reload: check sesame.conf, then have the running agent read it again (SIGHUP).\n");
+	fputs(_("Usage: sesame-agent [--system] [--reload]\n"
+		"Holds unlocked vaults for the length of an appointment and answers the sesame\n"
+		"command on a Unix socket ($SESAME_AGENT_SOCK, default\n"
+		"$XDG_RUNTIME_DIR/sesame/agent.sock; /run/sesame/agent.sock with --system).\n"
+		"--reload: check sesame.conf, then have the running agent read it again "
+		"(SIGHUP).\n"),
+	      out);
 	return out == stdout ? 0 : 2;
 }
 
@@ -81,28 +87,44 @@ static void config_report(const struct sesame_home *h, int ret)
 {
 	static const char *const takes[] = {
 	    [CONFIG_KIND_NONE] = "",
-	    [CONFIG_KIND_NUMBER] = "a whole number",
-	    [CONFIG_KIND_BOOL] = "yes or no (oui or non)",
-	    [CONFIG_KIND_PATH] = "an absolute path",
-	    [CONFIG_KIND_NAME] = "an account or group name",
-	    [CONFIG_KIND_BACKEND] = "auto, secret-service or file",
-	    [CONFIG_KIND_TEXT] = "text",
+	    [CONFIG_KIND_NUMBER] = N_("a whole number"),
+	    [CONFIG_KIND_BOOL] = N_("yes or no (oui or non)"),
+	    [CONFIG_KIND_PATH] = N_("an absolute path"),
+	    [CONFIG_KIND_NAME] = N_("an account or group name"),
+	    [CONFIG_KIND_BACKEND] = N_("auto, secret-service or file"),
+	    [CONFIG_KIND_TEXT] = N_("text"),
 	};
 	const struct sesame_config *c = &h->cfg;
 
-	if (c->line > 0 && c->problem == CONFIG_PROBLEM_KEY)
-		fprintf(stderr, "sesame-agent: %s line %u: unknown setting \"%s\"%s%s%s\n",
-			h->config_path, c->line, c->problem_key,
-			c->suggestion != NULL ? " (did you mean \"" : "",
-			c->suggestion != NULL ? c->suggestion : "",
-			c->suggestion != NULL ? "\"?)" : "");
+	if (c->line > 0 && c->problem == CONFIG_PROBLEM_KEY && c->suggestion != NULL)
+		fprintf(stderr,
+			_("sesame-agent: %s line %u: unknown setting \"%s\" (did you mean "
+			  "\"%s\"?)\n"),
+			h->config_path, c->line, c->problem_key, c->suggestion);
+	else if (c->line > 0 && c->problem == CONFIG_PROBLEM_KEY)
+		fprintf(stderr, _("sesame-agent: %s line %u: unknown setting \"%s\"\n"),
+			h->config_path, c->line, c->problem_key);
 	else if (c->line > 0 && c->problem == CONFIG_PROBLEM_VALUE)
-		fprintf(stderr, "sesame-agent: %s line %u: \"%s\" takes %s (%lu to %lu)\n",
-			h->config_path, c->line, c->problem_key, takes[c->problem_kind],
+		fprintf(stderr, _("sesame-agent: %s line %u: \"%s\" takes %s (%lu to %lu)\n"),
+			h->config_path, c->line, c->problem_key, _(takes[c->problem_kind]),
 			c->problem_min, c->problem_max);
 	else
-		fprintf(stderr, "sesame-agent: %s line %u: %s\n", h->config_path, c->line,
-			vault_strerror(ret));
+		fprintf(stderr, _("sesame-agent: %s line %u: %s\n"), h->config_path, c->line,
+			sesame_strerror(ret));
+}
+
+/* Messages in the language of the account that starts the agent (text domain "sesame", as the
+ * command's). Only messages and character types: numbers and dates in records and replies stay
+ * in the C locale. */
+static void i18n_init(void)
+{
+	const char *dir = getenv("SESAME_LOCALEDIR");
+
+	setlocale(LC_MESSAGES, "");
+	setlocale(LC_CTYPE, "");
+	bindtextdomain("sesame", dir != NULL && dir[0] == '/' ? dir : LOCALEDIR);
+	bind_textdomain_codeset("sesame", "UTF-8");
+	textdomain("sesame");
 }
 
 static void harden(void)
@@ -174,15 +196,16 @@ static int bind_socket(struct agent *a)
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "sesame-agent: socket path too long: %s\n", path);
+		fprintf(stderr, _("sesame-agent: socket path too long: %s\n"), path);
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (make_socket_dir(path, a->home.system, a->worker_gid) != 0) {
-		fprintf(stderr, "sesame-agent: unsafe or unusable socket directory for %s: %s%s\n",
-			path, strerror(errno),
-			a->home.system ? " (the service user must belong to worker_group, or start "
-					 "through sesame-agent-system.socket)"
+		fprintf(stderr,
+			_("sesame-agent: unsafe or unusable socket directory for %s: %s%s\n"), path,
+			strerror(errno),
+			a->home.system ? _(" (the service user must belong to worker_group, or "
+					   "start through sesame-agent-system.socket)")
 				       : "");
 		return -1;
 	}
@@ -190,7 +213,7 @@ static int bind_socket(struct agent *a)
 	if (fd < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		fprintf(stderr, "sesame-agent: an agent already answers on %s\n", path);
+		fprintf(stderr, _("sesame-agent: an agent already answers on %s\n"), path);
 		close(fd);
 		return -1;
 	}
@@ -212,12 +235,13 @@ static void state_error(const char *what, int ret)
 {
 	const char *file = fileio_failed_name();
 
+	const char *init = ret == VAULT_E_NOTFOUND ? _(" (run \"sesame init\" first)") : "";
+
 	if (file[0] != '\0' && strcmp(file, what) != 0 && strstr(what, file) == NULL)
-		fprintf(stderr, "sesame-agent: %s: %s: %s%s\n", what, file, vault_strerror(ret),
-			ret == VAULT_E_NOTFOUND ? " (run \"sesame init\" first)" : "");
+		fprintf(stderr, _("sesame-agent: %s: %s: %s%s\n"), what, file, sesame_strerror(ret),
+			init);
 	else
-		fprintf(stderr, "sesame-agent: %s: %s%s\n", what, vault_strerror(ret),
-			ret == VAULT_E_NOTFOUND ? " (run \"sesame init\" first)" : "");
+		fprintf(stderr, _("sesame-agent: %s: %s%s\n"), what, sesame_strerror(ret), init);
 }
 
 /* The device secret has no check value of its own (the key file is exactly the secret): a
@@ -227,14 +251,15 @@ static void key_error(const struct agent *a, int ret)
 {
 	if (ret == VAULT_E_FORMAT)
 		fprintf(stderr,
-			"sesame-agent: %s: the key file is damaged: restore it from a backup\n",
+			_("sesame-agent: %s: the key file is damaged: restore it from a backup\n"),
 			a->home.key_file);
 	else if (ret == VAULT_E_TAMPERED)
-		fprintf(stderr,
-			"sesame-agent: %s: the key file is damaged or belongs to another "
-			"installation: its device secret does not open the audit log; restore the "
-			"key file from a backup\n",
-			a->home.key_file);
+		fprintf(
+		    stderr,
+		    _("sesame-agent: %s: the key file is damaged or belongs to another "
+		      "installation: its device secret does not open the audit log; restore the "
+		      "key file from a backup\n"),
+		    a->home.key_file);
 }
 
 static int open_state(struct agent *a)
@@ -305,7 +330,7 @@ static int worker_group(struct agent *a)
 	struct group *g = getgrnam(a->home.cfg.worker_group);
 
 	if (g == NULL) {
-		fprintf(stderr, "sesame-agent: no group %s (worker_group in %s)\n",
+		fprintf(stderr, _("sesame-agent: no group %s (worker_group in %s)\n"),
 			a->home.cfg.worker_group, a->home.config_path);
 		return -1;
 	}
@@ -320,14 +345,15 @@ void agent_reload_config(struct agent *a)
 	int ret = home_resolve(&fresh, a->home.system);
 
 	if (ret == VAULT_OK && a->home.system && (g = getgrnam(fresh.cfg.worker_group)) == NULL) {
-		fprintf(stderr, "sesame-agent: no group %s (worker_group in %s)\n",
+		fprintf(stderr, _("sesame-agent: no group %s (worker_group in %s)\n"),
 			fresh.cfg.worker_group, fresh.config_path);
 		ret = VAULT_E_INVAL;
 	} else if (ret != VAULT_OK) {
 		config_report(&fresh, ret);
 	}
 	if (ret != VAULT_OK) {
-		fprintf(stderr, "sesame-agent: %s not reloaded: the settings stay as they were\n",
+		fprintf(stderr,
+			_("sesame-agent: %s not reloaded: the settings stay as they were\n"),
 			fresh.config_path);
 		return;
 	}
@@ -337,7 +363,7 @@ void agent_reload_config(struct agent *a)
 	pthread_mutex_unlock(&a->pool.lock);
 	if (g != NULL)
 		a->worker_gid = g->gr_gid;
-	fprintf(stderr, "sesame-agent: %s reloaded\n", fresh.config_path);
+	fprintf(stderr, _("sesame-agent: %s reloaded\n"), fresh.config_path);
 }
 
 /* --reload: the file is checked first (a wrong one is said here, and the agent keeps its
@@ -355,15 +381,16 @@ static int reload_running(const struct sesame_home *h)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return 1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
-		fprintf(stderr, "sesame-agent: no agent answers on %s: %s\n", h->socket,
+		fprintf(stderr, _("sesame-agent: no agent answers on %s: %s\n"), h->socket,
 			strerror(errno));
 	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0)
-		fprintf(stderr, "sesame-agent: cannot tell which process serves %s\n", h->socket);
+		fprintf(stderr, _("sesame-agent: cannot tell which process serves %s\n"),
+			h->socket);
 	else if (kill(cred.pid, SIGHUP) != 0)
-		fprintf(stderr, "sesame-agent: cannot signal process %d: %s\n", (int)cred.pid,
+		fprintf(stderr, _("sesame-agent: cannot signal process %d: %s\n"), (int)cred.pid,
 			strerror(errno));
 	else
-		ret = printf("sesame-agent: %s checked; process %d reads it again\n",
+		ret = printf(_("sesame-agent: %s checked; process %d reads it again\n"),
 			     h->config_path, (int)cred.pid) < 0;
 	close(fd);
 	return ret;
@@ -375,7 +402,7 @@ static int run(struct agent *a)
 
 	/* forked first, while no secret is in memory and no thread exists */
 	if (kdf_helpers_start(&a->kdf, AGENT_KDF_THREADS) != 0) {
-		fprintf(stderr, "sesame-agent: cannot start the KDF helpers: %s\n",
+		fprintf(stderr, _("sesame-agent: cannot start the KDF helpers: %s\n"),
 			strerror(errno));
 		return 1;
 	}
@@ -388,20 +415,21 @@ static int run(struct agent *a)
 	}
 	vault_store_set_kdf(a->store, kdf_remote, NULL);
 	if (pool_start(&a->pool, a->store, &a->home.cfg.policy, &a->kdf) != 0) {
-		fputs("sesame-agent: cannot start the PIN check threads (out of memory or of "
-		      "threads)\n",
+		fputs(_("sesame-agent: cannot start the PIN check threads (out of memory or of "
+			"threads)\n"),
 		      stderr);
 		return 1;
 	}
 	/* no record, no service: an agent that cannot write its log answers nobody */
 	if (record_self(a, "agent_started", a->home.system ? "system" : "user") != VAULT_OK) {
-		fprintf(stderr, "sesame-agent: cannot write the audit log in %s\n", a->home.audit);
+		fprintf(stderr, _("sesame-agent: cannot write the audit log in %s\n"),
+			a->home.audit);
 		return 1;
 	}
 	/* what a crash left: temporary copies of vaults, and changes never confirmed */
 	if ((ret = vault_store_tidy(a->store, tidied, a)) != VAULT_OK)
-		fprintf(stderr, "sesame-agent: %s: cannot tidy up after a crash: %s\n",
-			a->home.vaults, vault_strerror(ret));
+		fprintf(stderr, _("sesame-agent: %s: cannot tidy up after a crash: %s\n"),
+			a->home.vaults, sesame_strerror(ret));
 	if (agent_people_start(a) != 0)
 		return 1;
 	agent_loop(a);
@@ -438,6 +466,7 @@ int main(int argc, char **argv)
 		kdf_helper_main(KDF_HELPER_FD);
 	}
 
+	i18n_init();
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 's')
 			system = 1;

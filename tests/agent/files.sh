@@ -85,7 +85,7 @@ printf '!' | dd of="$KEY" bs=1 seek=30 conv=notrunc 2>/dev/null
 start_fails key-bad "$KEY: the key file is damaged: restore"
 rm -f "$KEY"
 conf 'kdf_passes = 1' 'kdf_memory_mib = 8' 'device_secret = file'
-start_fails key-missing "$KEY: the device secret cannot be found"
+start_fails key-missing "$KEY: the device secret is missing"
 grep -q damaged "$tmp/out/key-missing.err" && fail "a missing key file said to be damaged"
 conf 'kdf_passes = 1' 'kdf_memory_mib = 8'
 mv "$KEY.kept" "$KEY"

@@ -98,4 +98,18 @@ for e in user_enrolled pin_wrong pin_ok session_opened credential_added session_
 	grep -qx "$e" "$tmp/events" || fail "no $e record"
 done
 stop_agent
+# The agent's own start-up messages are French too, with LANG or with LANGUAGE alone: a key file
+# damaged in place (one character of the base64 made '!'), said by the agent and by a command
+# that starts it.
+KEY=$(ls "$XDG_CONFIG_HOME"/sesame/device-secret-*)
+cp "$KEY" "$KEY.kept"
+printf '!' | dd of="$KEY" bs=1 seek=30 conv=notrunc 2>/dev/null
+run 1 agent-key timeout -k 1 20 "$AGENT"
+says agent-key "$KEY : le fichier de clé est abîmé : restaurez-le depuis une sauvegarde"
+run 1 agent-key-language env LANG=C.UTF-8 LANGUAGE=fr timeout -k 1 20 "$AGENT"
+says agent-key-language "le fichier de clé est abîmé"
+run 6 agent-key-cli env SESAME_AGENT_PROGRAM="$AGENT" timeout -k 1 20 "$SESAME" status
+says agent-key-cli "le fichier de clé est abîmé"
+grep -q "key file" "$tmp/out/agent-key-cli.err" && fail "English from the agent: $(err agent-key-cli)"
+mv "$KEY.kept" "$KEY"
 echo "flow-fr: ok"

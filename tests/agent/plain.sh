@@ -110,7 +110,8 @@ rm "$vault" && mv "$vault.real" "$vault"
 stop_agent
 chmod 0750 "$SESAME_HOME/vaults"
 "$AGENT" >/dev/null 2>"$tmp/out/perm-agent.err" && fail "the agent started with an unsafe directory"
-grep -qF "$SESAME_HOME/vaults: " "$tmp/out/perm-agent.err" ||
+# (in French, a space comes before the colon)
+grep -qF -e "$SESAME_HOME/vaults: " -e "$SESAME_HOME/vaults : " "$tmp/out/perm-agent.err" ||
 	fail "the agent does not name the directory: $(cat "$tmp/out/perm-agent.err")"
 SESAME_AGENT_PROGRAM="$AGENT" run 6 perm-start "$SESAME" list
 says perm-start "$SESAME_HOME/vaults has unsafe permissions" \
