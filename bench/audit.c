@@ -15,19 +15,12 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "benchutil.h"
 #include "error.h"
 #include "merkle.h"
 
 #define RECORDS 1000000
 #define APPEND_SECONDS 3.0
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long max_rss_kb(void)
 {
@@ -37,35 +30,16 @@ static long max_rss_kb(void)
 	return ru.ru_maxrss;
 }
 
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static void die(const char *what, int code)
 {
 	fprintf(stderr, "bench-audit: %s: %s\n", what, vault_strerror(code));
 	exit(1);
 }
 
+/* The bench's records (benchutil.h), with its own time and person. */
 static struct audit_event event_n(uint64_t i, char *purpose, size_t cap)
 {
-	static const char *const events[] = {"pin_ok", "session_opened", "login_started",
-					     "login_filled", "session_closed"};
-	struct audit_event ev = {.event = events[i % 5],
-				 .time = "2026-11-28T10:00:00Z",
-				 .worker_uid = 1000,
-				 .worker_login = "alice",
-				 .host = "poste-3",
-				 .user = "u-7f3a9c",
-				 .credential = "c-18",
-				 .service = "CAF",
-				 .outcome = "ok",
-				 .attempts_left = -1};
-	snprintf(purpose, cap, "rendez-vous %llu", (unsigned long long)i);
-	ev.purpose = purpose;
-	return ev;
+	return bench_event(i, "2026-11-28T10:00:00Z", "u-7f3a9c", purpose, cap);
 }
 
 static void generate(const char *dir, const uint8_t *key, uint64_t n)
@@ -110,17 +84,15 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	randombytes_buf(key, sizeof(key));
-	if (snprintf(root, sizeof(root), "%s/sesame-bench-audit.XXXXXX",
-		     getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") >= (int)sizeof(root) ||
-	    mkdtemp(root) == NULL)
+	if (bench_tmpdir(root, sizeof(root), "audit") != 0)
 		return 1;
 	if (snprintf(dir, sizeof(dir), "%s/log", root) >= (int)sizeof(dir) ||
 	    snprintf(dir2, sizeof(dir2), "%s/durable", root) >= (int)sizeof(dir2))
 		return 1;
 
-	t0 = now_s();
+	t0 = bench_now_s();
 	generate(dir, key, RECORDS);
-	gen_s = now_s() - t0;
+	gen_s = bench_now_s() - t0;
 	if (snprintf(path, sizeof(path), "%s/%s", dir, AUDIT_LOG_NAME) >= (int)sizeof(path) ||
 	    stat(path, &st) != 0)
 		return 1;
@@ -130,9 +102,9 @@ int main(void)
 
 	/* (b) full verify, streaming; the peak RSS must not grow with the log. */
 	rss0 = max_rss_kb();
-	t0 = now_s();
+	t0 = bench_now_s();
 	ret = audit_verify(dir, NULL, &rep);
-	verify_s = now_s() - t0;
+	verify_s = bench_now_s() - t0;
 	rss1 = max_rss_kb();
 	if (ret != VAULT_OK || rep.records != RECORDS)
 		die("verify", ret);
@@ -146,7 +118,7 @@ int main(void)
 		return 1;
 	for (p = map, end = map + st.st_size; p < end; p += 4096)
 		acc ^= *p; /* fault the pages in before timing */
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (p = map; p < end;) {
 		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
 		merkle_leaf_hash(p, (size_t)(nl - p), h);
@@ -154,7 +126,7 @@ int main(void)
 		lines++;
 		p = nl + 1;
 	}
-	hash_s = now_s() - t0;
+	hash_s = bench_now_s() - t0;
 	munmap((void *)map, (size_t)st.st_size);
 	close(fd);
 	printf("audit_hash_records_per_s=%.0f\n", (double)lines / hash_s);
@@ -169,8 +141,8 @@ int main(void)
 		ret = audit_open(dir2, key, &ev, &log);
 		if (ret != VAULT_OK)
 			die("open", ret);
-		t0 = now_s();
-		while ((append_s = now_s() - t0) < APPEND_SECONDS) {
+		t0 = bench_now_s();
+		while ((append_s = bench_now_s() - t0) < APPEND_SECONDS) {
 			ev = event_n(appends, purpose, sizeof(purpose));
 			ret = audit_append(log, &ev, NULL);
 			if (ret != VAULT_OK)
@@ -182,7 +154,7 @@ int main(void)
 		die("init", ret);
 	}
 	sodium_memzero(key, sizeof(key));
-	nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	bench_rmtree(root);
 
 	printf("audit_verify_records_per_s=%.0f\n", (double)RECORDS / verify_s);
 	printf("audit_verify_vs_hash_ratio=%.2f\n",

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "benchutil.h"
 #include "error.h"
 
 #define ROUNDS 5
@@ -31,49 +32,17 @@
 static uint8_t key[AUDIT_SEALING_KEY_LEN];
 static char dir[PATH_MAX];
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *t, size_t n)
-{
-	qsort(t, n, sizeof(*t), cmp_double);
-	return t[n / 2];
-}
-
 static void die(const char *what, int code)
 {
 	fprintf(stderr, "bench-log: %s: %s\n", what, vault_strerror(code));
 	exit(1);
 }
 
+/* The bench's records (benchutil.h), with its own time and person. */
 static struct audit_event event_n(uint64_t i, char *purpose, size_t cap)
 {
-	static const char *const events[] = {"pin_ok", "session_opened", "login_started",
-					     "login_filled", "session_closed"};
-	struct audit_event ev = {.event = events[i % 5],
-				 .time = "2026-11-30T10:00:00Z",
-				 .worker_uid = 1000,
-				 .worker_login = "alice",
-				 .host = "poste-3",
-				 .user = "7f3a9c0e7f3a9c0e7f3a9c0e7f3a9c0e",
-				 .credential = "c-18",
-				 .service = "CAF",
-				 .outcome = "ok",
-				 .attempts_left = -1};
-	snprintf(purpose, cap, "rendez-vous %llu", (unsigned long long)i);
-	ev.purpose = purpose;
-	return ev;
+	return bench_event(i, "2026-11-30T10:00:00Z", "7f3a9c0e7f3a9c0e7f3a9c0e7f3a9c0e", purpose,
+			   cap);
 }
 
 static uint64_t bytes_read(void)
@@ -119,12 +88,12 @@ static struct audit_log *open_timed(double *ms, uint64_t *bytes)
 {
 	struct audit_log *log;
 	uint64_t b0 = bytes_read();
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	int ret = audit_open(dir, key, NULL, &log);
 
 	if (ret != VAULT_OK)
 		die("open", ret);
-	*ms = (now_s() - t0) * 1e3;
+	*ms = (bench_now_s() - t0) * 1e3;
 	*bytes = bytes_read() - b0;
 	return log;
 }
@@ -139,24 +108,24 @@ static void proofs(uint64_t n)
 	for (int i = 0; i < PROOFS; i++) {
 		uint64_t seq =
 		    (uint64_t)randombytes_uniform((uint32_t)(n > UINT32_MAX ? UINT32_MAX : n));
-		double t0 = now_s();
+		double t0 = bench_now_s();
 		if ((ret = audit_prove(dir, seq, out, sizeof(out), &len)) != VAULT_OK)
 			die("prove", ret);
-		prove[i] = now_s() - t0;
-		t0 = now_s();
+		prove[i] = bench_now_s() - t0;
+		t0 = bench_now_s();
 		if ((ret = audit_consistency(dir, seq, 0, out, sizeof(out), &len)) != VAULT_OK)
 			die("consistency", ret);
-		cons[i] = now_s() - t0;
+		cons[i] = bench_now_s() - t0;
 	}
-	printf("audit_prove_ms=%.3f\n", median(prove, PROOFS) * 1e3);
-	printf("audit_consistency_ms=%.3f\n", median(cons, PROOFS) * 1e3);
+	printf("audit_prove_ms=%.3f\n", bench_median(prove, PROOFS) * 1e3);
+	printf("audit_consistency_ms=%.3f\n", bench_median(cons, PROOFS) * 1e3);
 }
 
 /* A raw write of a record-sized line and fdatasync, in a loop, for seconds: per second. */
 static double raw_rate(double seconds)
 {
 	char path[PATH_MAX + 16], line[300];
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	long n = 0;
 	int fd;
 
@@ -166,14 +135,14 @@ static double raw_rate(double seconds)
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
 		die("raw file", VAULT_E_IO);
-	while (now_s() - t0 < seconds) {
+	while (bench_now_s() - t0 < seconds) {
 		if (write(fd, line, sizeof(line)) != (ssize_t)sizeof(line) || fdatasync(fd) != 0)
 			die("raw write", VAULT_E_IO);
 		n++;
 	}
 	close(fd);
 	unlink(path);
-	return (double)n / (now_s() - t0);
+	return (double)n / (bench_now_s() - t0);
 }
 
 struct appender {
@@ -188,7 +157,7 @@ static void *append_loop(void *arg)
 	struct appender *ap = arg;
 	char purpose[48];
 
-	while (now_s() < ap->until) {
+	while (bench_now_s() < ap->until) {
 		struct audit_event ev =
 		    event_n(ap->base + (uint64_t)ap->count, purpose, sizeof(purpose));
 		int ret = audit_append(ap->log, &ev, NULL);
@@ -204,7 +173,7 @@ static double append_rate(struct audit_log *log, int threads, double seconds)
 {
 	struct appender ap[THREADS];
 	pthread_t th[THREADS];
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	long total = 0;
 
 	for (int i = 0; i < threads; i++) {
@@ -215,7 +184,7 @@ static double append_rate(struct audit_log *log, int threads, double seconds)
 		pthread_join(th[i], NULL);
 		total += ap[i].count;
 	}
-	return (double)total / (now_s() - t0);
+	return (double)total / (bench_now_s() - t0);
 }
 
 static void appends(struct audit_log *log)
@@ -227,23 +196,24 @@ static void appends(struct audit_log *log)
 		one[i] = append_rate(log, 1, ROUND_S);
 		many[i] = append_rate(log, THREADS, ROUND_S);
 	}
-	printf("raw_write_fdatasync_per_s=%.0f\n", median(raw, ROUNDS));
-	printf("audit_append_per_s=%.0f\n", median(one, ROUNDS));
-	printf("audit_append_vs_raw_ratio=%.3f\n", median(one, ROUNDS) / median(raw, ROUNDS));
-	printf("audit_append_%d_writers_per_s=%.0f\n", THREADS, median(many, ROUNDS));
+	printf("raw_write_fdatasync_per_s=%.0f\n", bench_median(raw, ROUNDS));
+	printf("audit_append_per_s=%.0f\n", bench_median(one, ROUNDS));
+	printf("audit_append_vs_raw_ratio=%.3f\n",
+	       bench_median(one, ROUNDS) / bench_median(raw, ROUNDS));
+	printf("audit_append_%d_writers_per_s=%.0f\n", THREADS, bench_median(many, ROUNDS));
 	printf("audit_append_%d_writers_vs_one_ratio=%.2f\n", THREADS,
-	       median(many, ROUNDS) / median(one, ROUNDS));
+	       bench_median(many, ROUNDS) / bench_median(one, ROUNDS));
 }
 
 static void verify_timed(const char *name)
 {
 	struct audit_verify_report rep;
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	int ret = audit_verify(dir, NULL, &rep);
 
 	if (ret != VAULT_OK)
 		die("verify", ret);
-	printf("%s=%.2f\n", name, now_s() - t0);
+	printf("%s=%.2f\n", name, bench_now_s() - t0);
 }
 
 static int drop_caches(void)
@@ -273,10 +243,10 @@ int main(int argc, char **argv)
 		return 2;
 	memset(key, KEY_FILL, sizeof(key));
 	snprintf(dir, sizeof(dir), "%s/sesame-bench-log-%llu", base, (unsigned long long)n);
-	t0 = now_s();
+	t0 = bench_now_s();
 	generate(n);
 	printf("audit_records=%llu\n", (unsigned long long)n);
-	printf("audit_generate_s=%.1f\n", now_s() - t0);
+	printf("audit_generate_s=%.1f\n", bench_now_s() - t0);
 	snprintf(path, sizeof(path), "%s/%s", dir, AUDIT_LOG_NAME);
 	if (stat(path, &st) == 0)
 		printf("audit_log_bytes=%lld\n", (long long)st.st_size);

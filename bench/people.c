@@ -27,6 +27,7 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "benchutil.h"
 #include "home.h"
 #include "keys.h"
 #include "proto.h"
@@ -47,26 +48,6 @@ struct population {
 	pid_t agent;
 	int fd;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *t, size_t n)
-{
-	qsort(t, n, sizeof(*t), cmp_double);
-	return t[n / 2];
-}
 
 static void use(const struct population *p)
 {
@@ -301,7 +282,7 @@ static cJSON *op(const char *name)
 /* Starts the agent; status_s and ready_s: when status, then the index, first answered. */
 static int start(struct population *p, char *agent, double *status_s, double *ready_s)
 {
-	double t0 = now();
+	double t0 = bench_now_s();
 	cJSON *r;
 
 	use(p);
@@ -312,16 +293,16 @@ static int start(struct population *p, char *agent, double *status_s, double *re
 		execl(agent, "sesame-agent", (char *)NULL);
 		_exit(127);
 	}
-	while ((p->fd = connect_to(p->sock)) < 0 && now() - t0 < 60)
+	while ((p->fd = connect_to(p->sock)) < 0 && bench_now_s() - t0 < 60)
 		usleep(1000);
 	if (p->fd < 0 || (r = call(p->fd, op("status"))) == NULL)
 		return -1;
 	cJSON_Delete(r);
-	*status_s = now() - t0;
+	*status_s = bench_now_s() - t0;
 	if ((r = call(p->fd, op("users"))) == NULL)
 		return -1;
 	cJSON_Delete(r);
-	*ready_s = now() - t0;
+	*ready_s = bench_now_s() - t0;
 	return 0;
 }
 
@@ -352,10 +333,10 @@ static double lookup_once(struct population *p, size_t i)
 
 	name_of(i % p->n, name, sizeof(name));
 	cJSON_AddStringToObject(req, "user", name);
-	t0 = now();
+	t0 = bench_now_s();
 	if ((r = call(p->fd, req)) == NULL)
 		fail(name);
-	t0 = now() - t0;
+	t0 = bench_now_s() - t0;
 	cJSON_Delete(r);
 	return t0;
 }
@@ -381,10 +362,10 @@ static double page_once(struct population *p, size_t i, const char *search)
 		cJSON_Delete(r);
 		cJSON_AddStringToObject(req, "cursor", cursor);
 	}
-	t0 = now();
+	t0 = bench_now_s();
 	if ((r = call(p->fd, req)) == NULL)
 		fail("users");
-	t0 = now() - t0;
+	t0 = bench_now_s() - t0;
 	cJSON_Delete(r);
 	return t0;
 }
@@ -433,11 +414,12 @@ int main(int argc, char **argv)
 		printf("audit_records=%s\n", getenv("BENCH_PEOPLE_LOG"));
 	printf("agent_start_status_ms=%.1f\n", st[1] * 1e3);
 	printf("agent_start_index_ms=%.1f\n", ready[1] * 1e3);
-	printf("people_lookup_us_%d=%.1f\n", SMALL, median(small_t, LOOKUPS) * 1e6);
-	printf("people_lookup_us=%.1f\n", median(big_t, LOOKUPS) * 1e6);
-	printf("people_lookup_ratio=%.3f\n", median(big_t, LOOKUPS) / median(small_t, LOOKUPS));
-	printf("users_page50_ms=%.3f\n", median(page_t, PAGES) * 1e3);
-	printf("users_search50_ms=%.3f\n", median(search_t, PAGES) * 1e3);
+	printf("people_lookup_us_%d=%.1f\n", SMALL, bench_median(small_t, LOOKUPS) * 1e6);
+	printf("people_lookup_us=%.1f\n", bench_median(big_t, LOOKUPS) * 1e6);
+	printf("people_lookup_ratio=%.3f\n",
+	       bench_median(big_t, LOOKUPS) / bench_median(small_t, LOOKUPS));
+	printf("users_page50_ms=%.3f\n", bench_median(page_t, PAGES) * 1e3);
+	printf("users_search50_ms=%.3f\n", bench_median(search_t, PAGES) * 1e3);
 	stop(&pop[0]);
 	stop(&pop[1]);
 	return 0;
