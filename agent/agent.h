@@ -198,9 +198,9 @@ int agent_people_start(struct agent *a);
 void agent_people_poll(struct agent *a);
 int agent_people_defer(struct agent *a, struct conn *c, const cJSON *req);
 void agent_people_stop(struct agent *a);
-/* Adds "unreadable" and "damaged" (the vault files the index could not read, read again first)
- * to r; returns how many there are. */
-size_t agent_people_damaged(struct agent *a, cJSON *r);
+/* Adds "unreadable" and "damaged" (the vault files the index could not read; with recheck,
+ * read again first) to r; returns how many there are. */
+size_t agent_people_damaged(struct agent *a, cJSON *r, int recheck);
 
 /* jobs.c: how a PIN job ends, on the loop's thread (c is NULL when its client has gone) */
 void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j);

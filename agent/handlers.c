@@ -242,7 +242,9 @@ static void h_users(struct agent *a, struct conn *c, const cJSON *req)
 		return;
 	}
 	r = reply_ok();
-	agent_people_damaged(a, r); /* first: a vault file put back joins this page */
+	/* a first page reads the damaged files again first, so that a vault put back is on it; the
+	 * pages after it read no file */
+	agent_people_damaged(a, r, proto_string(req, "cursor") == NULL);
 	ret = vault_people_page(a->people, proto_string(req, "cursor"), proto_string(req, "search"),
 				limit, page, &n, &more, next);
 	if (ret != VAULT_OK) {
@@ -425,7 +427,7 @@ static int damaged_present(struct agent *a, struct conn *c, const cJSON *req, si
 	cJSON *r = refusal(VAULT_E_EXISTS, "damaged_vaults",
 			   "vault files cannot be read, and one may be this person's");
 
-	*damaged = agent_people_damaged(a, r);
+	*damaged = agent_people_damaged(a, r, 1);
 	if (*damaged == 0 || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "force"))) {
 		cJSON_Delete(r);
 		return 0;

@@ -109,7 +109,7 @@ static cJSON *damaged_json(struct agent *a, const struct vault_damaged *d)
 	return o;
 }
 
-size_t agent_people_damaged(struct agent *a, cJSON *r)
+size_t agent_people_damaged(struct agent *a, cJSON *r, int recheck)
 {
 	struct vault_damaged d[AGENT_DAMAGED_LISTED];
 	cJSON *list;
@@ -118,7 +118,8 @@ size_t agent_people_damaged(struct agent *a, cJSON *r)
 	if (a->people == NULL)
 		return 0;
 	/* a file restored from a backup, or moved away, counts at once, without a restart */
-	(void)vault_people_recheck(a->people, a->store);
+	if (recheck)
+		(void)vault_people_recheck(a->people, a->store);
 	n = vault_people_damaged(a->people, d, AGENT_DAMAGED_LISTED);
 	cJSON_AddNumberToObject(r, "unreadable", (double)n);
 	list = cJSON_AddArrayToObject(r, "damaged");

@@ -418,7 +418,8 @@ size_t vault_people_damaged(struct vault_people *p, struct vault_damaged *out, s
 
 	pthread_mutex_lock(&p->lock);
 	n = p->n_damaged;
-	memcpy(out, p->damaged, (n < max ? n : max) * sizeof(*out));
+	if (n > 0 && max > 0) /* none yet: no array */
+		memcpy(out, p->damaged, (n < max ? n : max) * sizeof(*out));
 	pthread_mutex_unlock(&p->lock);
 	return n;
 }
