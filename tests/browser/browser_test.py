@@ -22,40 +22,22 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import pages  # noqa: E402
 
 SESAME, AGENT = sys.argv[1], sys.argv[2]
-BROWSER = os.environ.get("SESAME_TEST_BROWSER", "/usr/bin/chromium")
 PIN = "482916"
 USERNAME = "alice.martin@example.org"
 CANARY = "Canary-%s-Pw!" % os.urandom(8).hex()
 LOGIN_TIMEOUT = 60
 
-if not os.access(BROWSER, os.X_OK):
-    print("SKIP: no browser at %s" % BROWSER)
-    sys.exit(77)
-
-tmp = tempfile.mkdtemp(prefix="sesame-bt.")
-os.chmod(tmp, 0o700)
-for d in ("run", "config", "home", "out"):
-    os.mkdir(os.path.join(tmp, d), 0o700)
-env = dict(os.environ)
-env.update({
-    "SESAME_HOME": tmp + "/data", "SESAME_CONFIG": tmp + "/sesame.conf",
-    "SESAME_AGENT_SOCK": tmp + "/run/agent.sock", "XDG_RUNTIME_DIR": tmp + "/run",
-    "XDG_CONFIG_HOME": tmp + "/config", "XDG_DATA_HOME": tmp + "/home/data",
-    "HOME": tmp + "/home", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "LANGUAGE": "",
-    "SESAME_AGENT_PROGRAM": "/bin/false",
-    "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent",
-})
-for k in ("DISPLAY", "WAYLAND_DISPLAY", "SESAME_BROWSER", "SESAME_BROWSER_FLAGS"):
-    env.pop(k, None)
-CONFIG = "kdf_passes = 1\nkdf_memory_mib = 8\nallow_http_loopback = yes\nbrowser = %s\n" % BROWSER
+harness.need()
+tmp, env = harness.private_env("sesame-bt.")
+BROWSER, CONFIG = harness.BROWSER, harness.CONFIG
 
 printed = []  # everything the CLI and the agent printed, for the canary search
 agent = None
@@ -612,15 +594,7 @@ def start_agent(extra=""):
         stop_agent()
     with open(env["SESAME_CONFIG"], "w") as f:
         f.write(CONFIG + extra)
-    agent = subprocess.Popen([AGENT], stdout=agent_log, stderr=agent_log, env=env)
-    for _ in range(400):
-        if os.path.exists(env["SESAME_AGENT_SOCK"]):
-            try:
-                status_ok()
-                break
-            except OSError:
-                pass
-        time.sleep(0.05)
+    agent = harness.start_agent(AGENT, env, agent_log, fail)
     if not os.path.exists(tmp + "/enrolled"):
         run(["enroll", "Alice", "--pin-fd", "0"], stdin=(PIN + "\n").encode())
         open(tmp + "/enrolled", "w").close()

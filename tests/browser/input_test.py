@@ -16,34 +16,19 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import pages  # noqa: E402
 
 SESAME, AGENT = sys.argv[1], sys.argv[2]
-BROWSER = "/usr/bin/chromium"
 PIN = "482916"
 SECRET = "Canary-%s-Pw" % os.urandom(6).hex()
-TOOLS = [BROWSER, "/usr/bin/Xvfb", "/usr/bin/xdotool", "/usr/bin/xauth"]
-missing = [t for t in TOOLS if not os.access(t, os.X_OK)]
-if missing:
-    print("SKIP: missing " + " ".join(missing))
-    sys.exit(77)
-
-tmp = tempfile.mkdtemp(prefix="sesame-input.")
-os.chmod(tmp, 0o700)
-os.mkdir(tmp + "/run", 0o700)
-env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY",
-                                                        "XAUTHORITY", "SESAME_BROWSER")}
-env.update({
-    "SESAME_HOME": tmp + "/data", "SESAME_CONFIG": tmp + "/sesame.conf",
-    "SESAME_AGENT_SOCK": tmp + "/run/agent.sock", "XDG_RUNTIME_DIR": tmp + "/run",
-    "HOME": tmp, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "SESAME_AGENT_PROGRAM": "/bin/false",
-    "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent",
-})
+harness.need("/usr/bin/Xvfb", "/usr/bin/xdotool", "/usr/bin/xauth")
+tmp, env = harness.private_env("sesame-input.")
+BROWSER = harness.BROWSER
 procs = []
 
 
@@ -174,13 +159,8 @@ def main():
                 "browser = %s\nbrowser_flags = --window-position=0,0 --window-size=1280,800\n"
                 % BROWSER)
     run(["init"])
-    agent = subprocess.Popen([AGENT], stdout=open(tmp + "/agent.log", "w"),
-                             stderr=subprocess.STDOUT, env=env)  # no DISPLAY of its own
-    procs.append(agent)
-    for _ in range(400):
-        if os.path.exists(env["SESAME_AGENT_SOCK"]):
-            break
-        time.sleep(0.05)
+    # no DISPLAY of its own
+    procs.append(harness.start_agent(AGENT, env, open(tmp + "/agent.log", "w"), fail))
     run(["enroll", "Alice", "--pin-fd", "0"], stdin=(PIN + "\n").encode())
     run(["unlock", "Alice", "--pin-fd", "0"], stdin=(PIN + "\n").encode())
     for name in ("toggle", "stay"):
