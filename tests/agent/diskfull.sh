@@ -49,6 +49,8 @@ with ap.connect(sys.argv[1]) as s:
         r = ap.recv(s)
         if not r["ok"]:
             assert r["code"] == -103, r
+            # the reply says what -103 is, never "unknown error"
+            assert "audit record could not be written" in r["error"], r
             sys.exit(0)
 sys.exit(1)
 PY
