@@ -145,6 +145,7 @@ struct pool {
 
 struct agent {
 	struct sesame_home home;
+	pid_t pid; /* for status: getpid is a system call in each request otherwise */
 	int listen_fd;
 	gid_t worker_gid; /* system mode */
 	struct vault_store *store;
@@ -164,6 +165,9 @@ struct agent {
 	int people_loading, people_ret;
 	atomic_int people_done;
 	size_t people_unreadable;
+	/* a page of people (names: guarded), mapped once and wiped after each reply, since
+	 * mapping guarded memory costs more than the whole page */
+	struct vault_person *people_page;
 	char host[AGENT_HOST_MAX];
 };
 

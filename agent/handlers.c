@@ -165,7 +165,7 @@ static void h_status(struct agent *a, struct conn *c, const cJSON *req)
 	(void)req;
 	cJSON_AddStringToObject(agent, "version", SESAME_VERSION);
 	cJSON_AddStringToObject(agent, "mode", a->home.system ? "system" : "user");
-	cJSON_AddNumberToObject(agent, "pid", (double)getpid());
+	cJSON_AddNumberToObject(agent, "pid", (double)a->pid);
 	cJSON_AddStringToObject(agent, "data_dir", a->home.dir);
 	cJSON_AddStringToObject(agent, "config", a->home.config_path);
 	/* the rules a new PIN must meet are the agent's, whoever's configuration the client has */
@@ -203,22 +203,17 @@ static int page_limit(struct agent *a, struct conn *c, const cJSON *req, size_t 
 	return 0;
 }
 
-/* One person of a page: the counter is read from their vault, which is current. */
+/* One person of a page: the counter is the index's, which the store keeps current with every
+ * write of the vault, so no file is read on the loop. */
 static cJSON *person_json(struct agent *a, struct conn *c, const struct vault_person *p)
 {
-	struct vault_user_info info;
 	cJSON *o = cJSON_CreateObject();
-	int readable = vault_user_info(a->store, p->id, &info) == VAULT_OK;
 
 	cJSON_AddStringToObject(o, "user", p->id);
 	cJSON_AddStringToObject(o, "name", p->name);
-	cJSON_AddBoolToObject(o, "blocked", readable && info.blocked);
-	cJSON_AddNumberToObject(o, "attempts_left",
-				readable ? info.retry_limit - info.failures : 0);
+	cJSON_AddBoolToObject(o, "blocked", p->failures >= p->retry_limit);
+	cJSON_AddNumberToObject(o, "attempts_left", p->retry_limit - p->failures);
 	cJSON_AddBoolToObject(o, "session", session_find(a, c->uid, p->id) != NULL);
-	if (!readable)
-		cJSON_AddTrueToObject(o, "unreadable");
-	sodium_memzero(&info, sizeof(info));
 	return o;
 }
 
@@ -237,10 +232,12 @@ static void h_users(struct agent *a, struct conn *c, const cJSON *req)
 		agent_reply_error(a, c, VAULT_E_IO, "the agent could not index the vaults");
 		return;
 	}
-	if ((page = sodium_malloc(limit * sizeof(*page))) == NULL) {
+	if (a->people_page == NULL &&
+	    (a->people_page = sodium_malloc(VAULT_PEOPLE_PAGE_MAX * sizeof(*page))) == NULL) {
 		agent_reply_error(a, c, VAULT_E_NOMEM, NULL);
 		return;
 	}
+	page = a->people_page;
 	r = reply_ok();
 	/* a first page reads the damaged files again first, so that a vault put back is on it; the
 	 * pages after it read no file */
@@ -261,7 +258,7 @@ static void h_users(struct agent *a, struct conn *c, const cJSON *req)
 	agent_reply(a, c, r);
 out:
 	sodium_memzero(next, sizeof(next));
-	sodium_free(page);
+	sodium_memzero(page, n * sizeof(*page));
 }
 
 /* One person by id or exact name: what the command needs to ask for a PIN. */
@@ -283,7 +280,10 @@ static void h_resolve(struct agent *a, struct conn *c, const cJSON *req)
 		if (ret == VAULT_OK && (ret = vault_user_info(a->store, id, &info)) == VAULT_OK) {
 			memcpy(p.id, info.id, sizeof(p.id));
 			memcpy(p.name, info.name, sizeof(p.name));
+			p.failures = info.failures;
+			p.retry_limit = info.retry_limit;
 		}
+		sodium_memzero(&info, sizeof(info));
 	} else {
 		ret = vault_people_find(a->people, user, &p);
 	}

@@ -39,6 +39,16 @@ static int loop_timeout(struct agent *a)
 	return session_ms;
 }
 
+/* A reply made while reading its request goes out at once rather than at the next round: under
+ * many clients each round serves every one of them, so a request would otherwise wait for two.
+ * The connection is looked up again, in case its handler closed it. */
+static int conn_reply_now(struct agent *a, unsigned id)
+{
+	struct conn *c = agent_conn_find(a, id);
+
+	return c != NULL && c->out != NULL ? agent_conn_write(c) : 0;
+}
+
 static void loop_once(struct agent *a, struct pollfd *pfd, unsigned *ids)
 {
 	int timeout = loop_timeout(a), n = 2, ready;
@@ -73,7 +83,7 @@ static void loop_once(struct agent *a, struct pollfd *pfd, unsigned *ids)
 		} else if (pfd[i].revents & POLLOUT)
 			bad = agent_conn_write(c);
 		else if (pfd[i].revents & POLLIN)
-			bad = agent_conn_read(a, c);
+			bad = agent_conn_read(a, c) || conn_reply_now(a, ids[i]);
 		else if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
 			bad = !c->busy; /* a busy connection is closed when its job ends */
 		if (bad)

@@ -487,6 +487,7 @@ int main(int argc, char **argv)
 	proto_init();
 	memset(&a, 0, sizeof(a));
 	a.listen_fd = -1;
+	a.pid = getpid();
 	if (gethostname(a.host, sizeof(a.host) - 1) != 0)
 		snprintf(a.host, sizeof(a.host), "localhost");
 	if ((ret = home_resolve(&a.home, system)) != VAULT_OK) {

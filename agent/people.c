@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "agent.h"
 #include "names.h"
 #include "proto.h"
@@ -90,6 +92,8 @@ void agent_people_stop(struct agent *a)
 	vault_people_free(a->people);
 	vault_people_free(a->people_loaded);
 	a->people = a->people_loaded = NULL;
+	sodium_free(a->people_page);
+	a->people_page = NULL;
 }
 
 /* One damaged vault file: its id, its path, and why it cannot be read. */

@@ -4,7 +4,7 @@
 set -eu
 
 build_pkgs="gcc pkg-config meson ninja-build python3 gettext libsodium-dev libsecret-1-dev libglib2.0-dev libcjson-dev scdoc bash-completion systemd"
-test_pkgs="$build_pkgs libcmocka-dev dbus dbus-daemon gnome-keyring libsecret-tools pinentry-tty chromium xvfb xauth xdotool locales keepassxc"
+test_pkgs="$build_pkgs libcmocka-dev dbus dbus-daemon gnome-keyring libsecret-tools pinentry-tty chromium xvfb xauth xdotool locales keepassxc strace"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;

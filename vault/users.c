@@ -19,6 +19,7 @@ struct person {
 	char id[VAULT_USER_ID_HEX];
 	char name[VAULT_NAME_MAX + 1];
 	char fold[VAULT_PEOPLE_KEY_MAX];
+	uint8_t failures, retry_limit; /* the vault file's bytes 30 and 29 */
 };
 
 struct vault_people {
@@ -200,13 +201,28 @@ static void remove_at(uint32_t *a, size_t n, size_t at)
 	memmove(a + at, a + at + 1, (n - at - 1) * sizeof(*a));
 }
 
-static int add_locked(struct vault_people *p, const char *id, const char *name)
+static void person_out(const struct person *r, struct vault_person *out)
+{
+	memcpy(out->id, r->id, sizeof(out->id));
+	memcpy(out->name, r->name, sizeof(out->name));
+	out->failures = r->failures;
+	out->retry_limit = r->retry_limit;
+}
+
+static int counter_check(unsigned failures, unsigned retry_limit)
+{
+	return retry_limit <= UINT8_MAX && failures <= retry_limit ? VAULT_OK : VAULT_E_INVAL;
+}
+
+static int add_locked(struct vault_people *p, const char *id, const char *name, unsigned failures,
+		      unsigned retry_limit)
 {
 	struct person *r;
 	size_t at;
 	int ret;
 
-	if (strlen(id) != VAULT_USER_ID_HEX - 1 || strlen(name) > VAULT_NAME_MAX)
+	if (strlen(id) != VAULT_USER_ID_HEX - 1 || strlen(name) > VAULT_NAME_MAX ||
+	    counter_check(failures, retry_limit) != VAULT_OK)
 		return VAULT_E_INVAL;
 	if (find_id(p, id) >= 0 || find_name(p, name) >= 0)
 		return VAULT_E_EXISTS;
@@ -216,6 +232,8 @@ static int add_locked(struct vault_people *p, const char *id, const char *name)
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	p->key(name, r->fold, sizeof(r->fold));
+	r->failures = (uint8_t)failures;
+	r->retry_limit = (uint8_t)retry_limit;
 	at = name_bound(p, r->fold, r->name, r->id);
 	insert_at(p->by_name, p->n, at, (uint32_t)p->n);
 	insert_at(p->by_id, p->n, id_bound(p, r->id), (uint32_t)p->n);
@@ -240,12 +258,13 @@ static void remove_record(struct vault_people *p, uint32_t k)
 	sodium_memzero(last, sizeof(*last));
 }
 
-int vault_people_add(struct vault_people *p, const char *id, const char *name)
+int vault_people_add(struct vault_people *p, const char *id, const char *name, unsigned failures,
+		     unsigned retry_limit)
 {
 	int ret;
 
 	pthread_mutex_lock(&p->lock);
-	ret = add_locked(p, id, name);
+	ret = add_locked(p, id, name, failures, retry_limit);
 	pthread_mutex_unlock(&p->lock);
 	return ret;
 }
@@ -257,6 +276,22 @@ int vault_people_remove(struct vault_people *p, const char *id)
 	pthread_mutex_lock(&p->lock);
 	if ((k = find_id(p, id)) >= 0)
 		remove_record(p, (uint32_t)k);
+	pthread_mutex_unlock(&p->lock);
+	return k >= 0 ? VAULT_OK : VAULT_E_NOTFOUND;
+}
+
+int vault_people_set_counter(struct vault_people *p, const char *id, unsigned failures,
+			     unsigned retry_limit)
+{
+	long k;
+
+	if (counter_check(failures, retry_limit) != VAULT_OK)
+		return VAULT_E_INVAL;
+	pthread_mutex_lock(&p->lock);
+	if ((k = find_id(p, id)) >= 0) {
+		p->rec[k].failures = (uint8_t)failures;
+		p->rec[k].retry_limit = (uint8_t)retry_limit;
+	}
 	pthread_mutex_unlock(&p->lock);
 	return k >= 0 ? VAULT_OK : VAULT_E_NOTFOUND;
 }
@@ -274,10 +309,8 @@ int vault_people_find(struct vault_people *p, const char *name_or_id, struct vau
 
 	pthread_mutex_lock(&p->lock);
 	k = is_id(name_or_id) ? find_id(p, name_or_id) : find_name(p, name_or_id);
-	if (k >= 0) {
-		memcpy(out->id, p->rec[k].id, sizeof(out->id));
-		memcpy(out->name, p->rec[k].name, sizeof(out->name));
-	}
+	if (k >= 0)
+		person_out(&p->rec[k], out);
 	pthread_mutex_unlock(&p->lock);
 	return k >= 0 ? VAULT_OK : VAULT_E_NOTFOUND;
 }
@@ -293,8 +326,7 @@ int vault_people_find_same(struct vault_people *p, const char *name, struct vaul
 	i = name_bound(p, fold, "", "");
 	if (i < p->n && strcmp(p->rec[p->by_name[i]].fold, fold) == 0) {
 		r = &p->rec[p->by_name[i]];
-		memcpy(out->id, r->id, sizeof(out->id));
-		memcpy(out->name, r->name, sizeof(out->name));
+		person_out(r, out);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return r != NULL ? VAULT_OK : VAULT_E_NOTFOUND;
@@ -362,9 +394,7 @@ static int page_locked(struct vault_people *p, const char *cursor, const char *p
 		const struct person *r = &p->rec[p->by_name[i]];
 		if (strncmp(r->fold, fold, plen) != 0)
 			break;
-		memcpy(out[*n].id, r->id, sizeof(r->id));
-		memcpy(out[*n].name, r->name, sizeof(r->name));
-		(*n)++;
+		person_out(r, &out[(*n)++]);
 	}
 	*more = i < p->n && strncmp(p->rec[p->by_name[i]].fold, fold, plen) == 0;
 	if (*n > 0)
@@ -500,7 +530,7 @@ static int vault_file_id(const char *file, char id[VAULT_USER_ID_HEX])
 }
 
 /* Appends a record without ordering it: the load sorts once at the end. */
-static int append_unsorted(struct vault_people *p, const char *id, const char *name)
+static int append_unsorted(struct vault_people *p, const struct vault_user_info *info)
 {
 	struct person *r;
 	int ret;
@@ -508,9 +538,11 @@ static int append_unsorted(struct vault_people *p, const char *id, const char *n
 	if (p->n == p->cap && (ret = grow(p)) != VAULT_OK)
 		return ret;
 	r = &p->rec[p->n];
-	snprintf(r->id, sizeof(r->id), "%s", id);
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	p->key(name, r->fold, sizeof(r->fold));
+	snprintf(r->id, sizeof(r->id), "%s", info->id);
+	snprintf(r->name, sizeof(r->name), "%s", info->name);
+	p->key(info->name, r->fold, sizeof(r->fold));
+	r->failures = (uint8_t)info->failures; /* checked by the vault file's parser */
+	r->retry_limit = (uint8_t)info->retry_limit;
 	p->by_name[p->n] = p->by_id[p->n] = (uint32_t)p->n;
 	p->n++;
 	return VAULT_OK;
@@ -563,7 +595,7 @@ static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
 		if (why != VAULT_OK)
 			ret = damaged_add(p, id, why);
 		else
-			ret = append_unsorted(p, info->id, info->name);
+			ret = append_unsorted(p, info);
 	}
 	sodium_free(info);
 	return ret == VAULT_OK ? sort_all(p) : ret;

@@ -1,6 +1,8 @@
 /* The index of enrolled people: each vault's name decrypted once and kept in guarded memory,
  * looked up by name or id in O(log n) and read in pages sorted by name, so no request has to
- * read every vault. Thread-safe: the agent's loop reads it while its workers enrol. */
+ * read every vault. Each person's retry counter is kept beside the name, set by the store
+ * whenever it writes the vault (vault.c, save), so that a page or a resolve reads no file.
+ * Thread-safe: the agent's loop reads it while its workers enrol and count attempts. */
 #ifndef SESAME_VAULT_USERS_H
 #define SESAME_VAULT_USERS_H
 
@@ -20,6 +22,8 @@ struct vault_people;
 struct vault_person {
 	char id[VAULT_USER_ID_HEX];
 	char name[VAULT_NAME_MAX + 1];
+	unsigned failures;    /* consecutive PIN failures, as in the vault file */
+	unsigned retry_limit; /* failures == retry_limit: blocked */
 };
 
 /* A vault file the index could not read: its id, which is its file's name, and why (a vault
@@ -52,8 +56,14 @@ int vault_people_find(struct vault_people *people, const char *name_or_id,
 		      struct vault_person *out);
 /* Someone whose name has the same key as name (a name a reader would take for it). */
 int vault_people_find_same(struct vault_people *people, const char *name, struct vault_person *out);
-int vault_people_add(struct vault_people *people, const char *id, const char *name);
+/* A new person: the vault file with these counters is already written. */
+int vault_people_add(struct vault_people *people, const char *id, const char *name,
+		     unsigned failures, unsigned retry_limit);
 int vault_people_remove(struct vault_people *people, const char *id);
+/* The counters the store has just written into id's vault; VAULT_E_NOTFOUND if id is not
+ * indexed (a vault being created is added once it is whole). */
+int vault_people_set_counter(struct vault_people *people, const char *id, unsigned failures,
+			     unsigned retry_limit);
 
 /* Up to limit (<= VAULT_PEOPLE_PAGE_MAX) people after cursor (NULL or "": from the first),
  * whose names' keys start with prefix's key (NULL or "": everyone). Sorted by key, then by

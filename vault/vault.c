@@ -200,6 +200,18 @@ out:
 	return ret;
 }
 
+static void counter_publish(struct vault_store *s, const char *id, const struct vault_file *f,
+			    int written)
+{
+	struct vault_person p;
+
+	if (written == VAULT_OK)
+		vault_people_set_counter(s->people, id, f->failures, f->retry_limit);
+	else if (vault_people_find(s->people, id, &p) == VAULT_OK && f->failures > p.failures)
+		vault_people_set_counter(s->people, id, f->failures, f->retry_limit);
+	sodium_memzero(&p, sizeof(p));
+}
+
 static int save(struct vault_store *s, const struct vault_file *f, int create)
 {
 	char id[VAULT_USER_ID_HEX], name[FILE_NAME_MAX];
@@ -214,6 +226,10 @@ static int save(struct vault_store *s, const struct vault_file *f, int create)
 	ret = create ? fileio_create_atomic(s->dirfd, name, buf, len)
 		     : fileio_write_atomic(s->dirfd, name, buf, len);
 	free(buf);
+	/* the index shows the counter the file holds; a failed write may have left either file,
+	 * and then the larger count is the one that fails closed */
+	if (s->people != NULL)
+		counter_publish(s, id, f, ret);
 	return ret;
 }
 
@@ -1055,7 +1071,8 @@ static int apply_create(struct vault_change *c)
 	/* in the index under the store's lock, so that no second enrolment of the name comes
 	 * between; an undo takes it out again */
 	if (ret == VAULT_OK && c->store->people != NULL &&
-	    (ret = vault_people_add(c->store->people, c->id, c->name)) != VAULT_OK)
+	    (ret = vault_people_add(c->store->people, c->id, c->name, c->next->failures,
+				    c->next->retry_limit)) != VAULT_OK)
 		uncreate_locked(c->store, c->id);
 	fileio_unlock(lockfd);
 	return ret;

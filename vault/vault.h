@@ -41,6 +41,7 @@ void vault_store_set_kdf(struct vault_store *store, vault_kdf_fn fn, void *ctx);
 /* The agent's index of names (users.h): once set, finding a name reads no vault, and enrolment
  * and withdrawal keep the index current. The caller keeps it alive until the store closes. */
 struct vault_people;
+struct vault_person;
 void vault_store_set_people(struct vault_store *store, struct vault_people *people);
 /* A new descriptor of the store's directory, for reading it; -1 on failure. */
 int vault_store_dirfd_dup(const struct vault_store *store);

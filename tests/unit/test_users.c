@@ -1,5 +1,5 @@
 /* The people index (vault/users.h): folding, order, pages and search, changes, and the store
- * that keeps it current on enrolment and withdrawal. */
+ * that keeps it current on enrolment, withdrawal and every write of a retry counter. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -166,9 +166,9 @@ static void test_churn(void **state)
 	for (unsigned i = 0; i < 1000; i++) {
 		snprintf(id, sizeof(id), "%032x", i * 7919u);
 		snprintf(name, sizeof(name), "Name %04u", (i * 613u) % 1000u);
-		assert_int_equal(vault_people_add(p, id, name), VAULT_OK);
+		assert_int_equal(vault_people_add(p, id, name, 0, 5), VAULT_OK);
 	}
-	assert_int_equal(vault_people_add(p, id, "Other"), VAULT_E_EXISTS);
+	assert_int_equal(vault_people_add(p, id, "Other", 0, 5), VAULT_E_EXISTS);
 	for (unsigned i = 0; i < 1000; i += 3) {
 		snprintf(id, sizeof(id), "%032x", i * 7919u);
 		assert_int_equal(vault_people_remove(p, id), VAULT_OK);
@@ -195,6 +195,57 @@ static void test_churn(void **state)
 	assert_int_equal(total, vault_people_count(p));
 	assert_int_equal(total, 666);
 	vault_people_free(p);
+}
+
+static void counter_is(struct vault_people *p, const char *id, unsigned failures,
+		       unsigned retry_limit)
+{
+	struct vault_person who;
+
+	assert_int_equal(vault_people_find(p, id, &who), VAULT_OK);
+	assert_int_equal(who.failures, failures);
+	assert_int_equal(who.retry_limit, retry_limit);
+}
+
+/* The counter a page shows is the file's after every write the store makes: wrong PINs, the
+ * reset on success, blocking, recovery, enrolment; never read back from the file. */
+static void test_counters(void **state)
+{
+	struct fixture *fx = *state;
+	char id[2][VAULT_USER_ID_HEX], *recovery = sodium_malloc(VAULT_RECOVERY_TEXT_BYTES);
+	unsigned limit = fx->policy.retry_limit, left;
+	struct vault_people *p;
+	struct vault *v;
+	size_t unreadable;
+
+	enrol(fx, "Anne Roux", id[0]);
+	assert_int_equal(vault_unlock_pin(fx->store, id[0], "111111", &v, &left), VAULT_E_BADPIN);
+	assert_int_equal(vault_people_load(fx->store, NULL, &p, &unreadable), VAULT_OK);
+	vault_store_set_people(fx->store, p);
+	counter_is(p, id[0], 1, limit); /* as loaded */
+	enrol(fx, "Marc Petit", id[1]);
+	counter_is(p, id[1], 0, limit);
+	assert_int_equal(vault_unlock_pin(fx->store, id[0], "111111", &v, &left), VAULT_E_BADPIN);
+	counter_is(p, id[0], 2, limit);
+	assert_int_equal(vault_unlock_pin(fx->store, id[0], PIN, &v, &left), VAULT_OK);
+	vault_close(v);
+	counter_is(p, id[0], 0, limit);
+	for (unsigned i = 0; i < limit; i++)
+		assert_int_equal(vault_unlock_pin(fx->store, id[1], "111111", &v, &left),
+				 VAULT_E_BADPIN);
+	counter_is(p, id[1], limit, limit); /* blocked */
+	assert_int_equal(vault_unlock_recovery(fx->store, id[1], fx->recovery, "582914",
+					       &fx->policy, recovery, &v),
+			 VAULT_OK);
+	vault_close(v);
+	counter_is(p, id[1], 0, limit);
+	counter_is(p, id[0], 0, limit);
+	assert_int_equal(vault_people_set_counter(p, id[0], limit + 1, limit), VAULT_E_INVAL);
+	assert_int_equal(vault_people_set_counter(p, "00000000000000000000000000000000", 0, limit),
+			 VAULT_E_NOTFOUND);
+	vault_store_set_people(fx->store, NULL);
+	vault_people_free(p);
+	sodium_free(recovery);
 }
 
 /* A key of the caller's: every lookup, page and sameness goes through it. */
@@ -306,6 +357,7 @@ int main(void)
 	    cmocka_unit_test(test_fold),
 	    cmocka_unit_test_setup_teardown(test_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_custom_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 	};

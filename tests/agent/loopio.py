@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""What the agent's loop does for a request that only reads (standard library and strace).
+
+The agent runs under strace. Between two marker requests, clients read pages of people, resolve
+each name and ask for status many times: the agent must open no vault file, and call getpid at
+most once, for all of them (the people index holds the names and the retry counters, and a
+page's guarded buffer is mapped once). The counters those replies show must still be the ones
+the vault files hold: a wrong PIN typed before the agent started, and one typed while it runs
+(through a PIN job) are both seen.
+
+    loopio.py SESAME SESAME_AGENT
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agentproto as ap  # noqa: E402
+
+SESAME, AGENT = sys.argv[1], sys.argv[2]
+PINS = {"Alice": "482916", "Bob": "739164", "Chloe": "615283"}
+WRONG = "111111"
+RETRIES = 5
+ROUNDS = 20
+tmp = tempfile.mkdtemp(prefix="sesame-loopio.")
+trace = os.path.join(tmp, "agent.trace")
+agent_log = os.path.join(tmp, "agent.log")
+agent = None
+agent_pid = None
+env = dict(os.environ)
+env.update({
+    "SESAME_HOME": os.path.join(tmp, "home"),
+    "SESAME_CONFIG": os.path.join(tmp, "sesame.conf"),
+    "SESAME_AGENT_SOCK": os.path.join(tmp, "run", "agent.sock"),
+    "XDG_RUNTIME_DIR": os.path.join(tmp, "run"),
+    "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
+    "HOME": tmp,
+    "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent",
+    "SESAME_AGENT_PROGRAM": "/bin/false",
+    "LC_ALL": "C.UTF-8",
+})
+SOCK = env["SESAME_AGENT_SOCK"]
+
+
+def fail(msg):
+    print("FAIL:", msg, file=sys.stderr)
+    if os.path.exists(agent_log):
+        with open(agent_log) as f:
+            print("--- agent log\n" + f.read()[-4000:], file=sys.stderr)
+    raise SystemExit(1)
+
+
+def sesame(args, stdin, want):
+    p = subprocess.run([SESAME, *args], input=stdin, env=env, capture_output=True, text=True,
+                       timeout=240)
+    if (p.returncode == 0) != want:
+        fail("sesame %s: exit %d\n%s%s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
+
+
+def start(prefix):
+    """The agent, under prefix (strace) if any; returns once status answers."""
+    global agent, agent_pid
+    log = open(agent_log, "ab")
+    agent = subprocess.Popen(prefix + [AGENT], env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if agent.poll() is not None:
+            fail("the agent exited at start with %d" % agent.returncode)
+        try:
+            r = ap.call(SOCK, {"v": 1, "op": "status"}, 5)
+            if r["ok"]:
+                agent_pid = r["agent"]["pid"]  # strace's child, not strace
+                return
+        except (OSError, ap.Closed):
+            pass
+        time.sleep(0.05)
+    fail("the agent does not answer")
+
+
+def stop():
+    """SIGTERM to the agent itself: strace then writes the rest of its trace and ends."""
+    global agent
+    if agent is not None and agent.poll() is None:
+        try:
+            os.kill(agent_pid, signal.SIGTERM)
+            agent.wait(60)
+        except (OSError, subprocess.TimeoutExpired):
+            agent.kill()
+            raise
+    agent = None
+
+
+def counters(s):
+    """Every person's attempts left, from one page and from resolving each name."""
+    ap.send(s, {"v": 1, "op": "users"})
+    page = ap.recv(s)
+    if not page.get("ok"):
+        fail("users: %r" % page)
+    seen = {u["name"]: u["attempts_left"] for u in page["users"]}
+    for name in PINS:
+        ap.send(s, {"v": 1, "op": "resolve", "user": name})
+        r = ap.recv(s)
+        if not r.get("ok") or r["attempts_left"] != seen.get(name):
+            fail("resolve %s: %r against the page's %r" % (name, r, seen.get(name)))
+    return seen
+
+
+def marker(s, what):
+    ap.send(s, {"v": 1, "op": "status", "marker": "loopio-" + what})
+    if not ap.recv(s).get("ok"):
+        fail("status")
+
+
+def between_markers(lines):
+    begin = next(i for i, l in enumerate(lines) if "loopio-begin" in l)
+    end = next(i for i, l in enumerate(lines) if "loopio-end" in l)
+    return lines[begin:end]
+
+
+def main():
+    with open(env["SESAME_CONFIG"], "w") as f:
+        f.write("kdf_passes = 1\nkdf_memory_mib = 8\npin_retries = %d\n" % RETRIES)
+    sesame(["init"], None, True)
+    start([])
+    for name, pin in PINS.items():
+        sesame(["enroll", name, "--pin-fd", "0"], pin + "\n" + pin + "\n", True)
+    sesame(["unlock", "Bob", "--pin-fd", "0"], WRONG + "\n", False)
+    stop()
+
+    start(["strace", "-f", "-qq", "-s", "128", "-e", "trace=openat,open,recvmsg,getpid",
+           "-o", trace])
+    with ap.connect(SOCK, 120) as s:
+        want = {"Alice": RETRIES, "Bob": RETRIES - 1, "Chloe": RETRIES}
+        if counters(s) != want:  # waits for the index, loaded on a thread
+            fail("counters as loaded: %r, not %r" % (counters(s), want))
+        marker(s, "begin")
+        for _ in range(ROUNDS):
+            counters(s)
+            marker(s, "round")
+        marker(s, "end")
+        # a wrong PIN counted by a PIN job shows at once, without the file being read back
+        sesame(["unlock", "Chloe", "--pin-fd", "0"], WRONG + "\n", False)
+        want["Chloe"] = RETRIES - 1
+        if counters(s) != want:
+            fail("counters after a wrong PIN: %r, not %r" % (counters(s), want))
+        sesame(["unlock", "Bob", "--pin-fd", "0"], PINS["Bob"] + "\n", True)
+        want["Bob"] = RETRIES
+        if counters(s) != want:
+            fail("counters after an unlock: %r, not %r" % (counters(s), want))
+    stop()
+
+    with open(trace) as f:
+        lines = between_markers(f.read().splitlines())
+    reads = sum(1 for l in lines if "recvmsg(" in l and "loopio-round" in l)
+    if reads != ROUNDS:
+        fail("the trace does not show the %d rounds (%d): strace lost lines?" % (ROUNDS, reads))
+    opened = [l for l in lines if re.search(r"open(at)?\(.*\.vault", l)]
+    if opened:
+        fail("%d vault files opened for %d reading requests, e.g. %s" %
+             (len(opened), ROUNDS * (1 + len(PINS)), opened[0]))
+    pids = [l for l in lines if "getpid(" in l]
+    if len(pids) > 1:
+        fail("getpid called %d times for %d status requests" % (len(pids), ROUNDS + 1))
+    print("loopio: ok")
+
+
+try:
+    main()
+finally:
+    stop()
+    shutil.rmtree(tmp, ignore_errors=True)
