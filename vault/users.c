@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +16,8 @@
 
 #define PEOPLE_INITIAL 64
 #define PEOPLE_DAMAGED_INITIAL 8
+#define LOAD_THREADS_MAX 8 /* threads reading the vaults at start */
+#define LOAD_CHUNK 64	   /* files a loading thread takes at a time */
 
 struct person {
 	char id[VAULT_USER_ID_HEX];
@@ -468,7 +472,8 @@ static void recheck_one(struct vault_people *p, struct vault_store *s, struct va
 	else if (find_name(p, info->name) >= 0)
 		d->code = VAULT_E_EXISTS;
 	else
-		d->code = add_locked(p, info->id, info->name); /* a failure: read again next time */
+		d->code = add_locked(p, info->id, info->name, info->failures,
+				     info->retry_limit); /* a failure: read again next time */
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -529,25 +534,6 @@ static int vault_file_id(const char *file, char id[VAULT_USER_ID_HEX])
 	return is_id(id);
 }
 
-/* Appends a record without ordering it: the load sorts once at the end. */
-static int append_unsorted(struct vault_people *p, const struct vault_user_info *info)
-{
-	struct person *r;
-	int ret;
-
-	if (p->n == p->cap && (ret = grow(p)) != VAULT_OK)
-		return ret;
-	r = &p->rec[p->n];
-	snprintf(r->id, sizeof(r->id), "%s", info->id);
-	snprintf(r->name, sizeof(r->name), "%s", info->name);
-	p->key(info->name, r->fold, sizeof(r->fold));
-	r->failures = (uint8_t)info->failures; /* checked by the vault file's parser */
-	r->retry_limit = (uint8_t)info->retry_limit;
-	p->by_name[p->n] = p->by_id[p->n] = (uint32_t)p->n;
-	p->n++;
-	return VAULT_OK;
-}
-
 static int by_name_cmp(const void *a, const void *b, void *ctx)
 {
 	const struct person *rec = ctx, *y = &rec[*(const uint32_t *)b];
@@ -581,24 +567,144 @@ static int sort_all(struct vault_people *p)
 	return ret;
 }
 
+/* Every vault file's id, in directory order. Ids are not secret: they are the files' names. */
+static int list_ids(DIR *dir, char (**ids)[VAULT_USER_ID_HEX], size_t *n)
+{
+	char(*list)[VAULT_USER_ID_HEX] = NULL, (*grown)[VAULT_USER_ID_HEX];
+	size_t cap = 0;
+	struct dirent *d;
+
+	*n = 0;
+	while ((d = readdir(dir)) != NULL) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : PEOPLE_INITIAL;
+			if ((grown = realloc(list, cap * sizeof(*list))) == NULL) {
+				free(list);
+				return VAULT_E_NOMEM;
+			}
+			list = grown;
+		}
+		if (vault_file_id(d->d_name, list[*n]))
+			(*n)++;
+	}
+	*ids = list;
+	return VAULT_OK;
+}
+
+/* The files are read and their names decrypted by several threads, each taking the next chunk
+ * of files: reading is mostly the MAC and the decryption, which the machine's cores share. */
+struct load_work {
+	struct vault_people *p;
+	struct vault_store *s;
+	char (*ids)[VAULT_USER_ID_HEX];
+	int *why; /* for each file, why it could not be read, or VAULT_OK */
+	size_t n;
+	atomic_size_t next;
+	atomic_int nomem;
+};
+
+/* Record i of the arena from file i; an empty name marks a file that could not be read. */
+static void load_one(struct load_work *w, size_t i, struct vault_user_info *info)
+{
+	struct person *r = &w->p->rec[i];
+
+	if ((w->why[i] = vault_user_info(w->s, w->ids[i], info)) != VAULT_OK) {
+		r->name[0] = '\0';
+		return;
+	}
+	snprintf(r->id, sizeof(r->id), "%s", info->id);
+	snprintf(r->name, sizeof(r->name), "%s", info->name);
+	w->p->key(info->name, r->fold, sizeof(r->fold));
+	r->failures = (uint8_t)info->failures; /* checked by the vault file's parser */
+	r->retry_limit = (uint8_t)info->retry_limit;
+}
+
+static void *load_part(void *arg)
+{
+	struct load_work *w = arg;
+	struct vault_user_info *info = sodium_malloc(sizeof(*info));
+	size_t i;
+
+	if (info == NULL) {
+		atomic_store(&w->nomem, 1);
+		return NULL;
+	}
+	while ((i = atomic_fetch_add(&w->next, LOAD_CHUNK)) < w->n)
+		for (size_t k = i; k < w->n && k < i + LOAD_CHUNK; k++)
+			load_one(w, k, info);
+	sodium_free(info);
+	return NULL;
+}
+
+static size_t load_threads(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cpus < 1 ? 1 : cpus > LOAD_THREADS_MAX ? LOAD_THREADS_MAX : (size_t)cpus;
+}
+
+/* Runs load_part on this thread and on up to LOAD_THREADS_MAX - 1 more. */
+static int load_parallel(struct load_work *w)
+{
+	pthread_t th[LOAD_THREADS_MAX];
+	size_t started = 0, want = load_threads();
+
+	while (started + 1 < want && pthread_create(&th[started], NULL, load_part, w) == 0)
+		started++;
+	load_part(w);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	return atomic_load(&w->nomem) ? VAULT_E_NOMEM : VAULT_OK;
+}
+
+/* Moves the unreadable records to the damaged list, wiping them, and gives the rest both
+ * orders. */
+static int compact(struct vault_people *p, const struct load_work *w)
+{
+	size_t kept = 0;
+	int ret = VAULT_OK;
+
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->why[i] != VAULT_OK) {
+			if (ret == VAULT_OK)
+				ret = damaged_add(p, w->ids[i], w->why[i]);
+			continue;
+		}
+		if (kept != i)
+			memcpy(&p->rec[kept], &p->rec[i], sizeof(p->rec[i]));
+		p->by_name[kept] = p->by_id[kept] = (uint32_t)kept;
+		kept++;
+	}
+	if (w->n > kept)
+		sodium_memzero(p->rec + kept, (w->n - kept) * sizeof(*p->rec));
+	p->n = kept;
+	return ret;
+}
+
 static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
 {
-	struct vault_user_info *info = sodium_malloc(sizeof(*info));
-	struct dirent *d;
-	int ret = info == NULL ? VAULT_E_NOMEM : VAULT_OK;
+	struct load_work *w = calloc(1, sizeof(*w));
+	int ret = w == NULL ? VAULT_E_NOMEM : list_ids(dir, &w->ids, &w->n);
 
-	while (ret == VAULT_OK && (d = readdir(dir)) != NULL) {
-		char id[VAULT_USER_ID_HEX];
-		if (!vault_file_id(d->d_name, id))
-			continue;
-		int why = vault_user_info(s, id, info);
-		if (why != VAULT_OK)
-			ret = damaged_add(p, id, why);
-		else
-			ret = append_unsorted(p, info);
+	while (ret == VAULT_OK && p->cap < w->n)
+		ret = grow(p);
+	if (ret == VAULT_OK && w->n > 0 && (w->why = calloc(w->n, sizeof(*w->why))) == NULL)
+		ret = VAULT_E_NOMEM;
+	if (ret == VAULT_OK) {
+		w->p = p;
+		w->s = s;
+		ret = load_parallel(w);
 	}
-	sodium_free(info);
-	return ret == VAULT_OK ? sort_all(p) : ret;
+	if (ret == VAULT_OK)
+		ret = compact(p, w);
+	if (ret == VAULT_OK)
+		ret = sort_all(p);
+	if (w != NULL) {
+		free(w->ids);
+		free(w->why);
+	}
+	free(w);
+	return ret;
 }
 
 int vault_people_load(struct vault_store *s, vault_people_key_fn key, struct vault_people **out,

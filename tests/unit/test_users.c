@@ -248,6 +248,41 @@ static void test_counters(void **state)
 	sodium_free(recovery);
 }
 
+/* More files than one loading thread takes at a time, some damaged: every readable one is
+ * indexed once, with its own name, and the damaged ones are counted, not indexed. */
+static void test_load_damaged(void **state)
+{
+	enum { PEOPLE = 100, EVERY = 9 };
+	struct fixture *fx = *state;
+	char id[PEOPLE][VAULT_USER_ID_HEX], name[32], path[PATH_MAX + 64];
+	struct vault_people *p;
+	struct vault_person who;
+	size_t unreadable, damaged = 0;
+
+	for (unsigned i = 0; i < PEOPLE; i++) {
+		snprintf(name, sizeof(name), "Personne %03u", i);
+		enrol(fx, name, id[i]);
+	}
+	for (unsigned i = 0; i < PEOPLE; i += EVERY, damaged++) {
+		FILE *f;
+		snprintf(path, sizeof(path), "%.*s/%.32s.vault", PATH_MAX, fx->dir, id[i]);
+		assert_non_null(f = fopen(path, "r+"));
+		fputs("damaged", f);
+		fclose(f);
+	}
+	assert_int_equal(vault_people_load(fx->store, NULL, &p, &unreadable), VAULT_OK);
+	assert_int_equal(unreadable, damaged);
+	assert_int_equal(vault_people_count(p), PEOPLE - damaged);
+	for (unsigned i = 0; i < PEOPLE; i++) {
+		snprintf(name, sizeof(name), "Personne %03u", i);
+		assert_int_equal(vault_people_find(p, id[i], &who),
+				 i % EVERY ? VAULT_OK : VAULT_E_NOTFOUND);
+		if (i % EVERY)
+			assert_string_equal(who.name, name);
+	}
+	vault_people_free(p);
+}
+
 /* A key of the caller's: every lookup, page and sameness goes through it. */
 static void upper_key(const char *name, char *out, size_t cap)
 {
@@ -358,6 +393,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_damaged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_custom_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 	};
