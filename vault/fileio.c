@@ -172,8 +172,11 @@ static int write_temp(int dirfd, const char *name, const void *buf, size_t len, 
 	return ret;
 }
 
-static int publish(int dirfd, const char *tmp, const char *name, int exclusive)
+enum publish_mode { PUBLISH_REPLACE, PUBLISH_CREATE, PUBLISH_REPLACE_LAZY };
+
+static int publish(int dirfd, const char *tmp, const char *name, enum publish_mode mode)
 {
+	int exclusive = mode == PUBLISH_CREATE;
 	int ret;
 
 	if (fileio_before_rename_hook != NULL)
@@ -188,11 +191,14 @@ static int publish(int dirfd, const char *tmp, const char *name, int exclusive)
 	}
 	if (exclusive)
 		unlinkat(dirfd, tmp, 0);
+	if (mode == PUBLISH_REPLACE_LAZY)
+		return VAULT_OK;
 	/* the new file is in place: only its durability is in doubt, and the caller must know */
 	return fsync(dirfd) == 0 ? VAULT_OK : VAULT_E_UNSYNCED;
 }
 
-static int write_common(int dirfd, const char *name, const void *buf, size_t len, int exclusive)
+static int write_common(int dirfd, const char *name, const void *buf, size_t len,
+			enum publish_mode mode)
 {
 	char tmp[256];
 	int ret;
@@ -202,17 +208,22 @@ static int write_common(int dirfd, const char *name, const void *buf, size_t len
 	ret = write_temp(dirfd, name, buf, len, tmp, sizeof(tmp));
 	if (ret != VAULT_OK)
 		return ret;
-	return publish(dirfd, tmp, name, exclusive);
+	return publish(dirfd, tmp, name, mode);
 }
 
 int fileio_write_atomic(int dirfd, const char *name, const void *buf, size_t len)
 {
-	return write_common(dirfd, name, buf, len, 0);
+	return write_common(dirfd, name, buf, len, PUBLISH_REPLACE);
+}
+
+int fileio_write_atomic_lazy(int dirfd, const char *name, const void *buf, size_t len)
+{
+	return write_common(dirfd, name, buf, len, PUBLISH_REPLACE_LAZY);
 }
 
 int fileio_create_atomic(int dirfd, const char *name, const void *buf, size_t len)
 {
-	return write_common(dirfd, name, buf, len, 1);
+	return write_common(dirfd, name, buf, len, PUBLISH_CREATE);
 }
 
 int fileio_unlink(int dirfd, const char *name)

@@ -44,6 +44,11 @@ int fileio_write_all(int fd, const void *buf, size_t len);
  * back; every other error leaves the old file. */
 int fileio_write_atomic(int dirfd, const char *name, const void *buf, size_t len);
 
+/* The same, without the directory's fsync: for a change whose loss in a crash is safe, the old
+ * file then coming back whole (a retry counter going back to zero after a success). The rename
+ * is made durable by the next fsync of the directory, whoever makes it. */
+int fileio_write_atomic_lazy(int dirfd, const char *name, const void *buf, size_t len);
+
 /* Create dirfd/name with exactly buf, failing with VAULT_E_EXISTS if it exists; same durability. */
 int fileio_create_atomic(int dirfd, const char *name, const void *buf, size_t len);
 

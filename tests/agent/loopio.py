@@ -4,7 +4,8 @@
 The agent runs under strace. Between two marker requests, clients read pages of people, resolve
 each name and ask for status many times: the agent must open no vault file, and call getpid at
 most once, for all of them (the people index holds the names and the retry counters, and a
-page's guarded buffer is mapped once). The counters those replies show must still be the ones
+page's guarded buffer is mapped once). An unlock makes exactly the syncs its durability needs
+(UNLOCK_SYNCS). The counters those replies show must still be the ones
 the vault files hold: a wrong PIN typed before the agent started, and one typed while it runs
 (through a PIN job) are both seen.
 
@@ -28,6 +29,10 @@ PINS = {"Alice": "482916", "Bob": "739164", "Chloe": "615283"}
 WRONG = "111111"
 RETRIES = 5
 ROUNDS = 20
+# An unlock's syncs: the counted attempt (the new file, then its directory), the counter back to
+# zero (the new file only: its loss in a crash only brings the attempt back), and the log's one
+# fdatasync for pin_ok and session_opened together.
+UNLOCK_SYNCS = 4
 tmp = tempfile.mkdtemp(prefix="sesame-loopio.")
 trace = os.path.join(tmp, "agent.trace")
 agent_log = os.path.join(tmp, "agent.log")
@@ -117,10 +122,11 @@ def marker(s, what):
         fail("status")
 
 
-def between_markers(lines):
-    begin = next(i for i, l in enumerate(lines) if "loopio-begin" in l)
-    end = next(i for i, l in enumerate(lines) if "loopio-end" in l)
-    return lines[begin:end]
+def between_markers(lines, first, last):
+    """The trace between two marker requests (strace shows their quotes escaped)."""
+    def at(name):
+        return next(i for i, l in enumerate(lines) if re.search(r'loopio-%s\\?"' % name, l))
+    return lines[at(first):at(last)]
 
 
 def main():
@@ -133,7 +139,7 @@ def main():
     sesame(["unlock", "Bob", "--pin-fd", "0"], WRONG + "\n", False)
     stop()
 
-    start(["strace", "-f", "-qq", "-s", "128", "-e", "trace=openat,open,recvmsg,getpid",
+    start(["strace", "-f", "-qq", "-s", "128", "-e", "trace=openat,open,recvmsg,getpid,fsync,fdatasync",
            "-o", trace])
     with ap.connect(SOCK, 120) as s:
         want = {"Alice": RETRIES, "Bob": RETRIES - 1, "Chloe": RETRIES}
@@ -149,14 +155,21 @@ def main():
         want["Chloe"] = RETRIES - 1
         if counters(s) != want:
             fail("counters after a wrong PIN: %r, not %r" % (counters(s), want))
+        marker(s, "unlock")
         sesame(["unlock", "Bob", "--pin-fd", "0"], PINS["Bob"] + "\n", True)
+        marker(s, "unlocked")
         want["Bob"] = RETRIES
         if counters(s) != want:
             fail("counters after an unlock: %r, not %r" % (counters(s), want))
     stop()
 
     with open(trace) as f:
-        lines = between_markers(f.read().splitlines())
+        all_lines = f.read().splitlines()
+    syncs = [l for l in between_markers(all_lines, "unlock", "unlocked")
+             if re.search(r"\b(fsync|fdatasync)\(", l)]
+    if len(syncs) != UNLOCK_SYNCS:
+        fail("%d syncs for an unlock, not %d:\n%s" % (len(syncs), UNLOCK_SYNCS, "\n".join(syncs)))
+    lines = between_markers(all_lines, "begin", "end")
     reads = sum(1 for l in lines if "recvmsg(" in l and "loopio-round" in l)
     if reads != ROUNDS:
         fail("the trace does not show the %d rounds (%d): strace lost lines?" % (ROUNDS, reads))
