@@ -170,9 +170,10 @@ static long find_name(const struct vault_people *p, const char *name)
 
 /* ---------- changes ---------- */
 
-static int grow(struct vault_people *p)
+/* Room for cap records: a new guarded arena, which sodium_malloc fills and locks whole, so the
+ * load sizes it once rather than doubling its way there. */
+static int grow_to(struct vault_people *p, size_t cap)
 {
-	size_t cap = p->cap ? 2 * p->cap : PEOPLE_INITIAL;
 	struct person *rec = sodium_malloc(cap * sizeof(*rec));
 	uint32_t *by_name = realloc(p->by_name, cap * sizeof(uint32_t));
 	uint32_t *by_id;
@@ -192,6 +193,11 @@ static int grow(struct vault_people *p)
 	p->rec = rec;
 	p->cap = cap;
 	return VAULT_OK;
+}
+
+static int grow(struct vault_people *p)
+{
+	return grow_to(p, p->cap ? 2 * p->cap : PEOPLE_INITIAL);
 }
 
 static void insert_at(uint32_t *a, size_t n, size_t at, uint32_t v)
@@ -686,8 +692,8 @@ static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
 	struct load_work *w = calloc(1, sizeof(*w));
 	int ret = w == NULL ? VAULT_E_NOMEM : list_ids(dir, &w->ids, &w->n);
 
-	while (ret == VAULT_OK && p->cap < w->n)
-		ret = grow(p);
+	if (ret == VAULT_OK && w->n > 0)
+		ret = grow_to(p, w->n);
 	if (ret == VAULT_OK && w->n > 0 && (w->why = calloc(w->n, sizeof(*w->why))) == NULL)
 		ret = VAULT_E_NOMEM;
 	if (ret == VAULT_OK) {
