@@ -29,6 +29,7 @@
 #define AGENT_KDF_THREADS 2    /* Argon2id runs at once; each takes 256 MiB by default */
 #define AGENT_KDF_QUEUE_MAX 32 /* queued PIN checks beyond this are refused as busy */
 #define AGENT_LOGIN_MAX 64
+#define AGENT_NAMES_MAX 200 /* ids in one names request */
 #define AGENT_HOST_MAX 64
 #define AGENT_PURPOSE_MAX 200
 /* PIN changes and recoveries under way: at most one per person, each a queued or running job */
@@ -58,6 +59,7 @@ struct conn {
 	cJSON *deferred;  /* a request that waits for the people index to be loaded */
 	int busy;    /* a PIN job runs for this connection: read nothing more until it replies */
 	int closing; /* close once the reply is sent */
+	int auditor; /* may read people's names in the log (auditor.c) */
 	int fds_refused;   /* descriptors came with the request: it is refused (docs/protocol.md) */
 	int file_fd;	   /* an export's file, handed by the client; -1: none */
 	int login_running; /* a login thread works for it: a hang-up interrupts the login */
@@ -147,7 +149,9 @@ struct agent {
 	struct sesame_home home;
 	pid_t pid; /* for status: getpid is a system call in each request otherwise */
 	int listen_fd;
-	gid_t worker_gid; /* system mode */
+	gid_t worker_gid;  /* system mode */
+	gid_t auditor_gid; /* system mode, when auditor_group is set */
+	int have_auditor_gid;
 	struct vault_store *store;
 	struct audit_log *log;
 	struct session *sessions;
@@ -196,6 +200,11 @@ int agent_conn_expire(struct agent *a, long long now);
 
 /* handlers.c */
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req);
+
+/* auditor.c: who is an auditor, and the names request */
+int agent_peer_auditor(const struct agent *a, uid_t uid, gid_t gid, const gid_t *groups,
+		       size_t ngroups);
+void agent_names(struct agent *a, struct conn *c, const cJSON *req);
 
 /* people.c: the index of people, loaded on a thread at start */
 int agent_people_start(struct agent *a);

@@ -88,14 +88,17 @@ static int peer_allowed(struct agent *a, int fd, struct conn *c)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return 0;
 	c->uid = cred.uid, c->gid = cred.gid, c->pid = cred.pid;
-	if (cred.uid == 0 || cred.uid == getuid())
+	if (cred.uid == 0 || cred.uid == getuid()) {
+		c->auditor = 1;
 		return 1;
+	}
 	if (!a->home.system)
 		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) != 0)
+		glen = 0;
+	c->auditor = agent_peer_auditor(a, cred.uid, cred.gid, groups, glen / sizeof(gid_t));
 	if (cred.gid == a->worker_gid)
 		return 1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) != 0)
-		return 0;
 	for (size_t i = 0; i < glen / sizeof(gid_t); i++)
 		if (groups[i] == a->worker_gid)
 			return 1;

@@ -784,10 +784,17 @@ static void h_revoke(struct agent *a, struct conn *c, const cJSON *req)
 	struct session *s = need_session(a, c, req);
 	char id[VAULT_USER_ID_HEX];
 	struct change ch;
+	int ret;
 
 	if (s == NULL)
 		return;
 	snprintf(id, sizeof(id), "%s", s->user);
+	/* the name outlives the vault, sealed, so that the records stay attributable; no name
+	 * kept, no withdrawal (docs/format.md, "Withdrawn names") */
+	if ((ret = vault_withdrawn_write(a->store, id, s->name)) != VAULT_OK) {
+		agent_reply_error(a, c, ret, NULL);
+		return;
+	}
 	if (change_begin(a, c, &ch, "user_withdrawn", id, NULL, NULL) != 0)
 		return;
 	session_close(a, s, "withdrawn", c->login);
@@ -1031,7 +1038,7 @@ static const struct handler handlers[] = {
     {"remove", h_remove},	{"lock", h_lock},	{"pin", h_pin},
     {"recover", h_recover},	{"revoke", h_revoke},	{"login", agent_login},
     {"pin_check", h_pin_check}, {"resolve", h_resolve}, {"export", h_export},
-    {"import", h_import},
+    {"import", h_import},	{"names", agent_names},
 };
 
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req)

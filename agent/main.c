@@ -93,6 +93,7 @@ static void config_report(const struct sesame_home *h, int ret)
 	    [CONFIG_KIND_NAME] = N_("an account or group name"),
 	    [CONFIG_KIND_BACKEND] = N_("auto, secret-service or file"),
 	    [CONFIG_KIND_TEXT] = N_("text"),
+	    [CONFIG_KIND_HOURS] = N_("opening hours, such as mon-fri 08:30-18:00"),
 	};
 	const struct sesame_config *c = &h->cfg;
 
@@ -325,6 +326,25 @@ static void tidied(void *ctx, const char *id, const char *event, int result)
 	agent_audit(a, &ev);
 }
 
+/* auditor_group's gid into *gid, *have 0 when none is set; -1 for a group that does not
+ * exist: a typo must not leave the names readable by nobody, or by the wrong group, unsaid. */
+static int auditor_group(const struct sesame_home *h, gid_t *gid, int *have)
+{
+	struct group *g;
+
+	*have = 0;
+	if (h->cfg.auditor_group[0] == '\0')
+		return 0;
+	if ((g = getgrnam(h->cfg.auditor_group)) == NULL) {
+		fprintf(stderr, _("sesame-agent: no group %s (auditor_group in %s)\n"),
+			h->cfg.auditor_group, h->config_path);
+		return -1;
+	}
+	*gid = g->gr_gid;
+	*have = 1;
+	return 0;
+}
+
 static int worker_group(struct agent *a)
 {
 	struct group *g = getgrnam(a->home.cfg.worker_group);
@@ -335,18 +355,22 @@ static int worker_group(struct agent *a)
 		return -1;
 	}
 	a->worker_gid = g->gr_gid;
-	return 0;
+	return auditor_group(&a->home, &a->auditor_gid, &a->have_auditor_gid);
 }
 
 void agent_reload_config(struct agent *a)
 {
 	struct sesame_home fresh;
 	struct group *g = NULL;
-	int ret = home_resolve(&fresh, a->home.system);
+	gid_t auditor_gid = 0;
+	int have_auditor = 0, ret = home_resolve(&fresh, a->home.system);
 
 	if (ret == VAULT_OK && a->home.system && (g = getgrnam(fresh.cfg.worker_group)) == NULL) {
 		fprintf(stderr, _("sesame-agent: no group %s (worker_group in %s)\n"),
 			fresh.cfg.worker_group, fresh.config_path);
+		ret = VAULT_E_INVAL;
+	} else if (ret == VAULT_OK && a->home.system &&
+		   auditor_group(&fresh, &auditor_gid, &have_auditor) != 0) {
 		ret = VAULT_E_INVAL;
 	} else if (ret != VAULT_OK) {
 		config_report(&fresh, ret);
@@ -363,6 +387,9 @@ void agent_reload_config(struct agent *a)
 	pthread_mutex_unlock(&a->pool.lock);
 	if (g != NULL)
 		a->worker_gid = g->gr_gid;
+	/* connections already open keep what they were given at accept */
+	a->auditor_gid = auditor_gid;
+	a->have_auditor_gid = have_auditor;
 	fprintf(stderr, _("sesame-agent: %s reloaded\n"), fresh.config_path);
 }
 

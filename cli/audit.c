@@ -19,7 +19,9 @@
 #include "audit.h"
 #include "cli.h"
 #include "error.h"
+#include "report.h"
 #include "text.h"
+#include "words.h"
 
 #define EXIT_INTACT EXIT_OK
 #define FILE_MAX 65536
@@ -36,6 +38,9 @@ static int usage(FILE *to)
 	fputs(_("Usage: sesame audit [--dir DIR] COMMAND [options]\n"
 		"  verify [--checkpoint FILE] [--key KEY|FILE] [--json]\n"
 		"  show [--user U] [--worker W] [--event E] [--since T] [--until T] [--json]\n"
+		"       [--lang fr|en]               in plain words, with names and local times\n"
+		"  report --html FILE [--since T] [--until T] [--lang fr|en] [--key KEY|FILE]\n"
+		"       [--checkpoint FILE] [--no-names]  the auditor's report, a page to print\n"
 		"  export --format csv|jsonl\n"
 		"  checkpoint                   print the current signed checkpoint\n"
 		"  key                          print the log's verifier key\n"
@@ -76,7 +81,7 @@ static const char *log_dir(const char *dir_opt, char buf[PATH_MAX])
 }
 
 /* Reads a small file into a malloc'd, NUL-terminated buffer. */
-static char *read_small_file(const char *path, size_t *len)
+char *cli_audit_read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf;
@@ -95,7 +100,7 @@ static char *read_small_file(const char *path, size_t *len)
 }
 
 /* A verifier key given as text, or as a file holding it. */
-static int load_key(const char *arg, struct note_verifier *v)
+int cli_audit_load_key(const char *arg, struct note_verifier *v)
 {
 	size_t len = strlen(arg);
 	char *text;
@@ -103,7 +108,7 @@ static int load_key(const char *arg, struct note_verifier *v)
 
 	if (note_verifier_parse(arg, len, v) == VAULT_OK)
 		return VAULT_OK;
-	text = read_small_file(arg, &len);
+	text = cli_audit_read_file(arg, &len);
 	if (text == NULL)
 		return VAULT_E_KEY;
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
@@ -133,11 +138,11 @@ static int verify_parse(int argc, char **argv, struct verify_options *vo)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'c') {
 			free(vo->checkpoint);
-			vo->checkpoint = read_small_file(optarg, &vo->checkpoint_len);
+			vo->checkpoint = cli_audit_read_file(optarg, &vo->checkpoint_len);
 			if (vo->checkpoint == NULL)
 				return report_failure(VAULT_E_IO, optarg);
 		} else if (opt == 'k') {
-			if (load_key(optarg, &vo->key) != VAULT_OK)
+			if (cli_audit_load_key(optarg, &vo->key) != VAULT_OK)
 				return report_failure(VAULT_E_KEY, "--key");
 			vo->have_key = 1;
 		} else if (opt == 'j') {
@@ -229,7 +234,7 @@ static void verify_sentence_more(const struct audit_verify_report *rep, char *ou
 }
 
 /* What audit_verify found, as a sentence in the auditor's language. */
-static void verify_sentence(const struct audit_verify_report *rep, char *out, size_t cap)
+void cli_audit_verify_sentence(const struct audit_verify_report *rep, char *out, size_t cap)
 {
 	unsigned long long a = rep->n[0], b = rep->n[1], c = rep->n[2];
 
@@ -302,7 +307,7 @@ static void verify_print_json(int ret, const struct audit_verify_report *rep, co
 								  : "tampered");
 	cJSON_AddNumberToObject(j, "code", ret);
 	cJSON_AddNumberToObject(j, "line", (double)rep->line);
-	verify_sentence(rep, what, sizeof(what));
+	cli_audit_verify_sentence(rep, what, sizeof(what));
 	cJSON_AddNumberToObject(j, "kind", rep->kind);
 	cJSON_AddStringToObject(j, "what", what);
 	cJSON_AddNumberToObject(j, "records", (double)rep->records);
@@ -337,7 +342,7 @@ static void verify_print_broken(int ret, const struct audit_verify_report *rep)
 	const char *verdict = audit_verify_is_read_error(ret) ? _("cannot read") : _("TAMPERED");
 	char what[CLI_MESSAGE_MAX];
 
-	verify_sentence(rep, what, sizeof(what));
+	cli_audit_verify_sentence(rep, what, sizeof(what));
 	if (rep->line)
 		printf(_("%s: line %llu: %s\n"), verdict, (unsigned long long)rep->line, what);
 	else
@@ -376,6 +381,7 @@ enum show_format {
 	SHOW_TEXT,
 	SHOW_JSONL, /* the log's own lines */
 	SHOW_CSV,
+	SHOW_WORDS, /* --lang: plain words, names, local times */
 };
 
 /* A value as the auditor reads it: always in quotes, a quote or backslash escaped, and anything
@@ -428,8 +434,35 @@ struct show_options {
 	enum show_format format;
 	char since[AUDIT_TIME_LEN + 1], until[AUDIT_TIME_LEN + 1], user[VAULT_USER_ID_HEX];
 	uint64_t matched;
-	int worker_seen; /* some record, matching or not, names the --worker */
+	int worker_seen;	   /* some record, matching or not, names the --worker */
+	struct words_names *names; /* SHOW_WORDS */
+	int naming;		   /* SHOW_WORDS: the first pass, that gathers the ids */
 };
+
+/* A record in plain words: number, local time, worker, person, what, why. */
+static void show_record_words(const struct show_options *o, const struct audit_record *r)
+{
+	char when[256], who[256], what[WORDS_MAX];
+	const char *name = r->user[0] ? words_names_get(o->names, r->user, NULL) : "";
+
+	words_when(r->time, when, sizeof(when));
+	words_worker(r->worker_uid, r->worker_login, who, sizeof(who));
+	words_what(r, what, sizeof(what));
+	printf("%6llu  %s  ", (unsigned long long)r->seq, when);
+	words_plain(stdout, who);
+	if (r->user[0]) {
+		fputs("  ", stdout);
+		words_plain(stdout, name[0] ? name : r->user);
+	}
+	fputs("  ", stdout);
+	words_plain(stdout, what);
+	if (r->purpose[0]) {
+		fputs("  « ", stdout);
+		words_plain(stdout, r->purpose);
+		fputs(" »", stdout);
+	}
+	putchar('\n');
+}
 
 static int show_record(void *ctx, const struct audit_record *r, const uint8_t *line, size_t len)
 {
@@ -440,6 +473,10 @@ static int show_record(void *ctx, const struct audit_record *r, const uint8_t *l
 		o->worker_seen = 1;
 	if (!audit_filter_match(&o->filter, r))
 		return 0;
+	if (o->naming) {
+		words_names_want(o->names, r->user);
+		return 0;
+	}
 	o->matched++;
 	if (o->format == SHOW_JSONL) {
 		fwrite(line, 1, len, stdout);
@@ -447,6 +484,8 @@ static int show_record(void *ctx, const struct audit_record *r, const uint8_t *l
 	} else if (o->format == SHOW_CSV) {
 		if (audit_record_csv(r, csv, sizeof(csv)) == VAULT_OK)
 			puts(csv);
+	} else if (o->format == SHOW_WORDS) {
+		show_record_words(o, r);
 	} else {
 		show_record_text(r);
 	}
@@ -481,11 +520,15 @@ static int show_option(int opt, const char *arg, struct show_options *o)
  * wrong filter, reported. */
 static int show_parse(int argc, char **argv, struct show_options *o)
 {
-	static const struct option opts[] = {
-	    {"user", required_argument, NULL, 'u'},   {"worker", required_argument, NULL, 'w'},
-	    {"event", required_argument, NULL, 'e'},  {"since", required_argument, NULL, 's'},
-	    {"until", required_argument, NULL, 't'},  {"json", no_argument, NULL, 'j'},
-	    {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"user", required_argument, NULL, 'u'},
+					     {"worker", required_argument, NULL, 'w'},
+					     {"event", required_argument, NULL, 'e'},
+					     {"since", required_argument, NULL, 's'},
+					     {"until", required_argument, NULL, 't'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"format", required_argument, NULL, 'f'},
+					     {"lang", required_argument, NULL, 'l'},
+					     {NULL, 0, NULL, 0}};
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -495,6 +538,10 @@ static int show_parse(int argc, char **argv, struct show_options *o)
 			o->format = SHOW_CSV;
 		else if (opt == 'f' || opt == '?')
 			return 1;
+		else if (opt == 'l' && words_lang_set(optarg) != 0)
+			return -1;
+		else if (opt == 'l')
+			o->format = o->format == SHOW_TEXT ? SHOW_WORDS : o->format;
 		else if (show_option(opt, optarg, o) != 0)
 			return -1;
 	}
@@ -510,6 +557,20 @@ static int worker_unknown(const struct show_options *o)
 	       getpwnam(w) == NULL;
 }
 
+/* --lang: the names of the people the matching records name, from the agent. Without them
+ * (no agent, not an auditor) the ids are shown, and the reader told why. */
+static void show_names(const char *dir, struct show_options *o)
+{
+	char why[CLI_MESSAGE_MAX];
+
+	o->names = words_names_new();
+	o->naming = 1;
+	audit_scan(dir, NULL, show_record, o);
+	o->naming = 0;
+	if (words_names_fetch(o->names, why, sizeof(why)) != 0)
+		fprintf(stderr, _("sesame audit: people are shown by their id: %s\n"), why);
+}
+
 /* show and export: the same records; export insists on a machine format. */
 static int show_records(const struct subcmd_args *args, int export)
 {
@@ -518,13 +579,16 @@ static int show_records(const struct subcmd_args *args, int export)
 
 	if (ret != 0)
 		return ret > 0 ? usage(stderr) : EXIT_USAGE;
-	if (export && o.format == SHOW_TEXT) {
+	if (export && (o.format == SHOW_TEXT || o.format == SHOW_WORDS)) {
 		fputs(_("sesame audit: export needs --format csv|jsonl\n"), stderr);
 		return EXIT_USAGE;
 	}
 	if (o.format == SHOW_CSV)
 		puts(AUDIT_CSV_HEADER);
+	if (o.format == SHOW_WORDS)
+		show_names(args->dir, &o);
 	ret = audit_scan(args->dir, NULL, show_record, &o);
+	words_names_free(o.names);
 	if (ret == VAULT_E_LOG_TORN) {
 		fputs(_("sesame audit: warning: the log ends in an incomplete line\n"), stderr);
 		ret = VAULT_OK;
@@ -548,6 +612,11 @@ static int subcmd_show(const struct subcmd_args *args)
 	return show_records(args, 0);
 }
 
+static int subcmd_report(const struct subcmd_args *args)
+{
+	return cli_audit_report(args->dir, args->argc, args->argv);
+}
+
 static int subcmd_export(const struct subcmd_args *args)
 {
 	return show_records(args, 1);
@@ -561,7 +630,7 @@ static int subcmd_key(const struct subcmd_args *args)
 
 	if (snprintf(path, sizeof(path), "%s/%s", args->dir, AUDIT_PUB_NAME) >= (int)sizeof(path))
 		return report_failure(VAULT_E_INVAL, args->dir);
-	text = read_small_file(path, &len);
+	text = cli_audit_read_file(path, &len);
 	if (text == NULL)
 		return report_failure(errno == ENOENT ? VAULT_E_NOTFOUND : VAULT_E_IO,
 				      AUDIT_PUB_NAME);
@@ -584,7 +653,7 @@ static int subcmd_checkpoint(const struct subcmd_args *args)
 	if (snprintf(path, sizeof(path), "%s/%s", args->dir, AUDIT_CHECKPOINT_NAME) >=
 	    (int)sizeof(path))
 		return report_failure(VAULT_E_INVAL, args->dir);
-	text = read_small_file(path, &len);
+	text = cli_audit_read_file(path, &len);
 	if (text == NULL)
 		return report_failure(VAULT_E_CHECKPOINT, "checkpoint");
 	ret = checkpoint_open((const uint8_t *)text, len, &v, v.name, &cp);
@@ -637,7 +706,7 @@ static int subcmd_check_receipt(const struct subcmd_args *args)
 	while ((opt = getopt_long(args->argc, args->argv, "", opts, NULL)) != -1) {
 		if (opt != 'k')
 			return EXIT_USAGE; /* getopt has said which option */
-		if (load_key(optarg, &v) != VAULT_OK)
+		if (cli_audit_load_key(optarg, &v) != VAULT_OK)
 			return report_failure(VAULT_E_KEY, "--key");
 		have_key = 1;
 	}
@@ -645,7 +714,7 @@ static int subcmd_check_receipt(const struct subcmd_args *args)
 		return usage(stderr);
 	if (!have_key && (ret = audit_key_read(args->dir, &v)) != VAULT_OK)
 		return report_failure(ret, "verifier key");
-	text = read_small_file(args->argv[optind], &len);
+	text = cli_audit_read_file(args->argv[optind], &len);
 	if (text == NULL)
 		return report_failure(VAULT_E_IO, args->argv[optind]);
 	ret = audit_receipt_verify((const uint8_t *)text, len, &v, &idx);
@@ -685,6 +754,7 @@ static const struct {
     {"prove", subcmd_prove},
     {"check-receipt", subcmd_check_receipt},
     {"consistency", subcmd_consistency},
+    {"report", subcmd_report},
 };
 
 static int is_help(const char *arg)

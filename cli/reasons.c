@@ -161,6 +161,11 @@ static void config_allowed(const struct sesame_config *cfg, char *out, size_t ca
 	case CONFIG_KIND_BACKEND:
 		snprintf(out, cap, "%s", _("auto, secret-service or file"));
 		break;
+	case CONFIG_KIND_HOURS:
+		snprintf(out, cap, "%s",
+			 _("opening hours: optional days, then times, such as mon-fri "
+			   "08:30-18:00 or 08:00-20:00"));
+		break;
 	default:
 		snprintf(out, cap, _("text of at most %lu bytes"), cfg->problem_max);
 		break;

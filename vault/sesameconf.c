@@ -17,6 +17,75 @@ void config_default(struct sesame_config *cfg)
 	memcpy(cfg->browser_user, CONFIG_BROWSER_USER_DEFAULT, sizeof(CONFIG_BROWSER_USER_DEFAULT));
 	memcpy(cfg->browser_socket, CONFIG_BROWSER_SOCKET_DEFAULT,
 	       sizeof(CONFIG_BROWSER_SOCKET_DEFAULT));
+	cfg->audit_people_per_day = CONFIG_PEOPLE_PER_DAY_DEFAULT;
+	cfg->audit_long_session_seconds = CONFIG_LONG_SESSION_DEFAULT;
+}
+
+int config_hours_open(const struct config_hours *h, unsigned day, unsigned minute)
+{
+	if (!h->set)
+		return 1;
+	return day >= h->first_day && day <= h->last_day && minute >= h->open_min &&
+	       minute < h->close_min;
+}
+
+/* "HH:MM" into minutes after midnight (24:00 allowed, as the end of the day). */
+static int parse_clock(const char *v, unsigned *out)
+{
+	unsigned h, m;
+
+	if (strlen(v) != 5 || v[2] != ':')
+		return VAULT_E_FORMAT;
+	for (int i = 0; i < 5; i++)
+		if (i != 2 && (v[i] < '0' || v[i] > '9'))
+			return VAULT_E_FORMAT;
+	h = (unsigned)(v[0] - '0') * 10 + (unsigned)(v[1] - '0');
+	m = (unsigned)(v[3] - '0') * 10 + (unsigned)(v[4] - '0');
+	if (m > 59 || h > 24 || (h == 24 && m != 0))
+		return VAULT_E_FORMAT;
+	*out = h * 60 + m;
+	return VAULT_OK;
+}
+
+/* A day's three-letter name, English or French, into 0 (Monday) to 6. */
+static int parse_day(const char *v, size_t len, unsigned *out)
+{
+	static const char *const days[2][7] = {
+	    {"mon", "tue", "wed", "thu", "fri", "sat", "sun"},
+	    {"lun", "mar", "mer", "jeu", "ven", "sam", "dim"},
+	};
+
+	for (unsigned i = 0; i < 7; i++)
+		for (int l = 0; l < 2; l++)
+			if (len == 3 && strncmp(v, days[l][i], 3) == 0) {
+				*out = i;
+				return VAULT_OK;
+			}
+	return VAULT_E_FORMAT;
+}
+
+/* [DAY-DAY ]HH:MM-HH:MM, opening before closing: "mon-fri 08:30-18:00", "08:00-20:00". */
+static int parse_hours(const char *v, struct config_hours *out)
+{
+	struct config_hours h = {.set = 1, .first_day = 0, .last_day = 6};
+	char open[6], close[6];
+	const char *sp = strchr(v, ' ');
+
+	if (sp != NULL) {
+		if (sp - v != 7 || v[3] != '-' || parse_day(v, 3, &h.first_day) != VAULT_OK ||
+		    parse_day(v + 4, 3, &h.last_day) != VAULT_OK || h.first_day > h.last_day)
+			return VAULT_E_FORMAT;
+		v = sp + 1;
+	}
+	if (strlen(v) != 11 || v[5] != '-')
+		return VAULT_E_FORMAT;
+	memcpy(open, v, 5), open[5] = '\0';
+	memcpy(close, v + 6, 5), close[5] = '\0';
+	if (parse_clock(open, &h.open_min) != VAULT_OK ||
+	    parse_clock(close, &h.close_min) != VAULT_OK || h.open_min >= h.close_min)
+		return VAULT_E_FORMAT;
+	*out = h;
+	return VAULT_OK;
 }
 
 /* A group name as useradd accepts it: letters, digits, '_', '-', '.', not starting with '-'. */
@@ -110,6 +179,11 @@ static const struct config_key {
     {"browser_flags", CONFIG_KIND_TEXT, 0, CONFIG_BROWSER_FLAGS_MAX - 1},
     {"worker_group", CONFIG_KIND_NAME, 0, 0},
     {"browser_user", CONFIG_KIND_NAME, 0, 0},
+    {"auditor_group", CONFIG_KIND_NAME, 0, 0},
+    {"opening_hours", CONFIG_KIND_HOURS, 0, 0},
+    {"audit_people_per_day", CONFIG_KIND_NUMBER, 1, CONFIG_PEOPLE_PER_DAY_MAX},
+    {"audit_long_session_seconds", CONFIG_KIND_NUMBER, CONFIG_SESSION_SECONDS_MIN,
+     CONFIG_SESSION_SECONDS_MAX},
     {"allow_http_loopback", CONFIG_KIND_BOOL, 0, 0},
     {"session_max_seconds", CONFIG_KIND_NUMBER, CONFIG_SESSION_SECONDS_MIN,
      CONFIG_SESSION_SECONDS_MAX},
@@ -184,6 +258,15 @@ static int set_value(struct sesame_config *cfg, const char *key, const char *v)
 		return parse_group(v, cfg->worker_group);
 	if (strcmp(key, "browser_user") == 0)
 		return parse_group(v, cfg->browser_user);
+	if (strcmp(key, "auditor_group") == 0)
+		return parse_group(v, cfg->auditor_group);
+	if (strcmp(key, "opening_hours") == 0)
+		return parse_hours(v, &cfg->opening_hours);
+	if (strcmp(key, "audit_people_per_day") == 0)
+		return parse_uint(v, 1, CONFIG_PEOPLE_PER_DAY_MAX, &cfg->audit_people_per_day);
+	if (strcmp(key, "audit_long_session_seconds") == 0)
+		return parse_uint(v, CONFIG_SESSION_SECONDS_MIN, CONFIG_SESSION_SECONDS_MAX,
+				  &cfg->audit_long_session_seconds);
 	if (strcmp(key, "allow_http_loopback") == 0)
 		return parse_bool(v, &cfg->allow_http_loopback);
 	if (strcmp(key, "session_max_seconds") == 0)

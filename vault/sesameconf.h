@@ -21,6 +21,9 @@
 #define CONFIG_BROWSER_SOCKET_DEFAULT "/run/sesame-browser.sock"
 #define CONFIG_BROWSER_FLAGS_MAX 512
 #define CONFIG_KEY_MAX 64 /* the longest key a refusal repeats; longer ones are cut */
+#define CONFIG_PEOPLE_PER_DAY_DEFAULT 20 /* audit report: more people in a day stand out */
+#define CONFIG_PEOPLE_PER_DAY_MAX 100000
+#define CONFIG_LONG_SESSION_DEFAULT 1200 /* audit report: sessions this long stand out */
 
 /* What kind of value a key takes, for a refusal to say what is allowed. */
 enum config_kind {
@@ -31,7 +34,20 @@ enum config_kind {
 	CONFIG_KIND_NAME,    /* a group or account name */
 	CONFIG_KIND_BACKEND, /* auto, secret-service or file */
 	CONFIG_KIND_TEXT,    /* text of at most problem_max bytes */
+	CONFIG_KIND_HOURS,   /* opening hours: [DAY-DAY ]HH:MM-HH:MM */
 };
+
+/* Opening hours (opening_hours = mon-fri 08:30-18:00): days are 0 (Monday) to 6 (Sunday),
+ * times minutes after midnight, open <= t < close. set is 0 when the key is absent. */
+struct config_hours {
+	int set;
+	unsigned first_day, last_day;
+	unsigned open_min, close_min;
+};
+
+/* Whether a local time (day 0 = Monday, minutes after midnight) is within the hours; always
+ * 1 when no hours are set. */
+int config_hours_open(const struct config_hours *h, unsigned day, unsigned minute);
 
 /* Why a line was refused (cfg->line > 0). */
 enum config_problem {
@@ -53,9 +69,13 @@ struct sesame_config {
 	char browser_flags[CONFIG_BROWSER_FLAGS_MAX]; /* extra flags, checked at each login */
 	char browser_user[CONFIG_GROUP_MAX];	      /* system mode: the launcher's account */
 	char browser_socket[CONFIG_PATH_MAX];	      /* system mode: the launcher's socket */
-	unsigned line;				      /* on error, the offending line (1-based) */
-	enum config_problem problem;		      /* on error, what is wrong with it */
-	char problem_key[CONFIG_KEY_MAX];	      /* the key as written */
+	char auditor_group[CONFIG_GROUP_MAX]; /* system mode: who may read names in the log */
+	struct config_hours opening_hours;    /* audit report: sessions outside stand out */
+	uint32_t audit_people_per_day;	      /* audit report: a worker opening more vaults */
+	uint32_t audit_long_session_seconds;  /* audit report: sessions at least this long */
+	unsigned line;			      /* on error, the offending line (1-based) */
+	enum config_problem problem;	      /* on error, what is wrong with it */
+	char problem_key[CONFIG_KEY_MAX];     /* the key as written */
 	const char *suggestion;	       /* CONFIG_PROBLEM_KEY: the nearest known key, or NULL */
 	enum config_kind problem_kind; /* CONFIG_PROBLEM_VALUE: what the key takes */
 	unsigned long problem_min, problem_max;

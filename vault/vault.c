@@ -621,6 +621,70 @@ int vault_user_destroy(struct vault_store *s, const char *id)
 	return ret;
 }
 
+/* --- withdrawn names --- */
+
+/* The associated data of a withdrawn name: the magic, the version and the person's id, so that
+ * a file renamed to another id does not open. */
+static size_t withdrawn_ad(uint8_t ad[4 + 1 + VAULT_USER_ID_BYTES],
+			   const uint8_t id[VAULT_USER_ID_BYTES])
+{
+	memcpy(ad, VAULT_WITHDRAWN_MAGIC, 4);
+	ad[4] = VAULT_WITHDRAWN_VERSION;
+	memcpy(ad + 5, id, VAULT_USER_ID_BYTES);
+	return 4 + 1 + VAULT_USER_ID_BYTES;
+}
+
+static void withdrawn_file(char name[FILE_NAME_MAX], const char *id)
+{
+	snprintf(name, FILE_NAME_MAX, "%s%s", VAULT_WITHDRAWN_PREFIX, id);
+}
+
+int vault_withdrawn_write(struct vault_store *s, const char *id, const char *name)
+{
+	uint8_t buf[VAULT_WITHDRAWN_MAX], ad[4 + 1 + VAULT_USER_ID_BYTES], uid[VAULT_USER_ID_BYTES];
+	size_t len = strlen(name), ad_len;
+	char file[FILE_NAME_MAX];
+	int ret;
+
+	if (id_parse(id, uid) != VAULT_OK || name_check(name) != VAULT_OK)
+		return VAULT_E_INVAL;
+	ad_len = withdrawn_ad(ad, uid);
+	memcpy(buf, ad, 5);
+	seal(store_key(s, KEY_NAME), (const uint8_t *)name, len, buf + 5,
+	     buf + 5 + VAULT_NONCE_BYTES, ad, ad_len);
+	withdrawn_file(file, id);
+	ret =
+	    fileio_write_atomic(s->dirfd, file, buf, 5 + VAULT_NONCE_BYTES + len + VAULT_TAG_BYTES);
+	sodium_memzero(buf, sizeof(buf));
+	return ret;
+}
+
+int vault_withdrawn_read(struct vault_store *s, const char *id, char name[VAULT_NAME_MAX + 1])
+{
+	uint8_t buf[VAULT_WITHDRAWN_MAX + 1], ad[4 + 1 + VAULT_USER_ID_BYTES],
+	    uid[VAULT_USER_ID_BYTES];
+	size_t len, ad_len;
+	char file[FILE_NAME_MAX];
+	int ret;
+
+	if (id_parse(id, uid) != VAULT_OK)
+		return VAULT_E_INVAL;
+	withdrawn_file(file, id);
+	if ((ret = fileio_read(s->dirfd, file, buf, sizeof(buf), &len)) != VAULT_OK)
+		return ret;
+	ad_len = withdrawn_ad(ad, uid);
+	if (len < 5 + VAULT_NONCE_BYTES + VAULT_TAG_BYTES || len > VAULT_WITHDRAWN_MAX ||
+	    memcmp(buf, ad, 5) != 0)
+		return VAULT_E_FORMAT;
+	len -= 5 + VAULT_NONCE_BYTES;
+	ret = unseal(store_key(s, KEY_NAME), (uint8_t *)name, buf + 5 + VAULT_NONCE_BYTES, len,
+		     buf + 5, ad, ad_len);
+	if (ret != VAULT_OK)
+		return ret;
+	name[len - VAULT_TAG_BYTES] = '\0';
+	return name_check(name) == VAULT_OK ? VAULT_OK : VAULT_E_FORMAT;
+}
+
 /* --- unlocking --- */
 
 static int vault_new(struct vault_store *s, const struct vault_file *f, uint8_t **data_key,

@@ -74,6 +74,17 @@ int vault_user_list(struct vault_store *store, struct vault_user_info **users, s
  * then every other file of theirs: undo files and temporary files a crash left. */
 int vault_user_destroy(struct vault_store *store, const char *id);
 
+/* A withdrawn person's name, kept so that their records in the audit log stay attributable
+ * (docs/format.md, "Withdrawn names"): "withdrawn.<id>" in the store, the name sealed under
+ * the name key (subkey 4), readable only with the device secret. Written before the vault is
+ * destroyed; read by the agent for an auditor. VAULT_E_NOTFOUND when there is none. */
+#define VAULT_WITHDRAWN_PREFIX "withdrawn."
+#define VAULT_WITHDRAWN_MAGIC "SSWN"
+#define VAULT_WITHDRAWN_VERSION 1
+#define VAULT_WITHDRAWN_MAX (4 + 1 + VAULT_NONCE_BYTES + VAULT_NAME_BOX_MAX)
+int vault_withdrawn_write(struct vault_store *store, const char *id, const char *name);
+int vault_withdrawn_read(struct vault_store *store, const char *id, char name[VAULT_NAME_MAX + 1]);
+
 /* An unlocked vault: holds the user's data key until vault_close. */
 struct vault;
 

@@ -25,7 +25,7 @@ static void usage(FILE *to)
 	    "usage: audit-writer DIR init --installation ID --sealing-key-fd N\n"
 	    "       audit-writer DIR append --event E --sealing-key-fd N [--user U] [--service S]\n"
 	    "            [--credential C] [--purpose P] [--outcome O] [--reason R]\n"
-	    "            [--attempts-left N]\n",
+	    "            [--attempts-left N] [--time T] [--worker-uid N --worker-login L]\n",
 	    to);
 }
 
@@ -112,8 +112,13 @@ static int cmd_append(const char *dir, int argc, char **argv)
 					     {"reason", required_argument, NULL, 'r'},
 					     {"attempts-left", required_argument, NULL, 'a'},
 					     {"sealing-key-fd", required_argument, NULL, 'k'},
+					     {"time", required_argument, NULL, 't'},
+					     {"worker-uid", required_argument, NULL, 'U'},
+					     {"worker-login", required_argument, NULL, 'L'},
 					     {NULL, 0, NULL, 0}};
 	struct audit_event ev = {.outcome = "ok", .attempts_left = -1};
+	const char *when = NULL, *login = NULL;
+	long uid = -1;
 	uint8_t key[AUDIT_SEALING_KEY_LEN];
 	char now[AUDIT_TIME_LEN + 1], host[256];
 	const char *kfd = NULL;
@@ -151,6 +156,15 @@ static int cmd_append(const char *dir, int argc, char **argv)
 		case 'k':
 			kfd = optarg;
 			break;
+		case 't':
+			when = optarg;
+			break;
+		case 'U':
+			uid = strtol(optarg, NULL, 10);
+			break;
+		case 'L':
+			login = optarg;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -162,10 +176,10 @@ static int cmd_append(const char *dir, int argc, char **argv)
 	}
 	/* The program, not the library, knows the clock, the worker and the host. */
 	audit_time_format((int64_t)time(NULL), now);
-	ev.time = now;
-	ev.worker_uid = (uint32_t)getuid();
+	ev.time = when != NULL ? when : now;
+	ev.worker_uid = uid >= 0 ? (uint32_t)uid : (uint32_t)getuid();
 	pw = getpwuid(getuid());
-	ev.worker_login = pw != NULL ? pw->pw_name : "unknown";
+	ev.worker_login = login != NULL ? login : pw != NULL ? pw->pw_name : "unknown";
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';

@@ -37,6 +37,7 @@ SVC=sesame-svc-$suffix   # the service user: runs the agent, owns every file
 WKG=sesame-wk-$suffix    # worker_group
 W1=sesame-w1-$suffix     # a worker whose primary group is the worker group
 W2=sesame-w2-$suffix     # a worker with the worker group as a supplementary group only
+AUD=sesame-au-$suffix    # auditor_group: W2 is a member, W1 is not
 OUT=sesame-o-$suffix     # an outsider, not in the group
 BRW=sesame-b-$suffix     # browser_user: runs sesame-browser and the browsers it starts
 T=
@@ -45,6 +46,7 @@ LAUNCHER_PID=
 WEB_PID=
 made_users=
 made_group=
+made_auditors=
 steps=0
 
 cleanup() {
@@ -72,6 +74,7 @@ cleanup() {
 		userdel -r "$u" >/dev/null 2>&1 || userdel -f "$u" >/dev/null 2>&1
 	done
 	[ -n "$made_group" ] && groupdel "$made_group" >/dev/null 2>&1
+	[ -n "$made_auditors" ] && groupdel "$made_auditors" >/dev/null 2>&1
 	for u in $made_users; do # user-private groups userdel may have left behind
 		getent group "$u" >/dev/null 2>&1 && groupdel "$u" >/dev/null 2>&1
 	done
@@ -113,6 +116,8 @@ NOLOGIN=/usr/sbin/nologin
 
 groupadd "$WKG" || fail "groupadd $WKG"
 made_group=$WKG
+groupadd "$AUD" || fail "groupadd $AUD"
+made_auditors=$AUD
 # The service user is a member of the worker group (SupplementaryGroups= in a unit): an
 # unprivileged owner may give its socket only to a group it belongs to (chown(2)).
 useradd --system --user-group --groups "$WKG" --no-create-home --home-dir "$T/svchome" \
@@ -121,7 +126,7 @@ made_users="$SVC"
 useradd --create-home --home-dir "$T/home/$W1" --gid "$WKG" --shell /bin/sh "$W1" ||
 	fail "useradd $W1"
 made_users="$made_users $W1"
-useradd --create-home --home-dir "$T/home/$W2" --user-group --groups "$WKG" --shell /bin/sh \
+useradd --create-home --home-dir "$T/home/$W2" --user-group --groups "$WKG,$AUD" --shell /bin/sh \
 	"$W2" || fail "useradd $W2"
 made_users="$made_users $W2"
 useradd --create-home --home-dir "$T/home/$OUT" --user-group --shell /bin/sh "$OUT" ||
@@ -159,6 +164,7 @@ cat >"$CONF" <<EOF
 device_secret = file
 device_secret_file = $KEYFILE
 worker_group = $WKG
+auditor_group = $AUD
 browser = $CHROMIUM
 browser_user = $BRW
 browser_socket = $BRSOCK
@@ -343,6 +349,34 @@ grep -q caf-secret-123 "$T/out" && fail "list shows the password"
 expect 0 "list people as $W1" worker "$W1" "$SESAME" list
 grep -q Jeanne "$T/out" || fail "list does not show Jeanne"
 expect 0 "status as $W1 shows the session" worker "$W1" "$SESAME" status
+
+# People's names in the log are for auditors: W2 is in auditor_group, W1 is not.
+if [ -n "$PY" ]; then
+	cat >"$T/names.py" <<'PY'
+import json, socket, struct, sys
+def ask(s, req):
+    body = json.dumps(dict(req, v=1)).encode()
+    s.sendall(struct.pack(">I", len(body)) + body)
+    head = s.recv(4, socket.MSG_WAITALL)
+    return json.loads(s.recv(struct.unpack(">I", head)[0], socket.MSG_WAITALL))
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+marie = ask(s, {"op": "resolve", "user": "Marie"})["user"]
+r = ask(s, {"op": "names", "users": [marie]})
+print(json.dumps(r))
+if sys.argv[2] == "auditor":
+    sys.exit(0 if r.get("ok") and r["names"][0]["name"] == "Marie" else 1)
+sys.exit(0 if not r.get("ok") and r.get("reason") == "not_auditor" and "Marie" not in json.dumps(r) else 1)
+PY
+	chmod 0644 "$T/names.py"
+	run as "$W1" "$PY" "$T/names.py" "$SOCK" refused ||
+		fail "$W1, not in auditor_group, is given names: $(cat "$T/out")"
+	ok "$W1 (not in auditor_group) is refused people's names: $(cat "$T/out")"
+	run as "$W2" "$PY" "$T/names.py" "$SOCK" auditor ||
+		fail "$W2, in auditor_group, is refused names: $(cat "$T/out")"
+	ok "$W2 (in auditor_group) reads people's names"
+fi
 grep -q "Session open for Marie" "$T/out" || fail "no session shown for Marie"
 
 # sessions belong to the connecting uid: W2 does not get W1's session

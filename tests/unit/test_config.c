@@ -57,6 +57,47 @@ static void defaults_hold_without_a_file(void **state)
 	assert_int_equal(cfg.allow_http_loopback, 0);
 }
 
+static void report_settings_are_read(void **state)
+{
+	struct sesame_config cfg;
+	const char *text = "auditor_group = cias-audit\n"
+			   "opening_hours = lun-ven 08:30-18:00\n"
+			   "audit_people_per_day = 12\n"
+			   "audit_long_session_seconds = 900\n";
+
+	(void)state;
+	assert_int_equal(parse("", &cfg), VAULT_OK);
+	assert_string_equal(cfg.auditor_group, "");
+	assert_int_equal(cfg.opening_hours.set, 0);
+	assert_int_equal(config_hours_open(&cfg.opening_hours, 6, 23 * 60), 1);
+	assert_int_equal(cfg.audit_people_per_day, CONFIG_PEOPLE_PER_DAY_DEFAULT);
+	assert_int_equal(parse(text, &cfg), VAULT_OK);
+	assert_string_equal(cfg.auditor_group, "cias-audit");
+	assert_int_equal(cfg.audit_people_per_day, 12);
+	assert_int_equal(cfg.audit_long_session_seconds, 900);
+	assert_int_equal(config_hours_open(&cfg.opening_hours, 0, 8 * 60 + 30), 1);
+	assert_int_equal(config_hours_open(&cfg.opening_hours, 0, 8 * 60 + 29), 0);
+	assert_int_equal(config_hours_open(&cfg.opening_hours, 4, 18 * 60 - 1), 1);
+	assert_int_equal(config_hours_open(&cfg.opening_hours, 4, 18 * 60), 0);
+	assert_int_equal(config_hours_open(&cfg.opening_hours, 5, 10 * 60), 0);
+	assert_int_equal(parse("opening_hours = 07:00-24:00", &cfg), VAULT_OK);
+	assert_int_equal(config_hours_open(&cfg.opening_hours, 6, 23 * 60 + 59), 1);
+	assert_int_equal(config_hours_open(&cfg.opening_hours, 6, 6 * 60 + 59), 0);
+
+	static const char *const wrong[] = {
+	    "opening_hours = 18:00-08:00",	   "opening_hours = 8:30-18:00",
+	    "opening_hours = fri-mon 08:00-18:00", "opening_hours = mon-fri08:00-18:00",
+	    "opening_hours = mon-fri 08:00-18:60", "opening_hours = 24:30-25:00",
+	    "opening_hours = mon-xyz 08:00-18:00", "audit_people_per_day = 0",
+	};
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		assert_int_equal(parse(wrong[i], &cfg), VAULT_E_FORMAT);
+		assert_int_equal(cfg.problem, CONFIG_PROBLEM_VALUE);
+	}
+	assert_int_equal(parse("opening_hours = 18:00-08:00", &cfg), VAULT_E_FORMAT);
+	assert_int_equal(cfg.problem_kind, CONFIG_KIND_HOURS);
+}
+
 static void mistakes_are_errors_with_a_line(void **state)
 {
 	static const struct {
@@ -134,6 +175,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(settings_are_read),
 	    cmocka_unit_test(defaults_hold_without_a_file),
+	    cmocka_unit_test(report_settings_are_read),
 	    cmocka_unit_test(mistakes_are_errors_with_a_line),
 	    cmocka_unit_test(refusals_name_the_key_and_what_it_takes),
 	    cmocka_unit_test(booleans_in_french),

@@ -1,0 +1,101 @@
+/* The auditor's request: people's names for the ids in the log, withdrawn people's included
+ * (docs/protocol.md, "names"). In system mode only the agent's own account, root and members of
+ * auditor_group are auditors; a worker reads names through their own sessions only. */
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agent.h"
+#include "proto.h"
+#include "users.h"
+
+int agent_peer_auditor(const struct agent *a, uid_t uid, gid_t gid, const gid_t *groups,
+		       size_t ngroups)
+{
+	if (!a->home.system || uid == 0 || uid == getuid())
+		return 1;
+	if (!a->have_auditor_gid)
+		return 0;
+	if (gid == a->auditor_gid)
+		return 1;
+	for (size_t i = 0; i < ngroups; i++)
+		if (groups[i] == a->auditor_gid)
+			return 1;
+	return 0;
+}
+
+/* The name of an enrolled person, else of a withdrawn one; VAULT_E_NOTFOUND for neither. */
+static int name_of(struct agent *a, const char *id, char name[VAULT_NAME_MAX + 1], int *withdrawn)
+{
+	struct vault_user_info info;
+	struct vault_person p;
+	int ret;
+
+	*withdrawn = 0;
+	if (a->people != NULL)
+		ret = vault_people_find(a->people, id, &p);
+	else if ((ret = vault_user_info(a->store, id, &info)) == VAULT_OK)
+		memcpy(p.name, info.name, sizeof(p.name));
+	if (ret == VAULT_OK) {
+		memcpy(name, p.name, VAULT_NAME_MAX + 1);
+		sodium_memzero(&p, sizeof(p));
+		return VAULT_OK;
+	}
+	*withdrawn = 1;
+	return vault_withdrawn_read(a->store, id, name);
+}
+
+/* Adds ids[i]'s name to list when there is one; an id that is malformed is the request's fault. */
+static int add_name(struct agent *a, cJSON *list, const char *id)
+{
+	char name[VAULT_NAME_MAX + 1];
+	int withdrawn, ret;
+	cJSON *o;
+
+	if (strlen(id) != VAULT_USER_ID_HEX - 1 || strspn(id, "0123456789abcdef") != strlen(id))
+		return -1;
+	ret = name_of(a, id, name, &withdrawn);
+	if (ret == VAULT_OK && (o = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(o, "user", id);
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddBoolToObject(o, "withdrawn", withdrawn);
+		cJSON_AddItemToArray(list, o);
+	}
+	sodium_memzero(name, sizeof(name));
+	return 0;
+}
+
+void agent_names(struct agent *a, struct conn *c, const cJSON *req)
+{
+	const cJSON *users = cJSON_GetObjectItemCaseSensitive(req, "users"), *u;
+	cJSON *r, *list;
+	cJSON_bool ok = cJSON_IsArray(users) && cJSON_GetArraySize(users) >= 1 &&
+			cJSON_GetArraySize(users) <= AGENT_NAMES_MAX;
+
+	if (!c->auditor) {
+		r = cJSON_CreateObject();
+		cJSON_AddFalseToObject(r, "ok");
+		cJSON_AddNumberToObject(r, "code", PROTO_E_REQUEST);
+		cJSON_AddStringToObject(r, "reason", "not_auditor");
+		cJSON_AddStringToObject(r, "error", "only members of auditor_group read names");
+		agent_reply(a, c, r);
+		return;
+	}
+	if (!ok) {
+		agent_reply_error(a, c, PROTO_E_REQUEST, "names needs \"users\": 1 to 200 ids");
+		return;
+	}
+	r = cJSON_CreateObject();
+	list = cJSON_AddArrayToObject(r, "names");
+	cJSON_ArrayForEach(u, users)
+	{
+		if (!cJSON_IsString(u) || add_name(a, list, u->valuestring) != 0) {
+			cJSON_Delete(r);
+			agent_reply_error(a, c, PROTO_E_REQUEST, "\"users\" holds person ids");
+			return;
+		}
+	}
+	cJSON_AddTrueToObject(r, "ok");
+	agent_reply(a, c, r);
+}
