@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -152,9 +153,8 @@ static void on_pin_wrong(struct report *rp, const struct audit_record *r, time_t
 
 	rp->wrong_pins++;
 	if (a != NULL) {
-		struct tm tm;
 		const struct audit_record *prev = a->nrecs > 0 ? &a->recs[a->nrecs - 1] : &a->first;
-		if (words_local(prev->time, &tm, &last) != 0 || t - last > REPORT_BURST_WINDOW) {
+		if (words_utc(prev->time, &last) != 0 || t - last > REPORT_BURST_WINDOW) {
 			burst_end(rp, r->user);
 			a = NULL;
 		}
@@ -247,11 +247,15 @@ static void day_count(struct report *rp, const struct audit_record *r, const str
 	}
 }
 
-static void on_session_opened(struct report *rp, const struct audit_record *r, const struct tm *tm)
+static void on_session_opened(struct report *rp, const struct audit_record *r)
 {
 	struct worker *w = worker_of(rp, r);
+	struct tm local, *tm = &local;
+	time_t t;
 	char *key;
 
+	if (words_local(r->time, tm, &t) != 0)
+		return;
 	rp->sessions++;
 	w->sessions++;
 	if (!g_hash_table_contains(w->users, r->user))
@@ -274,10 +278,9 @@ static void on_session_closed(struct report *rp, const struct audit_record *r, t
 	char *key = g_strdup_printf("%u %s %s", (unsigned)r->worker_uid, r->worker_login, r->user);
 	struct audit_record *opened = g_hash_table_lookup(rp->open, key);
 	struct anomaly *a;
-	struct tm tm;
 	time_t t0;
 
-	if (opened != NULL && words_local(opened->time, &tm, &t0) == 0 &&
+	if (opened != NULL && words_utc(opened->time, &t0) == 0 &&
 	    t - t0 >= (time_t)rp->cfg.audit_long_session_seconds) {
 		a = anomaly_new(opened);
 		anomaly_add_record(a, r);
@@ -312,8 +315,7 @@ static void on_agent(struct report *rp, const struct audit_record *r)
 	}
 }
 
-static void on_record_kind(struct report *rp, const struct audit_record *r, const struct tm *tm,
-			   time_t t)
+static void on_record_kind(struct report *rp, const struct audit_record *r, time_t t)
 {
 	const char *e = r->event;
 	int done = strcmp(r->outcome, "intent") != 0;
@@ -323,7 +325,7 @@ static void on_record_kind(struct report *rp, const struct audit_record *r, cons
 	else if (strcmp(e, "vault_blocked") == 0)
 		anomaly_keep(rp, A_BLOCKED, anomaly_new(r));
 	else if (strcmp(e, "session_opened") == 0 && r->user[0])
-		on_session_opened(rp, r, tm);
+		on_session_opened(rp, r);
 	else if (strcmp(e, "session_closed") == 0)
 		on_session_closed(rp, r, t);
 	else if (login_refused(r))
@@ -342,11 +344,10 @@ static void on_record_kind(struct report *rp, const struct audit_record *r, cons
 static int on_record(void *ctx, const struct audit_record *r, const uint8_t *line, size_t len)
 {
 	struct report *rp = ctx;
-	struct tm tm;
 	time_t t;
 
 	(void)line, (void)len;
-	if (!audit_filter_match(&rp->filter, r) || words_local(r->time, &tm, &t) != 0)
+	if (!audit_filter_match(&rp->filter, r) || words_utc(r->time, &t) != 0)
 		return 0;
 	if (rp->records++ == 0)
 		memcpy(rp->first_time, r->time, sizeof(rp->first_time));
@@ -356,7 +357,7 @@ static int on_record(void *ctx, const struct audit_record *r, const uint8_t *lin
 		if (rp->names != NULL)
 			words_names_want(rp->names, r->user);
 	}
-	on_record_kind(rp, r, &tm, t);
+	on_record_kind(rp, r, t);
 	return 0;
 }
 
@@ -863,8 +864,13 @@ static void html_activity(FILE *f, const struct report *rp)
 	g_ptr_array_free(workers, TRUE);
 }
 
-/* What the integrity check found, first and in plain words. */
+/* What the integrity check found, first and in plain words. It runs on a thread of its own
+ * while the records are read: both passes read the log, each at its own pace. */
 struct integrity {
+	const char *dir;
+	struct audit_verify_opts check;
+	struct note_verifier key;
+	char *kept; /* the kept checkpoint, malloc'd */
 	int code;
 	struct audit_verify_report rep;
 	int have_key, have_checkpoint;
@@ -918,7 +924,8 @@ static void html_head(FILE *f)
 	      ".integrity.ok{border-color:#2f8f46}.integrity.bad{border-color:#b3283a;"
 	      "background:#fbeaea}\n"
 	      "table{border-collapse:collapse;margin:6pt 0;width:100%}\n"
-	      "th,td{border:1px solid #bbb;padding:2pt 5pt;text-align:left;vertical-align:top}\n"
+	      "th,td{border:1px solid #bbb;padding:2pt 5pt;text-align:left;vertical-align:top;"
+	      "overflow-wrap:anywhere}\n"
 	      "th{background:#eee}.id{font-size:8pt;color:#666}.count{color:#b3283a}\n"
 	      ".anomaly{margin-left:8pt;page-break-inside:avoid}.more{font-style:italic}\n"
 	      ".chart{width:100%;height:auto;border:1px solid #ddd}\n"
@@ -1061,35 +1068,40 @@ static int report_parse(int argc, char **argv, struct report_options *o, struct 
 	return EXIT_OK;
 }
 
-/* The log verified as verify does, against what the auditor kept when given. */
-static int report_verify(const char *dir, const struct report_options *o, struct integrity *in)
+/* What the auditor kept, to verify the log against: -1 once a wrong one is said. */
+static int report_verify_opts(const char *dir, const struct report_options *o, struct integrity *in)
 {
-	struct audit_verify_opts check = {0};
-	struct note_verifier key;
 	size_t len = 0;
-	char *kept = NULL;
 
+	in->dir = dir;
 	if (o->key != NULL) {
-		if (cli_audit_load_key(o->key, &key) != VAULT_OK) {
+		if (cli_audit_load_key(o->key, &in->key) != VAULT_OK) {
 			cli_error(_("--key %s: not a verifier key, nor a file holding one"),
 				  o->key);
 			return -1;
 		}
-		check.key = &key;
+		in->check.key = &in->key;
 		in->have_key = 1;
 	}
 	if (o->checkpoint != NULL) {
-		if ((kept = cli_audit_read_file(o->checkpoint, &len)) == NULL) {
+		if ((in->kept = cli_audit_read_file(o->checkpoint, &len)) == NULL) {
 			cli_error(_("--checkpoint %s: cannot read it"), o->checkpoint);
 			return -1;
 		}
-		check.old_checkpoint = (const uint8_t *)kept;
-		check.old_len = len;
+		in->check.old_checkpoint = (const uint8_t *)in->kept;
+		in->check.old_len = len;
 		in->have_checkpoint = 1;
 	}
-	in->code = audit_verify(dir, &check, &in->rep);
-	free(kept);
 	return 0;
+}
+
+/* The log verified as verify does. */
+static void *report_verify(void *arg)
+{
+	struct integrity *in = arg;
+
+	in->code = audit_verify(in->dir, &in->check, &in->rep);
+	return NULL;
 }
 
 /* The report's file, made before the long work: a path that cannot take it is said at once. */
@@ -1119,13 +1131,21 @@ static int report_run(const char *dir, const struct report_options *o, struct re
 {
 	char names_why[CLI_MESSAGE_MAX] = "";
 	struct integrity in = {0};
-	int ret;
+	pthread_t verifier;
+	int ret, threaded;
 
-	if (report_verify(dir, o, &in) != 0) {
+	if (report_verify_opts(dir, o, &in) != 0) {
+		free(in.kept);
 		close(fd);
 		return EXIT_USAGE;
 	}
+	threaded = pthread_create(&verifier, NULL, report_verify, &in) == 0;
+	if (!threaded)
+		report_verify(&in);
 	ret = audit_scan(dir, NULL, on_record, rp);
+	if (threaded)
+		pthread_join(verifier, NULL);
+	free(in.kept);
 	if (ret != VAULT_OK && ret != VAULT_E_LOG_TORN && in.code == VAULT_OK)
 		in.code = ret;
 	report_finish(rp);

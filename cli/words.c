@@ -50,18 +50,73 @@ static const char *const months[] = {
     N_("July"),	   N_("August"),   N_("September"), N_("October"), N_("November"), N_("December"),
 };
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* n digits of s as a number, or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int words_utc(const char *s, time_t *t)
+{
+	int y, mo, d, h, mi, se;
+
+	/* the log's one form, "YYYY-MM-DDTHH:MM:SSZ": read by hand, a report reads millions */
+	if (strlen(s) != AUDIT_TIME_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+		return -1;
+	y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
+	h = digits(s + 11, 2), mi = digits(s + 14, 2), se = digits(s + 17, 2);
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    se < 0 || se > 60)
+		return -1;
+	*t = (time_t)(days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 +
+		      se);
+	return 0;
+}
+
+/* Local time changes its offset only at multiples of 15 minutes: one localtime_r a quarter. */
+#define QUARTER 900
+
 int words_local(const char *rfc3339, struct tm *tm, time_t *t)
 {
-	struct tm utc = {0};
-	char *end;
+	static time_t cached_quarter = -1;
+	static struct tm cached;
+	time_t q, in;
 
-	if (strlen(rfc3339) != AUDIT_TIME_LEN)
+	if (words_utc(rfc3339, t) != 0)
 		return -1;
-	end = strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &utc);
-	if (end == NULL || *end != '\0')
-		return -1;
-	*t = timegm(&utc);
-	return localtime_r(t, tm) != NULL ? 0 : -1;
+	q = *t - ((*t % QUARTER) + QUARTER) % QUARTER;
+	if (q != cached_quarter) {
+		if (localtime_r(&q, &cached) == NULL)
+			return -1;
+		cached_quarter = q;
+	}
+	*tm = cached;
+	in = *t - q; /* under 15 minutes past a quarter that starts a local quarter too */
+	tm->tm_min += (int)(in / 60);
+	tm->tm_sec += (int)(in % 60);
+	return 0;
 }
 
 void words_day(const struct tm *tm, char *out, size_t cap)
@@ -201,7 +256,11 @@ void words_what(const struct audit_record *r, char *out, size_t cap)
 		snprintf(base, sizeof(base), "%s", fmt);
 	else
 		snprintf(base, sizeof(base), "%s", r->event);
-	how = strcmp(r->event, "session_closed") == 0 ? NULL : outcome_words(r->outcome);
+	/* a closed session, a wrong PIN and a blocked vault say their outcome already */
+	how = strcmp(r->event, "session_closed") == 0 || strcmp(r->event, "pin_wrong") == 0 ||
+		      strcmp(r->event, "vault_blocked") == 0
+		  ? NULL
+		  : outcome_words(r->outcome);
 	if (how != NULL)
 		/* TRANSLATORS: what happened, then its outcome: "vault created (failed)" */
 		snprintf(out, cap, _("%s (%s)"), base, how);

@@ -18,6 +18,8 @@ int words_lang_set(const char *lang);
 /* The language messages are in, as an HTML lang attribute: "fr" or "en". */
 const char *words_lang(void);
 
+/* A record's RFC 3339 UTC time ("YYYY-MM-DDTHH:MM:SSZ") as seconds; -1 if it is not one. */
+int words_utc(const char *rfc3339, time_t *t);
 /* A record's RFC 3339 UTC time into local time; -1 if it is not one. */
 int words_local(const char *rfc3339, struct tm *tm, time_t *t);
 /* A record's time as people say it, in local time: « lundi 30 novembre 2026 à 14 h 05 ». */
