@@ -29,7 +29,8 @@
 #define AGENT_KDF_THREADS 2    /* Argon2id runs at once; each takes 256 MiB by default */
 #define AGENT_KDF_QUEUE_MAX 32 /* queued PIN checks beyond this are refused as busy */
 #define AGENT_LOGIN_MAX 64
-#define AGENT_NAMES_MAX 200 /* ids in one names request */
+#define AGENT_NAMES_MAX 200   /* ids in one names request */
+#define AGENT_RECEIPT_MAX 128 /* records a session's receipt proves */
 #define AGENT_HOST_MAX 64
 #define AGENT_PURPOSE_MAX 200
 /* PIN changes and recoveries under way: at most one per person, each a queued or running job */
@@ -74,6 +75,10 @@ struct session {
 	char name[VAULT_NAME_MAX + 1];
 	struct vault *vault; /* holds the data key */
 	time_t opened, last_used;
+	/* the records written for this session, for the person's receipt at lock (the first
+	 * AGENT_RECEIPT_MAX; receipt_more counts the others) */
+	uint64_t receipt[AGENT_RECEIPT_MAX];
+	size_t nreceipt, receipt_more;
 	struct session *next;
 };
 
@@ -226,6 +231,11 @@ struct session *session_find(struct agent *a, uid_t worker, const char *user);
 int session_open(struct agent *a, uid_t worker, const char *user, const char *name,
 		 struct vault *vault);
 void session_close(struct agent *a, struct session *s, const char *reason, const char *login);
+/* The same, keeping the session's records (its session_closed included) in out, *n of them. */
+void session_close_receipt(struct agent *a, struct session *s, const char *reason,
+			   const char *login, uint64_t out[AGENT_RECEIPT_MAX], size_t *n);
+/* A record written for (worker, user): kept in that worker's session with them, if open. */
+void session_note(struct agent *a, uid_t worker, const char *user, uint64_t seq);
 int session_expire(struct agent *a, time_t now);
 void session_close_all(struct agent *a, const char *reason);
 void session_touch(struct session *s);

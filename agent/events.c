@@ -16,7 +16,13 @@ struct audit_event agent_event(struct agent *a, const char *event, uid_t worker,
 
 int agent_audit(struct agent *a, struct audit_event *ev)
 {
-	return audit_append(a->log, ev, NULL);
+	uint64_t seq;
+	int ret = audit_append(a->log, ev, &seq);
+
+	/* the person's receipt at lock lists what was done in their session */
+	if (ret == VAULT_OK && ev->user != NULL)
+		session_note(a, (uid_t)ev->worker_uid, ev->user, seq);
+	return ret;
 }
 
 const char *agent_login_of(uid_t uid, char *buf, size_t cap)

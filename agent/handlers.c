@@ -757,6 +757,29 @@ static void h_remove(struct agent *a, struct conn *c, const cJSON *req)
 		agent_reply(a, c, reply_ok());
 }
 
+/* The person's receipt: each record of the session with its inclusion proof against the
+ * checkpoint that now covers it (docs/protocol.md, "lock"). */
+static void receipt_add(struct agent *a, cJSON *r, struct session *s, const char *login)
+{
+	uint64_t seqs[AGENT_RECEIPT_MAX];
+	size_t n = 0, len, more = s->receipt_more;
+	cJSON *list = cJSON_AddArrayToObject(r, "receipt");
+	char *proof = malloc(AUDIT_PROOF_MAX);
+
+	cJSON_AddStringToObject(r, "name", s->name);
+	session_close_receipt(a, s, "lock", login, seqs, &n);
+	for (size_t i = 0; i < n; i++)
+		if (proof != NULL && audit_prove(a->home.audit, seqs[i], proof, AUDIT_PROOF_MAX - 1,
+						 &len) == VAULT_OK) {
+			proof[len] = '\0';
+			cJSON_AddItemToArray(list, cJSON_CreateString(proof));
+		} else {
+			more++;
+		}
+	cJSON_AddNumberToObject(r, "receipt_missing", (double)more);
+	free(proof);
+}
+
 static void h_lock(struct agent *a, struct conn *c, const cJSON *req)
 {
 	char id[VAULT_USER_ID_HEX] = "";
@@ -766,6 +789,18 @@ static void h_lock(struct agent *a, struct conn *c, const cJSON *req)
 
 	if (proto_string(req, "user") != NULL && resolve_user(a, c, req, id) != 0)
 		return;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "receipt"))) {
+		if (id[0] == '\0') {
+			agent_reply_error(a, c, PROTO_E_REQUEST, "a receipt needs \"user\"");
+			return;
+		}
+		r = reply_ok();
+		if ((s = session_find(a, c->uid, id)) != NULL)
+			receipt_add(a, r, s, c->login);
+		cJSON_AddNumberToObject(r, "closed", s != NULL);
+		agent_reply(a, c, r);
+		return;
+	}
 	for (s = a->sessions; s != NULL; s = next) {
 		next = s->next;
 		if (s->worker == c->uid && (id[0] == '\0' || strcmp(s->user, id) == 0)) {

@@ -76,11 +76,12 @@ static void unlock_done(struct agent *a, struct conn *c, struct job *j)
 	struct vault_user_info info;
 	struct audit_event ev[2] = {job_event(a, j, "pin_ok", t1),
 				    job_event(a, j, "session_opened", t2)};
+	uint64_t first;
 	cJSON *r;
 
 	if (vault_user_info(a->store, j->user, &info) != VAULT_OK)
 		snprintf(info.name, sizeof(info.name), "%s", j->user);
-	if (audit_append_many(a->log, ev, 2, NULL) != VAULT_OK) {
+	if (audit_append_many(a->log, ev, 2, &first) != VAULT_OK) {
 		if (c != NULL)
 			agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
 		return; /* job_free wipes the key: no record, no session */
@@ -91,6 +92,8 @@ static void unlock_done(struct agent *a, struct conn *c, struct job *j)
 		return;
 	}
 	j->vault = NULL; /* the session owns the key now */
+	session_note(a, j->worker, j->user, first);
+	session_note(a, j->worker, j->user, first + 1);
 	if (c == NULL)
 		return;
 	r = reply_ok();

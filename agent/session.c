@@ -54,15 +54,37 @@ static void unlink_session(struct agent *a, struct session *s)
 	free(s);
 }
 
-void session_close(struct agent *a, struct session *s, const char *reason, const char *login)
+void session_note(struct agent *a, uid_t worker, const char *user, uint64_t seq)
+{
+	struct session *s = session_find(a, worker, user);
+
+	if (s == NULL)
+		return;
+	if (s->nreceipt < AGENT_RECEIPT_MAX)
+		s->receipt[s->nreceipt++] = seq;
+	else
+		s->receipt_more++;
+}
+
+void session_close_receipt(struct agent *a, struct session *s, const char *reason,
+			   const char *login, uint64_t out[AGENT_RECEIPT_MAX], size_t *n)
 {
 	char t[AUDIT_TIME_LEN + 1];
 	struct audit_event ev = agent_event(a, "session_closed", s->worker, login, t);
 
 	ev.user = s->user;
 	ev.reason = reason;
-	agent_audit(a, &ev);
+	agent_audit(a, &ev); /* noted in s when written */
+	if (out != NULL) {
+		memcpy(out, s->receipt, s->nreceipt * sizeof(out[0]));
+		*n = s->nreceipt;
+	}
 	unlink_session(a, s);
+}
+
+void session_close(struct agent *a, struct session *s, const char *reason, const char *login)
+{
+	session_close_receipt(a, s, reason, login, NULL, NULL);
 }
 
 /* Close the sessions past their time; returns seconds until the next deadline (or -1). */

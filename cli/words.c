@@ -289,7 +289,9 @@ void words_html(FILE *f, const char *s)
 
 	for (size_t i = 0, n; i < len; i += n) {
 		n = text_utf8_next((const uint8_t *)s + i, len - i);
-		if (n == 0 || text_char_unsafe((const uint8_t *)s + i, n)) {
+		if (n == 1 && s[i] == '\n') { /* white space in a page; a receipt's code keeps it */
+			fputc('\n', f);
+		} else if (n == 0 || text_char_unsafe((const uint8_t *)s + i, n)) {
 			fputc('?', f);
 			n = n == 0 ? 1 : n;
 		} else if (s[i] == '<') {

@@ -36,7 +36,7 @@ void words_worker(uint32_t uid, const char *login, char *out, size_t cap);
 void words_what(const struct audit_record *r, char *out, size_t cap);
 
 /* Text for a page: < > & " ' escaped, and anything that could rewrite how the line reads
- * (controls, bidirectional overrides, bytes that are not UTF-8) shown as '?'. */
+ * (controls but the line feed, bidirectional overrides, bytes that are not UTF-8) as '?'. */
 void words_html(FILE *f, const char *s);
 /* The same for a terminal: only the characters that could rewrite the line become '?'. */
 void words_plain(FILE *f, const char *s);
