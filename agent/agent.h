@@ -29,8 +29,9 @@
 #define AGENT_KDF_THREADS 2    /* Argon2id runs at once; each takes 256 MiB by default */
 #define AGENT_KDF_QUEUE_MAX 32 /* queued PIN checks beyond this are refused as busy */
 #define AGENT_LOGIN_MAX 64
-#define AGENT_NAMES_MAX 200   /* ids in one names request */
-#define AGENT_RECEIPT_MAX 128 /* records a session's receipt proves */
+#define AGENT_NAMES_MAX 200    /* ids in one names request */
+#define AGENT_RECEIPT_MAX 128  /* records a session's receipt proves */
+#define AGENT_HISTORY_MAX 1000 /* a person's latest records a history gives */
 #define AGENT_HOST_MAX 64
 #define AGENT_PURPOSE_MAX 200
 /* PIN changes and recoveries under way: at most one per person, each a queued or running job */
@@ -127,6 +128,7 @@ struct job {
 	uint8_t *file;
 	size_t file_len, count;
 	job_done_fn done; /* set by whoever made the job */
+	int history; /* JOB_CHECK_PIN: the reply carries the person's records */
 	struct job *next;
 };
 
@@ -210,6 +212,8 @@ void agent_dispatch(struct agent *a, struct conn *c, cJSON *req);
 int agent_peer_auditor(const struct agent *a, uid_t uid, gid_t gid, const gid_t *groups,
 		       size_t ngroups);
 void agent_names(struct agent *a, struct conn *c, const cJSON *req);
+/* The person's latest records (after their PIN), as the log's lines, into reply. */
+void agent_history_add(struct agent *a, const char *user, cJSON *reply);
 
 /* people.c: the index of people, loaded on a thread at start */
 int agent_people_start(struct agent *a);

@@ -1,6 +1,7 @@
 /* The auditor's request: people's names for the ids in the log, withdrawn people's included
  * (docs/protocol.md, "names"). In system mode only the agent's own account, root and members of
  * auditor_group are auditors; a worker reads names through their own sessions only. */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,6 +10,53 @@
 #include "agent.h"
 #include "proto.h"
 #include "users.h"
+
+/* The last AGENT_HISTORY_MAX lines naming one person, in a ring. */
+struct history {
+	char *lines[AGENT_HISTORY_MAX];
+	size_t next;
+	uint64_t seen;
+};
+
+static int history_take(void *ctx, const struct audit_record *rec, const uint8_t *line, size_t len)
+{
+	struct history *h = ctx;
+	char *copy = malloc(len + 1);
+
+	(void)rec;
+	if (copy == NULL)
+		return 1;
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	free(h->lines[h->next]);
+	h->lines[h->next] = copy;
+	h->next = (h->next + 1) % AGENT_HISTORY_MAX;
+	h->seen++;
+	return 0;
+}
+
+void agent_history_add(struct agent *a, const char *user, cJSON *reply)
+{
+	struct audit_filter f = {.user = user};
+	struct history *h = calloc(1, sizeof(*h));
+	cJSON *list = cJSON_AddArrayToObject(reply, "records");
+	size_t n, start;
+
+	if (h == NULL)
+		return;
+	/* a read of the whole log on the loop: a person's history is asked rarely, at the
+	 * person's own request, after a PIN that costs a second already */
+	audit_scan(a->home.audit, &f, history_take, h);
+	n = h->seen < AGENT_HISTORY_MAX ? (size_t)h->seen : AGENT_HISTORY_MAX;
+	start = h->seen < AGENT_HISTORY_MAX ? 0 : h->next;
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(list,
+				     cJSON_CreateString(h->lines[(start + i) % AGENT_HISTORY_MAX]));
+	cJSON_AddNumberToObject(reply, "earlier", (double)(h->seen - n));
+	for (size_t i = 0; i < AGENT_HISTORY_MAX; i++)
+		free(h->lines[i]);
+	free(h);
+}
 
 int agent_peer_auditor(const struct agent *a, uid_t uid, gid_t gid, const gid_t *groups,
 		       size_t ngroups)

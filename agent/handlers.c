@@ -489,6 +489,23 @@ static void h_pin_check(struct agent *a, struct conn *c, const cJSON *req)
 	submit(a, c, j);
 }
 
+/* The person's history: their PIN, typed for this request, then their records. */
+static void h_history(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct job *j;
+
+	if ((j = job_with_secrets(JOB_CHECK_PIN, req, "pin", NULL)) == NULL) {
+		agent_reply_error(a, c, PROTO_E_REQUEST, "history needs \"user\" and \"pin\"");
+		return;
+	}
+	j->history = 1;
+	if (resolve_user(a, c, req, j->user) != 0) {
+		job_free(j);
+		return;
+	}
+	submit(a, c, j);
+}
+
 static void h_pin(struct agent *a, struct conn *c, const cJSON *req)
 {
 	struct job *j;
@@ -1074,6 +1091,7 @@ static const struct handler handlers[] = {
     {"recover", h_recover},	{"revoke", h_revoke},	{"login", agent_login},
     {"pin_check", h_pin_check}, {"resolve", h_resolve}, {"export", h_export},
     {"import", h_import},	{"names", agent_names},
+    {"history", h_history},
 };
 
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req)

@@ -38,6 +38,12 @@ static void reply_user(struct agent *a, struct conn *c, const struct job *j)
 	cJSON_AddStringToObject(r, "user", j->user);
 	if (j->recovery_out != NULL)
 		cJSON_AddStringToObject(r, "recovery", j->recovery_out);
+	if (j->history) {
+		struct vault_user_info info;
+		if (vault_user_info(a->store, j->user, &info) == VAULT_OK)
+			cJSON_AddStringToObject(r, "name", info.name);
+		agent_history_add(a, j->user, r);
+	}
 	agent_reply(a, c, r);
 }
 

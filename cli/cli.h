@@ -81,6 +81,7 @@ int cmd_login(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 /* consent.c: the consent page, into a file cli_consent_open created fresh (0600, never through a
  * link); with user's session open it lists their choices. Closes fd. */

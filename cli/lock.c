@@ -78,7 +78,7 @@ static int lock_with_receipt(const struct sesame_home *h, const char *user, cons
 		cli_error(_("no session was open with %s: no receipt written"), user);
 		ret = EXIT_NOSESSION;
 		goto drop;
-	} else if (cli_receipt_write(fd, reply) != 0) { /* which closed fd */
+	} else if (cli_receipt_write(fd, reply) != 0) {
 		cli_error(_("cannot write the receipt %s; the session is closed"), path);
 		unlink(path);
 		ret = EXIT_FAIL;

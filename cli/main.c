@@ -26,6 +26,7 @@ static const struct {
     {"remove", cmd_remove, N_("remove a credential (session required)")},
     {"revoke", cmd_revoke, N_("withdrawal: destroy the person's vault (session required)")},
     {"audit", cmd_audit, N_("verify, show, export and prove the audit log")},
+    {"history", cmd_history, N_("the person's own history: who used their vault, when, why")},
     {"login", cmd_login, N_("assisted login: the agent fills the service's page in a browser")},
     {"export", cmd_export, N_("the person takes their logins away: KeePass file or CSV")},
     {"import", cmd_import, N_("bring a spreadsheet's logins into a vault (session required)")},
