@@ -5,8 +5,8 @@
 # and gives up after 2 s). Self-contained: it does not need bash-completion's helpers.
 
 _sesame_commands="init enroll add unlock list lock status login pin recover remove revoke audit
-export import consent"
-_sesame_audit_commands="verify show export checkpoint key prove check-receipt consistency"
+export import consent history"
+_sesame_audit_commands="verify show export checkpoint key prove check-receipt consistency report"
 _sesame_audit_events="installation_created user_enrolled pin_ok pin_wrong vault_blocked
 recovery_used pin_changed session_opened session_closed credential_added credential_changed
 credential_removed login_started login_filled login_failed export user_withdrawn agent_started
@@ -17,7 +17,9 @@ _sesame_options()
 {
 	case $1 in
 	init) echo "--system --json --help" ;;
-	list | lock | status) echo "--json --help" ;;
+	list | status) echo "--json --help" ;;
+	lock) echo "--receipt --json --help" ;;
+	history) echo "--html --lang --pin-fd --json --help" ;;
 	remove) echo "--yes --json --help" ;;
 	enroll) echo "--pin-fd --sheet --consent --json --force --help" ;;
 	export) echo "--kdbx --csv --passphrase-fd --generate --pin-fd --yes --json --help" ;;
@@ -38,7 +40,8 @@ _sesame_options()
 	revoke) echo "--yes --json --help" ;;
 	audit) echo "--dir --help" ;;
 	audit:verify) echo "--checkpoint --key --json" ;;
-	audit:show) echo "--user --worker --event --since --until --json" ;;
+	audit:show) echo "--user --worker --event --since --until --json --lang" ;;
+	audit:report) echo "--html --since --until --lang --key --checkpoint --no-names" ;;
 	audit:export) echo "--format --user --worker --event --since --until" ;;
 	audit:check-receipt) echo "--key" ;;
 	esac
@@ -134,7 +137,7 @@ _sesame()
 		_sesame_reply -W "$_sesame_audit_events" -- "$cur"
 		return 0
 		;;
-	--sheet | --checkpoint | --key | --kdbx | --csv | --consent | --html)
+	--sheet | --checkpoint | --key | --kdbx | --csv | --consent | --html | --receipt)
 		_sesame_files "$cur" f
 		return 0
 		;;
@@ -175,7 +178,7 @@ _sesame()
 		return 0
 	fi
 	case $cmd in
-	unlock | list | lock | add | pin | recover | remove | revoke | login | export | import | consent)
+	unlock | list | lock | add | pin | recover | remove | revoke | login | export | import | consent | history)
 		((operands == 0)) && _sesame_people "${COMP_WORDS[0]}" "$cur"
 		;;
 	esac
