@@ -135,11 +135,13 @@ static void count_in(GHashTable *t, const char *key)
 /* A burst of wrong PINs ends when none follows within REPORT_BURST_WINDOW. */
 static void burst_end(struct report *rp, const char *user)
 {
-	struct anomaly *a = g_hash_table_lookup(rp->bursts, user);
+	gpointer key, value;
+	struct anomaly *a;
 
-	if (a == NULL)
+	if (!g_hash_table_steal_extended(rp->bursts, user, &key, &value))
 		return;
-	g_hash_table_steal(rp->bursts, user);
+	g_free(key);
+	a = value;
 	if (a->total >= REPORT_BURST_COUNT)
 		anomaly_keep(rp, A_PIN_BURST, a);
 	else
