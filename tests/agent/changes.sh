@@ -142,8 +142,10 @@ start_agent
 cp "$VAULTS/$ALICE.vault" "$VAULTS/.$ALICE.vault.fedcba9876543210.tmp"
 unlock_with 0 unlock-revoke Alice "$PIN"
 run 0 revoke "$SESAME" revoke Alice --yes
-left_over=$(ls -A "$VAULTS" | grep -c "$ALICE")
+# nothing that opens with her PIN is left; only her name, sealed, for the audit (format.md)
+left_over=$(ls -A "$VAULTS" | grep "$ALICE" | grep -vc "^withdrawn\.$ALICE\$")
 expect_eq "files of Alice after withdrawal" "$left_over" 0
+[ -f "$VAULTS/withdrawn.$ALICE" ] || fail "the withdrawn name was not kept"
 
 run 0 verify "$SESAME" audit verify
 stop_agent
