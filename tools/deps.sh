@@ -3,7 +3,7 @@
 # Usage: tools/deps.sh build|demo|test. Idempotent: installs nothing when all is present.
 set -eu
 
-build_pkgs="gcc pkg-config meson ninja-build python3 gettext libsodium-dev libsecret-1-dev libglib2.0-dev libcjson-dev scdoc bash-completion systemd"
+build_pkgs="gcc pkg-config meson ninja-build python3 gettext libsodium-dev libsecret-1-dev libglib2.0-dev libcjson-dev scdoc bash-completion systemd libgtk-4-dev libadwaita-1-dev"
 test_pkgs="$build_pkgs libcmocka-dev dbus dbus-daemon gnome-keyring libsecret-tools pinentry-tty chromium xvfb xauth xdotool locales keepassxc strace"
 
 case "${1:-build}" in
