@@ -148,6 +148,7 @@ static void service_login(GtkButton *b, gpointer data)
 	text = g_strdup_printf(_("Assisted login to %s: the browser opens and fills in the page…"),
 			       service);
 	gtk_label_set_text(GTK_LABEL(win->login_label), text);
+	gui_window_say(win, text);
 	g_free(text);
 	gtk_widget_set_visible(win->login_box, TRUE);
 	gtk_widget_set_visible(win->login_spinner, TRUE);
@@ -361,6 +362,8 @@ static void appointment_pin(GtkButton *b, gpointer data)
 
 void gui_appointment_open(GuiWindow *win, long long expires_in)
 {
+	char *text;
+
 	gui_window_forget(win);
 	gtk_label_set_text(GTK_LABEL(win->appt_title), win->name);
 	gtk_widget_set_visible(win->login_box, FALSE);
@@ -371,6 +374,9 @@ void gui_appointment_open(GuiWindow *win, long long expires_in)
 		win->tick = g_timeout_add_seconds(1, appointment_tick, win);
 	services_reload(win);
 	gui_window_page(win, "appointment");
+	text = g_strdup_printf(_("The appointment with %s is open."), win->name);
+	gui_window_say(win, text);
+	g_free(text);
 }
 
 static void resume_done(GuiWindow *win, const cJSON *reply, const char *error)
@@ -440,6 +446,7 @@ GtkWidget *gui_appointment_page(GuiWindow *win)
 	win->services = gtk_list_box_new();
 	gtk_list_box_set_selection_mode(GTK_LIST_BOX(win->services), GTK_SELECTION_NONE);
 	gtk_widget_add_css_class(win->services, "boxed-list");
+	gtk_widget_set_valign(win->services, GTK_ALIGN_START);
 	gui_label(win->services, _("Services"));
 	scroll = gtk_scrolled_window_new();
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), win->services);
@@ -490,6 +497,7 @@ static char *add_generate(void)
 static void add_error(GuiWindow *win, const char *text)
 {
 	gtk_label_set_text(GTK_LABEL(win->add_error), text);
+	gui_window_say(win, text);
 	gtk_widget_set_sensitive(win->add_save, TRUE);
 }
 

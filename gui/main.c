@@ -1,11 +1,13 @@
 /* sesame-gtk: the desktop application for appointments (docs/gui.md). It holds no stored
  * password and opens no vault file: everything goes through sesame-agent's protocol. */
 #include <locale.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <adwaita.h>
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <sodium.h>
 
@@ -26,6 +28,13 @@ static gboolean headless;
 static void app_quit(GSimpleAction *action, GVariant *param, gpointer data)
 {
 	g_application_quit(G_APPLICATION(data));
+}
+
+/* SIGTERM and SIGINT end the application as its window's close does. */
+static gboolean app_signal(gpointer data)
+{
+	g_application_quit(G_APPLICATION(data));
+	return G_SOURCE_CONTINUE;
 }
 
 static void app_startup(GApplication *app, gpointer data)
@@ -85,6 +94,8 @@ int main(int argc, char **argv)
 	g_application_add_main_option_entries(G_APPLICATION(app), options);
 	g_application_set_option_context_summary(
 	    G_APPLICATION(app), _("Sesame: the person's logins during an appointment"));
+	g_unix_signal_add(SIGTERM, app_signal, app);
+	g_unix_signal_add(SIGINT, app_signal, app);
 	g_signal_connect(app, "startup", G_CALLBACK(app_startup), NULL);
 	g_signal_connect(app, "activate", G_CALLBACK(app_activate), NULL);
 	ret = g_application_run(G_APPLICATION(app), argc, argv);

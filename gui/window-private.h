@@ -31,7 +31,7 @@ struct _GuiWindow {
 	AdwApplicationWindow parent;
 	AdwToastOverlay *toasts;
 	GtkStack *stack;
-	GtkWidget *back;
+	GtkWidget *back, *message;
 	gboolean headless;
 	unsigned pin_min;
 
@@ -80,6 +80,8 @@ long long gui_reply_code(const cJSON *reply);
 
 void gui_window_page(GuiWindow *win, const char *page);
 void gui_window_toast(GuiWindow *win, const char *text);
+/* The latest outcome or refusal, in the one label named "Message" at the window's foot. */
+void gui_window_say(GuiWindow *win, const char *text);
 /* Back to the people, with a message for the worker (NULL: none). */
 void gui_window_home(GuiWindow *win, const char *message);
 void gui_window_set_person(GuiWindow *win, const char *user, const char *name, long long attempts);

@@ -82,12 +82,23 @@ void gui_window_page(GuiWindow *win, const char *page)
 					      strcmp(page, "appointment") != 0);
 }
 
+void gui_window_say(GuiWindow *win, const char *text)
+{
+	gtk_label_set_text(GTK_LABEL(win->message), text);
+	gtk_accessible_update_property(GTK_ACCESSIBLE(win->message),
+				       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+}
+
 void gui_window_toast(GuiWindow *win, const char *text)
 {
-	AdwToast *toast = adw_toast_new(text);
+	char *escaped = g_markup_escape_text(text, -1);
+	AdwToast *toast = adw_toast_new(escaped);
+
+	gui_window_say(win, text);
 
 	adw_toast_set_timeout(toast, 6);
 	adw_toast_overlay_add_toast(win->toasts, toast);
+	g_free(escaped);
 }
 
 static void secret_free(char **p)
@@ -214,6 +225,7 @@ static void people_failed(GuiPeopleModel *model, const char *message, gpointer d
 	GuiWindow *win = data;
 
 	adw_status_page_set_description(ADW_STATUS_PAGE(win->people_error), message);
+	gui_window_say(win, message);
 	gtk_widget_set_visible(win->people_error, TRUE);
 	gtk_widget_set_visible(win->people_main, FALSE);
 }
@@ -264,6 +276,9 @@ static GtkWidget *window_people_page(GuiWindow *win)
 	GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12), *top, *scroll, *add, *retry;
 	GtkListItemFactory *factory = gtk_signal_list_item_factory_new();
 
+	gtk_widget_set_margin_start(page, 12);
+	gtk_widget_set_margin_end(page, 12);
+	gtk_widget_set_margin_top(page, 12);
 	win->people = gui_people_model_new();
 	g_signal_connect(win->people, "failed", G_CALLBACK(people_failed), win);
 	g_signal_connect(win->people, "loaded", G_CALLBACK(people_loaded), win);
@@ -380,25 +395,32 @@ static GtkWidget *window_purpose_page(GuiWindow *win)
 
 /* ---- A new person: their name, then their PIN twice ---- */
 
+static void enrol_error(GuiWindow *win, const char *text)
+{
+	gtk_label_set_text(GTK_LABEL(win->enrol_error), text);
+	if (text[0] != '\0')
+		gui_window_say(win, text);
+}
+
 static void enrol_resolved(GuiWindow *win, const cJSON *reply, const char *error)
 {
 	char *text;
 
 	if (error != NULL) {
-		gtk_label_set_text(GTK_LABEL(win->enrol_error), error);
+		enrol_error(win, error);
 	} else if (gui_reply_ok(reply)) {
 		text =
 		    g_strdup_printf(_("a person is already enrolled as \"%s\": if this is someone "
 				      "else, add what tells them apart (a middle name, an "
 				      "initial)"),
 				    proto_string(reply, "name"));
-		gtk_label_set_text(GTK_LABEL(win->enrol_error), text);
+		enrol_error(win, text);
 		g_free(text);
 	} else if (gui_reply_code(reply) == VAULT_E_NOTFOUND) {
 		gui_window_ask_pin(win, GUI_PIN_ENROL_FIRST);
 	} else {
 		text = gui_reply_message(reply);
-		gtk_label_set_text(GTK_LABEL(win->enrol_error), text);
+		enrol_error(win, text);
 		g_free(text);
 	}
 }
@@ -515,6 +537,7 @@ static void pin_refused(GuiWindow *win, const cJSON *reply, const char *error)
 		gui_pin_pad_set_attempts(win->pad, left);
 	}
 	gui_pin_pad_set_error(win->pad, text);
+	gui_window_say(win, text);
 	gui_pin_pad_focus(win->pad);
 	g_free(text);
 }
@@ -525,6 +548,7 @@ static void pin_again(GuiWindow *win, enum gui_pin_mode first, const char *text)
 	g_clear_pointer(&win->first_pin, sodium_free);
 	gui_window_ask_pin(win, first);
 	gui_pin_pad_set_error(win->pad, text);
+	gui_window_say(win, text);
 }
 
 static gboolean pin_rule_refusal(long long code)
@@ -604,6 +628,7 @@ static void pin_change_done(GuiWindow *win, const cJSON *reply, const char *erro
 	if (reply != NULL && pin_rule_refusal(gui_reply_code(reply))) {
 		gui_window_ask_pin(win, GUI_PIN_CHANGE_CURRENT);
 		gui_pin_pad_set_error(win->pad, text);
+		gui_window_say(win, text);
 	} else {
 		gui_window_page(win, "appointment");
 		gui_window_toast(win, text);
@@ -805,6 +830,14 @@ static void gui_window_init(GuiWindow *win)
 	window_add_page(win, gui_add_page(win), "add", _("New service"));
 	window_add_page(win, gui_recovery_page(win), "recovery", _("Recovery"));
 	gtk_box_append(GTK_BOX(view), GTK_WIDGET(win->stack));
+	win->message = g_object_new(GTK_TYPE_LABEL, "accessible-role", GTK_ACCESSIBLE_ROLE_ALERT,
+				    "wrap", TRUE, "xalign", 0.0, NULL);
+	gtk_widget_add_css_class(win->message, "dim-label");
+	gtk_widget_set_margin_start(win->message, 12);
+	gtk_widget_set_margin_end(win->message, 12);
+	gtk_widget_set_margin_bottom(win->message, 6);
+	gui_label(win->message, _("Message"));
+	gtk_box_append(GTK_BOX(view), win->message);
 	win->toasts = ADW_TOAST_OVERLAY(adw_toast_overlay_new());
 	adw_toast_overlay_set_child(win->toasts, view);
 	adw_application_window_set_content(ADW_APPLICATION_WINDOW(win), GTK_WIDGET(win->toasts));
