@@ -17,8 +17,8 @@ static const struct {
     {VAULT_E_VERSION, N_("a file was written by a newer version of Sesame")},
     {VAULT_E_TAMPERED, N_("a file was altered or belongs to another installation")},
     {VAULT_E_BADPIN, N_("wrong PIN")},
-    {VAULT_E_BLOCKED, N_("too many wrong PINs: the vault is blocked; unblock it with the "
-			 "recovery sheet (\"Recovery sheet\" on the person's page)")},
+    {VAULT_E_BLOCKED, N_("too many wrong PINs: the vault is blocked; the person's recovery "
+			 "sheet opens it again")},
     {VAULT_E_BADRECOVERY, N_("this recovery key does not open this vault")},
     {VAULT_E_CHECKSUM, N_("the recovery key was mistyped: check each group of four")},
     {VAULT_E_PIN_DIGITS, N_("the PIN must contain digits only")},

@@ -19,8 +19,7 @@ static const char symbols[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZOIL";
 static void recovery_error(GuiWindow *win, const char *text)
 {
 	gtk_label_set_text(GTK_LABEL(win->rec_error), text != NULL ? text : "");
-	if (text != NULL)
-		gui_window_say(win, text);
+	gui_window_say(win, text != NULL ? text : "");
 }
 
 /* The groups as typed, dash-separated, into a sodium_malloc buffer; NULL if one is short. */

@@ -39,6 +39,9 @@ void gui_sheet_open(GuiWindow *win, const char *name, const char *id, const char
 	gtk_label_set_text(GTK_LABEL(win->sheet_key), key);
 	g_free(title);
 	gui_window_page(win, "sheet");
+	title = g_strdup_printf(_("Print the sheet or save it as PDF, then give it to %s."), name);
+	gui_window_say(win, title);
+	g_free(title);
 }
 
 /* One block of text at y, in the font desc; returns the y below it. */
@@ -72,7 +75,7 @@ static void sheet_draw(GtkPrintOperation *op, GtkPrintContext *ctx, int page, gp
 	y = sheet_text(ctx, y, "Sans Bold 24", _("Recovery sheet"));
 	y = sheet_text(ctx, y, "Sans 16", win->sheet_name);
 	top = y;
-	y = sheet_text(ctx, y + 12, "Monospace Bold 20", win->sheet_text);
+	y = sheet_text(ctx, y + 12, "Monospace Bold 16", win->sheet_text);
 	cairo_set_line_width(cr, 2);
 	cairo_rectangle(cr, SHEET_MARGIN_PT - 8, top,
 			gtk_print_context_get_width(ctx) - 2 * SHEET_MARGIN_PT + 16, y - top - 6);

@@ -186,31 +186,53 @@ static void people_row_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpoi
 	g_free(said);
 }
 
-static void people_activate(GtkListView *list, guint position, gpointer data)
+/* The person's state as the agent has it now (the list may be older): their appointment, the
+ * recovery when blocked, else the purpose and the PIN screen. */
+static void people_resolved(GuiWindow *win, const cJSON *reply, const char *error)
 {
-	GuiWindow *win = data;
-	GuiPerson *p = g_list_model_get_item(G_LIST_MODEL(win->people), position);
-	char *title;
+	long long attempts = -1;
+	char *text;
 
-	if (p == NULL)
+	if (!gui_reply_ok(reply)) {
+		text = error != NULL ? g_strdup(error) : gui_reply_message(reply);
+		gui_window_toast(win, text);
+		g_free(text);
+		gui_people_model_reload(win->people);
 		return;
-	gui_window_set_person(win, gui_person_id(p), gui_person_name(p), gui_person_attempts(p));
-	if (gui_person_unreadable(p)) {
+	}
+	proto_int(reply, "attempts_left", &attempts);
+	win->attempts = attempts;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "unreadable"))) {
 		gui_window_toast(win, _("This person's vault cannot be read: ask the administrator "
 					"(the agent's log names the file)."));
-	} else if (gui_person_session(p)) {
+	} else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "session"))) {
 		gui_appointment_resume(win);
-	} else if (gui_person_blocked(p)) {
-		gui_recovery_open(win, NULL);
+	} else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "blocked"))) {
+		gui_recovery_open(win, gui_strerror(VAULT_E_BLOCKED));
 	} else {
-		title = g_strdup_printf(_("Appointment with %s"), win->name);
-		gtk_label_set_text(GTK_LABEL(win->purpose_title), title);
-		g_free(title);
+		text = g_strdup_printf(_("Appointment with %s"), win->name);
+		gtk_label_set_text(GTK_LABEL(win->purpose_title), text);
+		g_free(text);
 		gtk_editable_set_text(GTK_EDITABLE(win->purpose_entry), "");
 		gui_window_page(win, "purpose");
 		gtk_widget_grab_focus(win->purpose_entry);
 	}
+}
+
+static void people_activate(GtkListView *list, guint position, gpointer data)
+{
+	GuiWindow *win = data;
+	GuiPerson *p = g_list_model_get_item(G_LIST_MODEL(win->people), position);
+	cJSON *req;
+
+	if (p == NULL)
+		return;
+	gui_window_set_person(win, gui_person_id(p), gui_person_name(p), gui_person_attempts(p));
 	g_object_unref(p);
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "resolve");
+	cJSON_AddStringToObject(req, "user", win->user);
+	gui_window_call(win, req, people_resolved);
 }
 
 static void people_search_changed(GtkSearchEntry *entry, gpointer data)
