@@ -197,10 +197,12 @@ static void login_done(GuiWindow *win, const cJSON *reply, const char *error)
 static GtkWidget *service_action(GuiWindow *win, const char *text, const char *service,
 				 const char *css, GCallback cb)
 {
-	GtkWidget *b = gtk_button_new_with_label(text);
+	GtkWidget *b = gtk_button_new();
 	char *said = g_strdup_printf("%s : %s", text, service);
 
-	/* TRANSLATORS: the accessible name of a service's button is "ACTION : SERVICE" */
+	/* A child label, not the button's own, so that the accessible name is the label below
+	 * alone ("Connexion assistée : CAF"), which tells the services' buttons apart. */
+	gtk_button_set_child(GTK_BUTTON(b), gtk_label_new(text));
 	gui_label(b, said);
 	g_free(said);
 	gtk_widget_set_valign(b, GTK_ALIGN_CENTER);

@@ -146,12 +146,10 @@ static gboolean pin_pad_key(GtkEventControllerKey *key, guint keyval, guint keyc
 	return TRUE;
 }
 
-static GtkWidget *pin_pad_key_button(GuiPinPad *self, const char *text, const char *name,
-				     GCallback cb)
+static GtkWidget *pin_pad_key_button(GuiPinPad *self, const char *text, GCallback cb)
 {
-	GtkWidget *b = gtk_button_new_with_label(text);
+	GtkWidget *b = gtk_button_new_with_label(text); /* named by its text: "1", "Effacer" */
 
-	gtk_accessible_update_property(GTK_ACCESSIBLE(b), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
 	gtk_widget_set_hexpand(b, TRUE);
 	gtk_widget_set_vexpand(b, TRUE);
 	g_signal_connect(b, "clicked", cb, self);
@@ -170,19 +168,18 @@ static GtkWidget *pin_pad_keypad(GuiPinPad *self)
 	gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
 	gtk_widget_set_halign(grid, GTK_ALIGN_CENTER);
 	for (int i = 0; i < 9; i++) {
-		b = pin_pad_key_button(self, digits[i], digits[i], G_CALLBACK(pin_pad_digit));
+		b = pin_pad_key_button(self, digits[i], G_CALLBACK(pin_pad_digit));
 		g_object_set_data(G_OBJECT(b), "digit", (gpointer)digits[i]);
 		gtk_grid_attach(GTK_GRID(grid), b, i % 3, i / 3, 1, 1);
 	}
 	/* TRANSLATORS: the keypad's key that erases the last digit */
-	b = pin_pad_key_button(self, _("Erase"), _("Erase"), G_CALLBACK(pin_pad_erase));
+	b = pin_pad_key_button(self, _("Erase"), G_CALLBACK(pin_pad_erase));
 	gtk_grid_attach(GTK_GRID(grid), b, 0, 3, 1, 1);
-	b = pin_pad_key_button(self, "0", "0", G_CALLBACK(pin_pad_digit));
+	b = pin_pad_key_button(self, "0", G_CALLBACK(pin_pad_digit));
 	g_object_set_data(G_OBJECT(b), "digit", (gpointer) "0");
 	gtk_grid_attach(GTK_GRID(grid), b, 1, 3, 1, 1);
 	/* TRANSLATORS: the keypad's key that sends the PIN */
-	self->submit =
-	    pin_pad_key_button(self, _("Confirm"), _("Confirm"), G_CALLBACK(pin_pad_validate));
+	self->submit = pin_pad_key_button(self, _("Confirm"), G_CALLBACK(pin_pad_validate));
 	gtk_widget_add_css_class(self->submit, "suggested-action");
 	gtk_grid_attach(GTK_GRID(grid), self->submit, 2, 3, 1, 1);
 	return grid;
@@ -237,8 +234,6 @@ static void gui_pin_pad_init(GuiPinPad *self)
 	self->keypad = pin_pad_keypad(self);
 	gtk_box_append(GTK_BOX(self), self->keypad);
 	cancel = gtk_button_new_with_label(_("Cancel"));
-	gtk_accessible_update_property(GTK_ACCESSIBLE(cancel), GTK_ACCESSIBLE_PROPERTY_LABEL,
-				       _("Cancel"), -1);
 	gtk_widget_set_halign(cancel, GTK_ALIGN_CENTER);
 	g_signal_connect(cancel, "clicked", G_CALLBACK(pin_pad_cancel), self);
 	gtk_box_append(GTK_BOX(self), cancel);

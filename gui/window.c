@@ -17,18 +17,12 @@ void gui_label(GtkWidget *w, const char *label)
 	gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
 }
 
+/* A button named by its own text (GTK names it from its label: an accessible label as well
+ * would make a screen reader say it twice). */
 GtkWidget *gui_button(const char *text, const char *css)
 {
 	GtkWidget *b = gtk_button_new_with_mnemonic(text);
-	char *plain = g_strdup(text);
-	char *w = plain;
 
-	for (const char *r = text; *r != '\0'; r++) /* the label without its mnemonic mark */
-		if (*r != '_')
-			*w++ = *r;
-	*w = '\0';
-	gui_label(b, plain);
-	g_free(plain);
 	if (css != NULL)
 		gtk_widget_add_css_class(b, css);
 	return b;
@@ -374,7 +368,6 @@ static GtkWidget *window_entry(GtkWidget *box, const char *caption)
 	GtkWidget *label = gtk_label_new(caption), *entry = gtk_entry_new();
 
 	gtk_label_set_xalign(GTK_LABEL(label), 0);
-	gtk_label_set_mnemonic_widget(GTK_LABEL(label), entry);
 	gtk_box_append(GTK_BOX(box), label);
 	gui_label(entry, caption);
 	gtk_box_append(GTK_BOX(box), entry);
@@ -832,8 +825,8 @@ static void gui_window_init(GuiWindow *win)
 	win->pin_min = VAULT_PIN_MIN_DEFAULT;
 	gtk_window_set_title(GTK_WINDOW(win), _("Sesame"));
 	gtk_window_set_default_size(GTK_WINDOW(win), 900, 760);
-	win->back = gui_button(_("Back"), NULL);
-	gtk_button_set_icon_name(GTK_BUTTON(win->back), "go-previous-symbolic");
+	win->back = gtk_button_new_from_icon_name("go-previous-symbolic");
+	gui_label(win->back, _("Back"));
 	g_signal_connect(win->back, "clicked", G_CALLBACK(window_back), win);
 	adw_header_bar_pack_start(ADW_HEADER_BAR(header), win->back);
 	gtk_box_append(GTK_BOX(view), header);
