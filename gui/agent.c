@@ -114,13 +114,19 @@ static int agent_start(pid_t *pid, int *err)
 	return 0;
 }
 
-/* Wait for the started agent's socket, or its end (then say what it said), or the bound. */
+static void agent_reaped(GPid pid, gint status, gpointer data)
+{
+	g_spawn_close_pid(pid);
+}
+
+/* Wait for the started agent's socket, or its end (its standard error closes: then say what it
+ * said), or the bound. The main loop reaps it (agent_reaped), so its end is seen on the pipe. */
 static int agent_started_connect(const struct sesame_home *home, pid_t pid, int err, GError **error)
 {
 	long long deadline = proto_now_ms() + GUI_AGENT_START_WAIT_MS;
-	char said[GUI_AGENT_SAID_MAX];
+	char said[GUI_AGENT_SAID_MAX], chunk[256];
 	size_t len = 0;
-	int fd, status;
+	int fd;
 
 	while (proto_now_ms() < deadline) {
 		struct pollfd pfd = {err, POLLIN, 0};
@@ -128,17 +134,20 @@ static int agent_started_connect(const struct sesame_home *home, pid_t pid, int 
 
 		if ((fd = agent_connect_to(home->socket)) >= 0)
 			return fd;
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			said[len] = '\0';
-			said[strcspn(said, "\n")] = '\0';
-			g_set_error(error, GUI_AGENT_ERROR, GUI_AGENT_ERROR_UNREACHABLE,
-				    _("the agent could not start: %s"),
-				    said[0] != '\0' ? said : _("it said nothing"));
-			return -1;
+		if (poll(&pfd, 1, GUI_AGENT_RETRY_MS) <= 0)
+			continue;
+		if ((n = read(err, chunk, sizeof(chunk))) > 0) {
+			size_t take = MIN((size_t)n, sizeof(said) - 1 - len);
+			memcpy(said + len, chunk, take);
+			len += take;
+			continue;
 		}
-		if (poll(&pfd, 1, GUI_AGENT_RETRY_MS) > 0 &&
-		    (n = read(err, said + len, sizeof(said) - 1 - len)) > 0)
-			len += (size_t)n;
+		said[len] = '\0';
+		said[strcspn(said, "\n")] = '\0';
+		g_set_error(error, GUI_AGENT_ERROR, GUI_AGENT_ERROR_UNREACHABLE,
+			    _("the agent could not start: %s"),
+			    said[0] != '\0' ? said : _("it said nothing"));
+		return -1;
 	}
 	g_set_error(error, GUI_AGENT_ERROR, GUI_AGENT_ERROR_UNREACHABLE,
 		    _("the agent started (pid %ld) but did not open %s within %d s"), (long)pid,
@@ -169,6 +178,8 @@ static int agent_connect(const struct sesame_home *home, GError **error)
 			return -1;
 		}
 		if (agent_start(&pid, &err) == 0) {
+			/* reaped by the main loop when it ends, however long after */
+			g_child_watch_add(pid, agent_reaped, NULL);
 			fd = agent_started_connect(home, pid, err, error);
 			close(err);
 			return fd;
