@@ -411,7 +411,7 @@ void gui_appointment_resume(GuiWindow *win)
 
 GtkWidget *gui_appointment_page(GuiWindow *win)
 {
-	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12), *actions, *b, *scroll;
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12), *actions, *b, *scroll, *empty;
 
 	gtk_widget_set_margin_start(box, 18);
 	gtk_widget_set_margin_end(box, 18);
@@ -449,6 +449,12 @@ GtkWidget *gui_appointment_page(GuiWindow *win)
 	gtk_list_box_set_selection_mode(GTK_LIST_BOX(win->services), GTK_SELECTION_NONE);
 	gtk_widget_add_css_class(win->services, "boxed-list");
 	gtk_widget_set_valign(win->services, GTK_ALIGN_START);
+	empty = gtk_label_new(_("No service recorded yet: add one with the person."));
+	gtk_label_set_wrap(GTK_LABEL(empty), TRUE);
+	gtk_widget_add_css_class(empty, "dim-label");
+	gtk_widget_set_margin_top(empty, 18);
+	gtk_widget_set_margin_bottom(empty, 18);
+	gtk_list_box_set_placeholder(GTK_LIST_BOX(win->services), empty);
 	gui_label(win->services, _("Services"));
 	scroll = gtk_scrolled_window_new();
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), win->services);
