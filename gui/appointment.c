@@ -116,10 +116,10 @@ static char *appointment_consent(const cJSON *s)
 
 static void services_clear(GuiWindow *win)
 {
-	GtkWidget *row;
+	GtkListBoxRow *row; /* rows only: the placeholder stays */
 
-	while ((row = gtk_widget_get_first_child(win->services)) != NULL)
-		gtk_list_box_remove(GTK_LIST_BOX(win->services), row);
+	while ((row = gtk_list_box_get_row_at_index(GTK_LIST_BOX(win->services), 0)) != NULL)
+		gtk_list_box_remove(GTK_LIST_BOX(win->services), GTK_WIDGET(row));
 }
 
 static void login_done(GuiWindow *win, const cJSON *reply, const char *error);
