@@ -155,13 +155,39 @@ static int agent_started_connect(const struct sesame_home *home, pid_t pid, int 
 	return -1;
 }
 
-/* A socket to the agent, starting one when none listens. */
-static int agent_connect(const struct sesame_home *home, GError **error)
+/* No agent listens: start one, unless the installation is missing. */
+static int agent_start_connect(const struct sesame_home *home, GError **error)
 {
 	char path[PATH_MAX + 32];
 	struct stat st;
 	pid_t pid;
-	int fd = agent_connect_to(home->socket), err;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", home->dir, VAULT_INSTALLATION_FILE);
+	if (lstat(path, &st) != 0 && errno == ENOENT) {
+		g_set_error(error, GUI_AGENT_ERROR, GUI_AGENT_ERROR_NOT_INSTALLED,
+			    _("Sesame is not installed in %s yet: run \"sesame init\" first"),
+			    home->dir);
+		return -1;
+	}
+	if (agent_start(&pid, &err) != 0) {
+		g_set_error(error, GUI_AGENT_ERROR, GUI_AGENT_ERROR_UNREACHABLE,
+			    _("cannot reach the agent at %s: %s"), home->socket, g_strerror(errno));
+		return -1;
+	}
+	g_child_watch_add(pid, agent_reaped, NULL); /* reaped whenever it ends */
+	fd = agent_started_connect(home, pid, err, error);
+	close(err);
+	return fd;
+}
+
+/* A socket to the agent, starting one when none listens. Requests run on several threads at
+ * once (the people and the status at start): one of them starts the agent, the others wait
+ * for it and then connect, so that two agents never race for one socket. */
+static int agent_connect(const struct sesame_home *home, GError **error)
+{
+	static GMutex starting;
+	int fd = agent_connect_to(home->socket);
 
 	if (fd >= 0)
 		return fd;
@@ -169,21 +195,16 @@ static int agent_connect(const struct sesame_home *home, GError **error)
 		if (getenv("SESAME_AGENT_SOCK") == NULL &&
 		    (fd = agent_connect_to(HOME_SYSTEM_SOCKET)) >= 0)
 			return fd; /* a structure's shared agent */
-		snprintf(path, sizeof(path), "%s/%s", home->dir, VAULT_INSTALLATION_FILE);
-		if (lstat(path, &st) != 0 && errno == ENOENT) {
-			g_set_error(error, GUI_AGENT_ERROR, GUI_AGENT_ERROR_NOT_INSTALLED,
-				    _("Sesame is not installed in %s yet: run \"sesame init\" "
-				      "first"),
-				    home->dir);
-			return -1;
-		}
-		if (agent_start(&pid, &err) == 0) {
-			/* reaped by the main loop when it ends, however long after */
-			g_child_watch_add(pid, agent_reaped, NULL);
-			fd = agent_started_connect(home, pid, err, error);
-			close(err);
-			return fd;
-		}
+		g_mutex_lock(&starting);
+		if ((fd = agent_connect_to(home->socket)) < 0 &&
+		    (errno == ENOENT || errno == ECONNREFUSED))
+			fd = agent_start_connect(home, error);
+		else if (fd < 0)
+			g_set_error(error, GUI_AGENT_ERROR, GUI_AGENT_ERROR_UNREACHABLE,
+				    _("cannot reach the agent at %s: %s"), home->socket,
+				    g_strerror(errno));
+		g_mutex_unlock(&starting);
+		return fd;
 	}
 	g_set_error(error, GUI_AGENT_ERROR, GUI_AGENT_ERROR_UNREACHABLE,
 		    _("cannot reach the agent at %s: %s"), home->socket, g_strerror(errno));

@@ -8,6 +8,7 @@
 #include "agent.h"
 #include "messages.h"
 #include "proto.h"
+#include "secretfield.h"
 #include "window-private.h"
 
 G_DEFINE_FINAL_TYPE(GuiWindow, gui_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -109,6 +110,10 @@ void gui_window_forget(GuiWindow *win)
 	secret_free(&win->generated);
 	if (win->pad != NULL)
 		gui_pin_pad_reset(win->pad);
+	if (win->add_pw1 != NULL) { /* a password half typed when the appointment ends */
+		gui_secret_field_clear(GUI_SECRET_FIELD(win->add_pw1));
+		gui_secret_field_clear(GUI_SECRET_FIELD(win->add_pw2));
+	}
 }
 
 void gui_window_home(GuiWindow *win, const char *message)
