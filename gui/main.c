@@ -41,6 +41,8 @@ static void app_startup(GApplication *app, gpointer data)
 {
 	static const GActionEntry actions[] = {{.name = "quit", .activate = app_quit}};
 	static const char *const quit_accels[] = {"<Control>q", NULL};
+	static const char *const search_accels[] = {"<Control>f", NULL};
+	static const char *const new_accels[] = {"<Control>n", NULL};
 	GtkCssProvider *provider = gtk_css_provider_new();
 
 	gtk_css_provider_load_from_data(provider, css, -1);
@@ -50,6 +52,8 @@ static void app_startup(GApplication *app, gpointer data)
 	g_object_unref(provider);
 	g_action_map_add_action_entries(G_ACTION_MAP(app), actions, G_N_ELEMENTS(actions), app);
 	gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.quit", quit_accels);
+	gtk_application_set_accels_for_action(GTK_APPLICATION(app), "win.search", search_accels);
+	gtk_application_set_accels_for_action(GTK_APPLICATION(app), "win.new-person", new_accels);
 }
 
 static void app_activate(GApplication *app, gpointer data)

@@ -769,6 +769,25 @@ static void pin_cancelled(GuiPinPad *pad, gpointer data)
 
 /* ---- The window ---- */
 
+/* win.search (Ctrl+F): the people, the focus in the search. */
+static void window_action_search(GSimpleAction *a, GVariant *param, gpointer data)
+{
+	GuiWindow *win = data;
+	const char *page = gtk_stack_get_visible_child_name(win->stack);
+
+	if (strcmp(page, "people") == 0)
+		gtk_widget_grab_focus(win->search);
+}
+
+/* win.new-person (Ctrl+N), from the people. */
+static void window_action_new(GSimpleAction *a, GVariant *param, gpointer data)
+{
+	GuiWindow *win = data;
+
+	if (strcmp(gtk_stack_get_visible_child_name(win->stack), "people") == 0)
+		people_new(NULL, win);
+}
+
 static void window_back(GtkButton *b, gpointer data)
 {
 	GuiWindow *win = data;
@@ -827,7 +846,12 @@ static void gui_window_init(GuiWindow *win)
 {
 	GtkWidget *view = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0), *header = adw_header_bar_new();
 
+	static const GActionEntry actions[] = {
+	    {.name = "search", .activate = window_action_search},
+	    {.name = "new-person", .activate = window_action_new}};
+
 	win->pin_min = VAULT_PIN_MIN_DEFAULT;
+	g_action_map_add_action_entries(G_ACTION_MAP(win), actions, G_N_ELEMENTS(actions), win);
 	gtk_window_set_title(GTK_WINDOW(win), _("Sesame"));
 	gtk_window_set_default_size(GTK_WINDOW(win), 900, 760);
 	win->back = gtk_button_new_from_icon_name("go-previous-symbolic");
