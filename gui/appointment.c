@@ -198,10 +198,11 @@ static GtkWidget *service_action(GuiWindow *win, const char *text, const char *s
 				 const char *css, GCallback cb)
 {
 	GtkWidget *b = gtk_button_new();
-	char *said = g_strdup_printf("%s : %s", text, service);
+	/* TRANSLATORS: a service's button for a screen reader: "Assisted login: CAF" */
+	char *said = g_strdup_printf(_("%s: %s"), text, service);
 
 	/* A child label, not the button's own, so that the accessible name is the label below
-	 * alone ("Connexion assistée : CAF"), which tells the services' buttons apart. */
+	 * alone ("Assisted login: CAF"), which tells the services' buttons apart. */
 	gtk_button_set_child(GTK_BUTTON(b), gtk_label_new(text));
 	gui_label(b, said);
 	g_free(said);
