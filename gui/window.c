@@ -712,8 +712,25 @@ static void pin_second(GuiWindow *win, char *pin, enum gui_pin_mode first)
 		return;
 	}
 	for (size_t i = 0; i < G_N_ELEMENTS(last); i++)
-		if (last[i].mode == win->mode)
+		if (last[i].mode == win->mode) {
 			pin_send(win, last[i].op, pin, last[i].fn);
+			return;
+		}
+	sodium_free(pin);
+}
+
+/* The current PIN, checked (and counted) before the new one is asked; kept for the change. */
+static void pin_check_send(GuiWindow *win, char *pin)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	secret_free(&win->current_pin);
+	win->current_pin = pin;
+	cJSON_AddStringToObject(req, "op", "pin_check");
+	cJSON_AddStringToObject(req, "user", win->user);
+	cJSON_AddStringToObject(req, "pin", pin);
+	gui_pin_pad_set_busy(win->pad, TRUE);
+	gui_window_call(win, req, pin_check_done);
 }
 
 static void pin_submitted(GuiPinPad *pad, gpointer data)
@@ -731,16 +748,7 @@ static void pin_submitted(GuiPinPad *pad, gpointer data)
 		pin_send(win, "unlock", pin, unlock_done);
 		break;
 	case GUI_PIN_CHANGE_CURRENT:
-		secret_free(&win->current_pin);
-		win->current_pin = pin;
-		{
-			cJSON *req = cJSON_CreateObject();
-			cJSON_AddStringToObject(req, "op", "pin_check");
-			cJSON_AddStringToObject(req, "user", win->user);
-			cJSON_AddStringToObject(req, "pin", pin);
-			gui_pin_pad_set_busy(win->pad, TRUE);
-			gui_window_call(win, req, pin_check_done);
-		}
+		pin_check_send(win, pin);
 		break;
 	case GUI_PIN_ENROL_FIRST:
 	case GUI_PIN_RECOVER_FIRST:
