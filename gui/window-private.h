@@ -31,7 +31,7 @@ struct _GuiWindow {
 	AdwApplicationWindow parent;
 	AdwToastOverlay *toasts;
 	GtkStack *stack;
-	GtkWidget *back, *message;
+	GtkWidget *back, *message, *title; /* the title says which screen this is */
 	gboolean headless;
 	unsigned pin_min;
 

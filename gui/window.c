@@ -71,7 +71,13 @@ void gui_window_call(GuiWindow *win, cJSON *req, gui_reply_fn fn)
 
 void gui_window_page(GuiWindow *win, const char *page)
 {
+	GtkWidget *child;
+
 	gtk_stack_set_visible_child_name(win->stack, page);
+	child = gtk_stack_get_visible_child(win->stack);
+	adw_window_title_set_subtitle(
+	    ADW_WINDOW_TITLE(win->title),
+	    gtk_stack_page_get_title(gtk_stack_get_page(win->stack, child)));
 	gtk_widget_set_visible(win->back, strcmp(page, "people") != 0 && strcmp(page, "pin") != 0 &&
 					      strcmp(page, "sheet") != 0 &&
 					      strcmp(page, "appointment") != 0);
@@ -866,6 +872,8 @@ static void gui_window_init(GuiWindow *win)
 	gui_label(win->back, _("Back"));
 	g_signal_connect(win->back, "clicked", G_CALLBACK(window_back), win);
 	adw_header_bar_pack_start(ADW_HEADER_BAR(header), win->back);
+	win->title = adw_window_title_new(_("Sesame"), NULL);
+	adw_header_bar_set_title_widget(ADW_HEADER_BAR(header), win->title);
 	gtk_box_append(GTK_BOX(view), header);
 	win->stack = GTK_STACK(gtk_stack_new());
 	gtk_stack_set_transition_type(win->stack, GTK_STACK_TRANSITION_TYPE_CROSSFADE);
