@@ -514,7 +514,9 @@ static void pin_texts(GuiWindow *win, enum gui_pin_mode mode, char **whose, char
 	case GUI_PIN_ENROL_FIRST:
 	case GUI_PIN_RECOVER_FIRST:
 	case GUI_PIN_CHANGE_FIRST:
-		*whose = g_strdup_printf(_("%s, choose your new PIN"), win->name);
+		*whose = mode == GUI_PIN_ENROL_FIRST
+			     ? g_strdup_printf(_("%s, choose your PIN"), win->name)
+			     : g_strdup_printf(_("%s, choose your new PIN"), win->name);
 		*prompt = g_strdup_printf(_("%u to 12 digits, easy for you to remember, hard to "
 					    "guess (not 123456, not your birth year)"),
 					  win->pin_min);
@@ -524,7 +526,9 @@ static void pin_texts(GuiWindow *win, enum gui_pin_mode mode, char **whose, char
 		*prompt = g_strdup(_("Type your current PIN"));
 		break;
 	default: /* the second time */
-		*whose = g_strdup_printf(_("%s, choose your new PIN"), win->name);
+		*whose = mode == GUI_PIN_ENROL_SECOND
+			     ? g_strdup_printf(_("%s, choose your PIN"), win->name)
+			     : g_strdup_printf(_("%s, choose your new PIN"), win->name);
 		*prompt = g_strdup(_("Type the same PIN again"));
 		break;
 	}
