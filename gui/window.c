@@ -588,6 +588,18 @@ static gboolean pin_rule_refusal(long long code)
 	       code == VAULT_E_PIN_COMMON;
 }
 
+/* The vault is blocked now: by this refusal, or by the wrong PIN that used the last attempt. */
+static gboolean pin_blocked(const cJSON *reply)
+{
+	long long left = -1;
+
+	if (reply == NULL)
+		return FALSE;
+	proto_int(reply, "attempts_left", &left);
+	return gui_reply_code(reply) == VAULT_E_BLOCKED ||
+	       (gui_reply_code(reply) == VAULT_E_BADPIN && left == 0);
+}
+
 static void unlock_done(GuiWindow *win, const cJSON *reply, const char *error)
 {
 	long long expires = 0;
@@ -595,7 +607,7 @@ static void unlock_done(GuiWindow *win, const cJSON *reply, const char *error)
 	if (gui_reply_ok(reply)) {
 		proto_int(reply, "expires_in", &expires);
 		gui_appointment_open(win, expires);
-	} else if (reply != NULL && gui_reply_code(reply) == VAULT_E_BLOCKED) {
+	} else if (pin_blocked(reply)) {
 		gui_recovery_open(win, gui_strerror(VAULT_E_BLOCKED));
 	} else {
 		pin_refused(win, reply, error);
@@ -638,7 +650,7 @@ static void pin_check_done(GuiWindow *win, const cJSON *reply, const char *error
 		return;
 	}
 	secret_free(&win->current_pin);
-	if (reply != NULL && gui_reply_code(reply) == VAULT_E_BLOCKED)
+	if (pin_blocked(reply))
 		gui_recovery_open(win, gui_strerror(VAULT_E_BLOCKED));
 	else
 		pin_refused(win, reply, error);
