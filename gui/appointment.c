@@ -559,12 +559,16 @@ static char *add_password(GuiWindow *win)
 	size_t n;
 
 	if (gtk_check_button_get_active(GTK_CHECK_BUTTON(win->add_generate))) {
+		/* whatever was typed before the choice goes */
+		gui_secret_field_clear(GUI_SECRET_FIELD(win->add_pw1));
+		gui_secret_field_clear(GUI_SECRET_FIELD(win->add_pw2));
 		g_clear_pointer(&win->generated, sodium_free);
-		if ((a = add_generate()) == NULL || (win->generated = add_generate()) == NULL) {
+		if ((a = add_generate()) == NULL ||
+		    (win->generated = sodium_malloc(GUI_GENERATED_LENGTH + 1)) == NULL) {
 			sodium_free(a);
 			return NULL;
 		}
-		memcpy(win->generated, a, GUI_GENERATED_LENGTH + 1);
+		memcpy(win->generated, a, GUI_GENERATED_LENGTH + 1); /* shown once it is recorded */
 		return a;
 	}
 	a = gui_secret_field_steal(GUI_SECRET_FIELD(win->add_pw1));
