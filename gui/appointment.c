@@ -510,18 +510,21 @@ static void add_error(GuiWindow *win, const char *text)
 	gtk_widget_set_sensitive(win->add_save, TRUE);
 }
 
-/* A generated password is shown once, in a dialog, so the person sets it on the site. */
+/* A generated password is shown once, in a dialog, so the person sets it on the site: in large
+ * monospace, where 0 and O, 1 and l are told apart. */
 static void add_show_generated(GuiWindow *win, const char *service)
 {
 	char *heading = g_strdup_printf(_("New password for %s"), service);
-	char *body = g_strdup_printf(_("Shown only this once: set it on the website now.\n\n%s"),
-				     win->generated);
-	GtkWidget *dialog = adw_message_dialog_new(GTK_WINDOW(win), heading, body);
+	GtkWidget *dialog = adw_message_dialog_new(
+	    GTK_WINDOW(win), heading, _("Shown only this once: set it on the website now."));
+	GtkWidget *shown = gtk_label_new(win->generated);
 
+	gtk_widget_add_css_class(shown, "recovery-key");
+	gtk_label_set_selectable(GTK_LABEL(shown), FALSE);
+	gui_label(shown, _("New password"));
+	adw_message_dialog_set_extra_child(ADW_MESSAGE_DIALOG(dialog), shown);
 	adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", _("_Done"));
 	gtk_window_present(GTK_WINDOW(dialog));
-	sodium_memzero(body, strlen(body));
-	g_free(body);
 	g_free(heading);
 }
 
