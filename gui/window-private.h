@@ -1,6 +1,6 @@
-/* What the screens of GuiWindow share: window.c (the people, the PIN screen, a new person),
- * appointment.c (the appointment and a new service), recovery.c (the recovery key), sheet.c
- * (the recovery sheet, printed or saved as PDF). */
+/* What the screens of GuiWindow share: window.c (the people, a new person), pinflow.c (every
+ * use of the PIN screen), appointment.c (the appointment and a new service), recovery.c (the
+ * recovery key), sheet.c (the recovery sheet, printed or saved as PDF). */
 #ifndef SESAME_GUI_WINDOW_PRIVATE_H
 #define SESAME_GUI_WINDOW_PRIVATE_H
 
@@ -87,11 +87,17 @@ void gui_window_home(GuiWindow *win, const char *message);
 void gui_window_set_person(GuiWindow *win, const char *user, const char *name, long long attempts);
 /* The PIN screen for the current person in mode. */
 void gui_window_ask_pin(GuiWindow *win, enum gui_pin_mode mode);
+/* sodium_free *p (which wipes it) and set it to NULL. */
+void gui_secret_free(char **p);
 /* Wipe and free every secret the window holds. */
 void gui_window_forget(GuiWindow *win);
 /* A widget's accessible label (what the UI tests and screen readers find). */
 void gui_label(GtkWidget *w, const char *label);
 GtkWidget *gui_button(const char *text, const char *css);
+
+/* pinflow.c: the PIN screen's signals */
+void gui_pin_submitted(GuiPinPad *pad, gpointer data);
+void gui_pin_cancelled(GuiPinPad *pad, gpointer data);
 
 /* appointment.c */
 GtkWidget *gui_appointment_page(GuiWindow *win);
