@@ -37,11 +37,6 @@ void gui_pin_pad_set_text(GuiPinPad *self, const char *whose, const char *asker,
 	gui_pin_pad_reset(self);
 }
 
-void gui_pin_pad_set_prompt(GuiPinPad *self, const char *prompt)
-{
-	pin_pad_line(self->prompt, prompt);
-}
-
 void gui_pin_pad_set_attempts(GuiPinPad *self, long long attempts)
 {
 	char *text;

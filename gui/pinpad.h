@@ -13,7 +13,6 @@ GtkWidget *gui_pin_pad_new(void);
 /* The lines above the keypad; NULL leaves a line empty and hidden. */
 void gui_pin_pad_set_text(GuiPinPad *self, const char *whose, const char *asker,
 			  const char *purpose, const char *prompt);
-void gui_pin_pad_set_prompt(GuiPinPad *self, const char *prompt);
 /* attempts < 0 hides the line. */
 void gui_pin_pad_set_attempts(GuiPinPad *self, long long attempts);
 /* A message in the error style, NULL for none. */
