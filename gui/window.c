@@ -24,6 +24,8 @@ GtkWidget *gui_button(const char *text, const char *css)
 {
 	GtkWidget *b = gtk_button_new_with_mnemonic(text);
 
+	/* GTK 4.8 sets the raw text, underscore included, as the label too: left to the child */
+	gtk_accessible_reset_property(GTK_ACCESSIBLE(b), GTK_ACCESSIBLE_PROPERTY_LABEL);
 	if (css != NULL)
 		gtk_widget_add_css_class(b, css);
 	return b;
