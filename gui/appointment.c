@@ -327,6 +327,7 @@ static void service_remove_ask(GtkButton *b, gpointer data)
 	adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
 	g_object_set_data_full(G_OBJECT(dialog), "service", g_strdup(service), g_free);
 	g_signal_connect(dialog, "response", G_CALLBACK(remove_response), win);
+	gui_buttons_named_by_text(dialog);
 	gtk_window_present(GTK_WINDOW(dialog));
 	g_free(heading);
 }
@@ -524,6 +525,7 @@ static void add_show_generated(GuiWindow *win, const char *service)
 	gui_label(shown, _("New password"));
 	adw_message_dialog_set_extra_child(ADW_MESSAGE_DIALOG(dialog), shown);
 	adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", _("_Done"));
+	gui_buttons_named_by_text(dialog);
 	gtk_window_present(GTK_WINDOW(dialog));
 	g_free(heading);
 }

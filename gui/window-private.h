@@ -94,6 +94,9 @@ void gui_window_forget(GuiWindow *win);
 /* A widget's accessible label (what the UI tests and screen readers find). */
 void gui_label(GtkWidget *w, const char *label);
 GtkWidget *gui_button(const char *text, const char *css);
+/* Every button under w named by its text alone: a dialog's responses are made with mnemonics,
+ * whose raw text GTK 4.8 also sets as their label (a screen reader would say both). */
+void gui_buttons_named_by_text(GtkWidget *w);
 
 /* pinflow.c: the PIN screen's signals */
 void gui_pin_submitted(GuiPinPad *pad, gpointer data);

@@ -31,6 +31,15 @@ GtkWidget *gui_button(const char *text, const char *css)
 	return b;
 }
 
+void gui_buttons_named_by_text(GtkWidget *w)
+{
+	if (GTK_IS_BUTTON(w))
+		gtk_accessible_reset_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL);
+	for (GtkWidget *c = gtk_widget_get_first_child(w); c != NULL;
+	     c = gtk_widget_get_next_sibling(c))
+		gui_buttons_named_by_text(c);
+}
+
 gboolean gui_reply_ok(const cJSON *reply)
 {
 	return reply != NULL && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"));
