@@ -677,14 +677,10 @@ GtkWidget *gui_add_page(GuiWindow *win)
 				 gui_secret_field_new(FALSE, _("The same password again")));
 	win->add_generate = gtk_check_button_new_with_label(
 	    _("Generate a password instead (shown once, to set on the site)"));
-	gtk_accessible_reset_property(GTK_ACCESSIBLE(win->add_generate), /* named by its text */
-				      GTK_ACCESSIBLE_PROPERTY_LABEL);
 	g_signal_connect(win->add_generate, "toggled", G_CALLBACK(add_generate_toggled), win);
 	gtk_box_append(GTK_BOX(box), win->add_generate);
 	win->add_consent = gtk_check_button_new_with_label(
 	    _("The person allows assisted logins with this service"));
-	gtk_accessible_reset_property(GTK_ACCESSIBLE(win->add_consent),
-				      GTK_ACCESSIBLE_PROPERTY_LABEL);
 	gtk_box_append(GTK_BOX(box), win->add_consent);
 	win->add_until = add_field(box, _("Consent"), gtk_drop_down_new_from_strings(durations));
 	win->add_error = g_object_new(GTK_TYPE_LABEL, "accessible-role", GTK_ACCESSIBLE_ROLE_ALERT,

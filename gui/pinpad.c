@@ -145,8 +145,6 @@ static GtkWidget *pin_pad_key_button(GuiPinPad *self, const char *text, GCallbac
 {
 	GtkWidget *b = gtk_button_new_with_label(text); /* named by its text: "1", "Effacer" */
 
-	gtk_accessible_reset_property(GTK_ACCESSIBLE(b), GTK_ACCESSIBLE_PROPERTY_LABEL); /* once */
-
 	gtk_widget_set_hexpand(b, TRUE);
 	gtk_widget_set_vexpand(b, TRUE);
 	g_signal_connect(b, "clicked", cb, self);
@@ -231,7 +229,6 @@ static void gui_pin_pad_init(GuiPinPad *self)
 	self->keypad = pin_pad_keypad(self);
 	gtk_box_append(GTK_BOX(self), self->keypad);
 	cancel = gtk_button_new_with_label(_("Cancel"));
-	gtk_accessible_reset_property(GTK_ACCESSIBLE(cancel), GTK_ACCESSIBLE_PROPERTY_LABEL);
 	gtk_widget_set_halign(cancel, GTK_ALIGN_CENTER);
 	g_signal_connect(cancel, "clicked", G_CALLBACK(pin_pad_cancel), self);
 	gtk_box_append(GTK_BOX(self), cancel);
