@@ -38,7 +38,7 @@
 #define READY_MARK "population-complete"
 #define START_LIMIT_S 120.0 /* a start this slow is a failure to start, not a measure */
 
-static char home[90], sock[108], conf[108];
+static char home[128], sock[108], conf[108];
 static pid_t agent, xvfb;
 
 static double now(void)
@@ -165,7 +165,7 @@ out:
 
 static int populate(const char *sesame, size_t n)
 {
-	char mark[128];
+	char mark[160];
 	char *init[] = {(char *)sesame, "init", NULL};
 	FILE *f;
 

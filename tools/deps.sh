@@ -4,7 +4,9 @@
 set -eu
 
 build_pkgs="gcc pkg-config meson ninja-build python3 gettext libsodium-dev libsecret-1-dev libglib2.0-dev libcjson-dev scdoc bash-completion systemd libgtk-4-dev libadwaita-1-dev"
-test_pkgs="$build_pkgs libcmocka-dev dbus dbus-daemon gnome-keyring libsecret-tools pinentry-tty chromium xvfb xauth xdotool locales keepassxc strace"
+# The UI tests (tests/gui) drive sesame-gtk through the AT-SPI bus (at-spi2-core) with pyatspi,
+# read the saved sheet with pdftotext and validate the menu entry and metadata.
+test_pkgs="$build_pkgs libcmocka-dev dbus dbus-daemon gnome-keyring libsecret-tools pinentry-tty chromium xvfb xauth xdotool locales keepassxc strace at-spi2-core python3-pyatspi gir1.2-atspi-2.0 poppler-utils desktop-file-utils appstream"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;

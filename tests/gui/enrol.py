@@ -79,9 +79,7 @@ t.expect_audit("user_enrolled", count=1, user=p["user"], outcome="ok")
 # Saved as a PDF through GTK's own file dialog: the path typed into its name field.
 pdf = os.path.join(t.tmp, "out", "feuille Élodie.pdf")
 t.click(t.T("Save as _PDF…"))
-t.wait("the file dialog's name field to have the focus",
-       lambda: (lambda f: f if f is not None and f.getRoleName() == "text" else None)(
-           t.focused()), t.ui())
+t.wait("the file dialog's name field to have the focus", t.focused_in_dialog, t.ui())
 t.chord("ctrl+a")  # the proposed name, replaced by a whole path
 t.type(pdf)
 t.key("Return")
