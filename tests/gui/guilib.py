@@ -618,6 +618,9 @@ class Gui:
     def screenshot(self, name):
         """The application's window as a PNG, read from the X server's frame buffer (an XWD
         image, -fbdir): tmp/shots/NAME.png, copied to $SESAME_GUI_SCREENSHOTS if set."""
+        # the pointer out of the picture: Xvfb draws it into the frame buffer
+        w, h = (int(v) for v in SCREEN.split("x")[:2])
+        subprocess.run(["xdotool", "mousemove", str(w - 1), str(h - 1)], env=self.env, check=True)
         fb = os.path.join(self.tmp, "fb", "Xvfb_screen0")
         with open(fb, "rb") as f:
             data = f.read()

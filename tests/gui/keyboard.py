@@ -59,7 +59,7 @@ def focused_is(role, name=None, regex=None):
 
 # The search has the focus at start (or is reached by Tab); the name narrows the list.
 t.tab_to(focused_is("entry", t.T("Search for a person")), "the search")
-t.type("Kel")
+t.type("Mme K")  # the search keeps the names that begin with what is typed
 t.wait("the list to hold Mme Keller alone",
        lambda: t.find("panel", name=NAME) and not t.find("panel", name="M. Autre"), t.ui())
 t.tab_to(lambda f: t.find("panel", name=NAME, within=f) is not None or f.name == NAME,
@@ -79,7 +79,9 @@ for i, d in enumerate(PIN):
     t.type(d)
     t.typed(field, i + 1)
 t.key("Return")
-t.get("label", name=t.T("Time left"), limit=t.ui() + t.budget("kdf"))
+left = re.escape(t.T("Time left: %lld min %02lld s")).replace("%lld", r"\d+").replace(
+    "%02lld", r"\d\d")
+t.shows(left, limit=t.ui() + t.budget("kdf"))
 if t.sessions() != [NAME]:
     t.fail("no session after the PIN typed on the keyboard: %r" % t.status())
 t.expect_audit("session_opened", count=1, user=who, purpose=PURPOSE)
