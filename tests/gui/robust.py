@@ -96,6 +96,7 @@ if t.sessions() or t.audit("pin_ok", user=b):
     t.fail("the blocked vault opened: %r" % t.status())
 print("ok blocked: %s" % blocked)
 t.click(t.T("Back"))
+t.get("panel", regex="^Mme Chevalier(, .*)?$")  # the people shown before the agent stops
 
 # An expired session: the appointment's maximum length, derived from what opening one costs.
 t.stop_agent()
