@@ -189,6 +189,23 @@ static int make_socket_dir(const char *path, int system, gid_t gid)
 	return 0;
 }
 
+/* Whether an agent answers on path: asked before the vaults and the log are opened, since a
+ * running agent holds their locks and a second one would wait on them before saying so. */
+static int agent_answers(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, ok;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return 0;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return ok;
+}
+
 /* Bind the socket, replacing a stale one but never a live agent's. */
 static int bind_socket(struct agent *a)
 {
@@ -213,7 +230,7 @@ static int bind_socket(struct agent *a)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+	if (agent_answers(path)) {
 		fprintf(stderr, _("sesame-agent: an agent already answers on %s\n"), path);
 		close(fd);
 		return -1;
@@ -427,6 +444,11 @@ static int run(struct agent *a)
 {
 	int ret, stuck;
 
+	if (getenv("LISTEN_FDS") == NULL && agent_answers(a->home.socket)) {
+		fprintf(stderr, _("sesame-agent: an agent already answers on %s\n"),
+			a->home.socket);
+		return 1;
+	}
 	/* forked first, while no secret is in memory and no thread exists */
 	if (kdf_helpers_start(&a->kdf, AGENT_KDF_THREADS) != 0) {
 		fprintf(stderr, _("sesame-agent: cannot start the KDF helpers: %s\n"),

@@ -35,6 +35,12 @@ run 0 sheet-users "$SESAME" list --json
 n=$(jget sheet-users 'len(j["users"])')
 expect_eq "people enrolled after two refused sheets" "$n" 1
 [ "$(ls "$SESAME_HOME/vaults" | grep -c '\.vault$')" = 1 ] || fail "a vault was made for a refused sheet"
+# A second agent says at once that one answers: it asks before opening the vaults and the log,
+# whose locks the running agent holds (waiting on them first ended in a "busy" refusal).
+run 1 second "$AGENT"
+grep -q "an agent already answers on" "$tmp/out/second.err" || fail "second: $(err second)"
+run 0 still "$SESAME" status --json
+expect_eq "the running agent still serves" "$(jget still 'j["agent"]["pid"]')" "$pid"
 kill -TERM "$pid"
 # The exit is checked, not its speed: up to 30 s, for a loaded machine.
 for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
