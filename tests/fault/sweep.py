@@ -143,7 +143,12 @@ class Case:
 
     def vault_files(self, user_id):
         d = f"{self.root}/home/vaults"
-        return [f for f in os.listdir(d) if user_id in f and not f.endswith(".lock")]
+        return [f for f in os.listdir(d) if user_id in f and not f.endswith(".lock")
+                and not f.startswith("withdrawn.")]
+
+    def withdrawn_kept(self, user_id):
+        """The sealed name a withdrawal keeps so that the person's records stay attributable."""
+        return os.path.exists(f"{self.root}/home/vaults/withdrawn.{user_id}")
 
 
 def recorded(recs, event, **fields):
@@ -293,6 +298,8 @@ def check_revoke(c, res, bad):
         bad.append("acknowledged withdrawal left files: %s" % c.vault_files(c.alice))
     if gone and told_failed(res) and not unconfirmed(res):
         bad.append("withdrawal told refused, yet done")
+    if gone and not c.withdrawn_kept(c.alice):
+        bad.append("withdrawn without its sealed name: the records lost their person")
     if not gone and not c.opens("Alice", PIN):
         bad.append("Alice neither withdrawn nor opening")
     if gone and not recorded(c.records(), "user_withdrawn", user=c.alice):
