@@ -128,7 +128,7 @@ struct job {
 	uint8_t *file;
 	size_t file_len, count;
 	job_done_fn done; /* set by whoever made the job */
-	int history; /* JOB_CHECK_PIN: the reply carries the person's records */
+	int history;	  /* JOB_CHECK_PIN: the reply carries the person's records */
 	struct job *next;
 };
 

@@ -1090,8 +1090,7 @@ static const struct handler handlers[] = {
     {"remove", h_remove},	{"lock", h_lock},	{"pin", h_pin},
     {"recover", h_recover},	{"revoke", h_revoke},	{"login", agent_login},
     {"pin_check", h_pin_check}, {"resolve", h_resolve}, {"export", h_export},
-    {"import", h_import},	{"names", agent_names},
-    {"history", h_history},
+    {"import", h_import},	{"names", agent_names}, {"history", h_history},
 };
 
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req)

@@ -64,9 +64,10 @@ int audit_key_unseal(int dirfd, const uint8_t sealing_key[AUDIT_SEALING_KEY_LEN]
 
 /* ---------- the stored tree (audit-tree.c) ---------- */
 
-#define AUDIT_TREE_NAME "audit.tree"   /* every node hash, in the order nodes are completed */
-#define AUDIT_INDEX_NAME "audit.index" /* where each record ends in the log: 8 bytes, big-endian   \
-					*/
+/* every node hash, in the order nodes are completed */
+#define AUDIT_TREE_NAME "audit.tree"
+/* where each record ends in the log: 8 bytes, big-endian */
+#define AUDIT_INDEX_NAME "audit.index"
 #define AUDIT_INDEX_ENTRY 8
 
 /* The two files, and how many leaves both hold whole. Never synced: derived from the log. */
