@@ -49,7 +49,25 @@ cleanup() {
 		wait "$AGENT_PID" 2>/dev/null
 	fi
 	AGENT_PID=
+	stop_answering_agent
 	rm -rf "$tmp"
+}
+
+# stop_answering_agent: an agent the test started on demand (or one a failed step left running)
+# answers on the test's socket; ask its pid and stop it, so that no agent outlives its test.
+stop_answering_agent() {
+	[ -S "$SESAME_AGENT_SOCK" ] || return 0
+	pid=$(python3 "$(dirname "$0")/agentproto.py" "$SESAME_AGENT_SOCK" '{"v":1,"op":"status"}' |
+		python3 -c 'import json,sys
+try: print(json.loads(sys.stdin.read())["agent"]["pid"])
+except Exception: pass' 2>/dev/null)
+	case $pid in '' | *[!0-9]*) return 0 ;; esac
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT HUP
