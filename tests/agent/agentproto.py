@@ -5,6 +5,7 @@ As a program: agentproto.py SOCKET 'JSON' sends one request and prints the reply
 the agent closed the connection without a reply (exit 0 either way, 1 on other errors).
 """
 import json
+import os
 import socket
 import struct
 import subprocess
@@ -73,16 +74,50 @@ def now_ms():
     return time.monotonic() * 1000.0
 
 
-def start_agent(program, env, sock, log_path, fail):
-    """Start the agent, its output to log_path, and return it once its status answers."""
+def test_env(tmp):
+    """The environment of a throw-away installation under tmp, whose agent the test starts:
+    never one on demand (it would outlive the test), and no D-Bus session."""
+    env = dict(os.environ)
+    env.update({
+        "SESAME_HOME": os.path.join(tmp, "home"),
+        "SESAME_CONFIG": os.path.join(tmp, "sesame.conf"),
+        "SESAME_AGENT_SOCK": os.path.join(tmp, "run", "agent.sock"),
+        "XDG_RUNTIME_DIR": os.path.join(tmp, "run"),
+        "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
+        "HOME": tmp,
+        "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent",
+        "SESAME_AGENT_PROGRAM": "/bin/false",
+        "LC_ALL": "C.UTF-8",
+    })
+    return env
+
+
+def failer(log_path):
+    """A fail(msg) that prints msg and the agent log's tail, then exits 1."""
+    def fail(msg):
+        print("FAIL:", msg, file=sys.stderr)
+        if os.path.exists(log_path):
+            with open(log_path) as f:
+                tail = f.read()[-4000:]
+            if tail:
+                print("--- agent log\n" + tail, file=sys.stderr)
+        raise SystemExit(1)
+    return fail
+
+
+def start_agent(program, env, sock, log_path, fail, prefix=(), wait_s=10.0):
+    """Start the agent (under prefix, e.g. strace, if any), its output to log_path; return
+    (process, the agent's own pid from its status) once its status answers."""
     log = open(log_path, "ab")
-    agent = subprocess.Popen([program], env=env, stdout=log, stderr=log)
-    for _ in range(200):
+    agent = subprocess.Popen([*prefix, program], env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
         if agent.poll() is not None:
             fail("the agent exited at start with %d" % agent.returncode)
         try:
-            if call(sock, {"v": 1, "op": "status"}, 2)["ok"]:
-                return agent
+            r = call(sock, {"v": 1, "op": "status"}, 2)
+            if r["ok"]:
+                return agent, r["agent"]["pid"]
         except (OSError, Closed):
             pass
         time.sleep(0.05)

@@ -32,28 +32,9 @@ SESAME, AGENT = sys.argv[1], sys.argv[2]
 tmp = tempfile.mkdtemp(prefix="sesame-at.")
 agent = None
 agent_log = os.path.join(tmp, "agent.log")
-env = dict(os.environ)
-env.update({
-    "SESAME_HOME": os.path.join(tmp, "home"),
-    "SESAME_CONFIG": os.path.join(tmp, "sesame.conf"),
-    "SESAME_AGENT_SOCK": os.path.join(tmp, "run", "agent.sock"),
-    "XDG_RUNTIME_DIR": os.path.join(tmp, "run"),
-    "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
-    "HOME": tmp,
-    "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent",
-    "SESAME_AGENT_PROGRAM": "/bin/false",
-    "LC_ALL": "C.UTF-8",
-})
+env = ap.test_env(tmp)
 SOCK = env["SESAME_AGENT_SOCK"]
-
-
-def fail(msg):
-    print("FAIL:", msg, file=sys.stderr)
-    with open(agent_log) as f:
-        tail = f.read()[-4000:]
-    if tail:
-        print("--- agent log\n" + tail, file=sys.stderr)
-    raise SystemExit(1)
+fail = ap.failer(agent_log)
 
 
 # The command bounds each of its own waits (sesame(1), WAITS: 120 s for a PIN check); this only
@@ -71,7 +52,7 @@ def sesame(*args, stdin=None):
 
 def start_agent():
     global agent
-    agent = ap.start_agent(AGENT, env, SOCK, agent_log, fail)
+    agent, _ = ap.start_agent(AGENT, env, SOCK, agent_log, fail)
 
 
 # How long an answer may take: an unlock waits for Argon2id, whose cost on this machine (and

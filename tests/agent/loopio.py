@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -38,27 +37,9 @@ trace = os.path.join(tmp, "agent.trace")
 agent_log = os.path.join(tmp, "agent.log")
 agent = None
 agent_pid = None
-env = dict(os.environ)
-env.update({
-    "SESAME_HOME": os.path.join(tmp, "home"),
-    "SESAME_CONFIG": os.path.join(tmp, "sesame.conf"),
-    "SESAME_AGENT_SOCK": os.path.join(tmp, "run", "agent.sock"),
-    "XDG_RUNTIME_DIR": os.path.join(tmp, "run"),
-    "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
-    "HOME": tmp,
-    "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent",
-    "SESAME_AGENT_PROGRAM": "/bin/false",
-    "LC_ALL": "C.UTF-8",
-})
+env = ap.test_env(tmp)
 SOCK = env["SESAME_AGENT_SOCK"]
-
-
-def fail(msg):
-    print("FAIL:", msg, file=sys.stderr)
-    if os.path.exists(agent_log):
-        with open(agent_log) as f:
-            print("--- agent log\n" + f.read()[-4000:], file=sys.stderr)
-    raise SystemExit(1)
+fail = ap.failer(agent_log)
 
 
 def sesame(args, stdin, want):
@@ -71,21 +52,8 @@ def sesame(args, stdin, want):
 def start(prefix):
     """The agent, under prefix (strace) if any; returns once status answers."""
     global agent, agent_pid
-    log = open(agent_log, "ab")
-    agent = subprocess.Popen(prefix + [AGENT], env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if agent.poll() is not None:
-            fail("the agent exited at start with %d" % agent.returncode)
-        try:
-            r = ap.call(SOCK, {"v": 1, "op": "status"}, 5)
-            if r["ok"]:
-                agent_pid = r["agent"]["pid"]  # strace's child, not strace
-                return
-        except (OSError, ap.Closed):
-            pass
-        time.sleep(0.05)
-    fail("the agent does not answer")
+    # agent_pid is the agent's own (strace's child), for SIGTERM; strace makes its start slow
+    agent, agent_pid = ap.start_agent(AGENT, env, SOCK, agent_log, fail, prefix, 120)
 
 
 def stop():

@@ -35,29 +35,9 @@ tmp = tempfile.mkdtemp(prefix="sesame-at.")
 agent = None
 agent_log = os.path.join(tmp, "agent.log")
 trigger = os.path.join(tmp, "fail-now")
-env = dict(os.environ)
-env.update({
-    "SESAME_HOME": os.path.join(tmp, "home"),
-    "SESAME_CONFIG": os.path.join(tmp, "sesame.conf"),
-    "SESAME_AGENT_SOCK": os.path.join(tmp, "run", "agent.sock"),
-    "XDG_RUNTIME_DIR": os.path.join(tmp, "run"),
-    "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
-    "HOME": tmp,
-    "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent",
-    "SESAME_AGENT_PROGRAM": "/bin/false",
-    "LC_ALL": "C.UTF-8",
-})
+env = ap.test_env(tmp)
 SOCK = env["SESAME_AGENT_SOCK"]
-
-
-def fail(msg):
-    print("FAIL:", msg, file=sys.stderr)
-    if os.path.exists(agent_log):
-        with open(agent_log) as f:
-            tail = f.read()[-4000:]
-        if tail:
-            print("--- agent log\n" + tail, file=sys.stderr)
-    raise SystemExit(1)
+fail = ap.failer(agent_log)
 
 
 def sesame(*args, stdin=None):
@@ -101,7 +81,7 @@ def main():
         env["LD_PRELOAD"] = SHIM
         env["SESAME_FAILALLOC_WHEN"] = trigger
         env["SESAME_FAILALLOC_EVERY"] = str(rate)
-        agent = ap.start_agent(AGENT, env, SOCK, agent_log, fail)
+        agent, _ = ap.start_agent(AGENT, env, SOCK, agent_log, fail)
         del env["LD_PRELOAD"]
         if rate == RATES[0]:
             sesame("enroll", "Alice", "--pin-fd", "0", stdin=PIN + "\n")

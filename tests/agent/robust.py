@@ -38,30 +38,10 @@ SESAME, AGENT = sys.argv[1], sys.argv[2]
 tmp = tempfile.mkdtemp(prefix="sesame-at.")
 agent = None
 agent_log = os.path.join(tmp, "agent.log")
+fail = ap.failer(agent_log)
 
 
-def fail(msg):
-    print("FAIL:", msg, file=sys.stderr)
-    if os.path.exists(agent_log):
-        with open(agent_log) as f:
-            tail = f.read()[-4000:]
-        if tail:
-            print("--- agent log\n" + tail, file=sys.stderr)
-    raise SystemExit(1)
-
-
-env = dict(os.environ)
-env.update({
-    "SESAME_HOME": os.path.join(tmp, "home"),
-    "SESAME_CONFIG": os.path.join(tmp, "sesame.conf"),
-    "SESAME_AGENT_SOCK": os.path.join(tmp, "run", "agent.sock"),
-    "XDG_RUNTIME_DIR": os.path.join(tmp, "run"),
-    "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
-    "HOME": tmp,
-    "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent",
-    "SESAME_AGENT_PROGRAM": "/bin/false",  # never an agent started on demand
-    "LC_ALL": "C.UTF-8",
-})
+env = ap.test_env(tmp)
 SOCK = env["SESAME_AGENT_SOCK"]
 
 
@@ -76,7 +56,7 @@ def sesame(*args, stdin=None, want=0):
 
 def start_agent():
     global agent
-    agent = ap.start_agent(AGENT, env, SOCK, agent_log, fail)
+    agent, _ = ap.start_agent(AGENT, env, SOCK, agent_log, fail)
 
 
 def alive():
