@@ -25,6 +25,7 @@
 #include <X11/Xlib.h>
 #include <sodium.h>
 
+#include "benchutil.h"
 #include "home.h"
 #include "proto.h"
 #include "users.h"
@@ -40,20 +41,6 @@
 
 static char home[128], sock[108], conf[108];
 static pid_t agent, xvfb;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 static void stop(pid_t *pid)
 {
@@ -208,7 +195,7 @@ static int start_agent(const char *program)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	char *argv[] = {(char *)program, NULL};
-	double t0 = now();
+	double t0 = bench_now_s();
 	cJSON *r;
 	int fd = -1;
 
@@ -216,7 +203,7 @@ static int start_agent(const char *program)
 	if ((agent = spawn(argv, 1)) < 0)
 		return -1;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
-	while (now() - t0 < START_LIMIT_S) {
+	while (bench_now_s() - t0 < START_LIMIT_S) {
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
 			break;
@@ -291,16 +278,16 @@ static double launch_once(Display *dpy, const char *program, pid_t *app)
 	XEvent ev;
 
 	XSync(dpy, True); /* nothing from an earlier run is read as this one's */
-	t0 = now();
+	t0 = bench_now_s();
 	if ((*app = spawn(argv, 1)) < 0)
 		return -1;
-	while (now() - t0 < START_LIMIT_S) {
+	while (bench_now_s() - t0 < START_LIMIT_S) {
 		struct pollfd pf = {.fd = xfd, .events = POLLIN};
 		while (XPending(dpy) > 0) {
 			XNextEvent(dpy, &ev);
 			if (ev.type == MapNotify && !ev.xmap.override_redirect &&
 			    window_pid(dpy, ev.xmap.window) == (long)*app)
-				return now() - t0;
+				return bench_now_s() - t0;
 		}
 		if (waitpid(*app, NULL, WNOHANG) == *app) {
 			*app = 0;
@@ -385,10 +372,9 @@ int main(int argc, char **argv)
 		else
 			t[i - 1] = s;
 	}
-	qsort(t, runs, sizeof(*t), cmp_double);
 	printf("gui_people=%zu\n", people);
 	printf("gui_start_first_ms=%.0f\n", first * 1e3);
-	printf("gui_start_ms=%.0f\n", t[runs / 2] * 1e3);
+	printf("gui_start_ms=%.0f\n", bench_median(t, runs) * 1e3);
 	printf("gui_start_max_ms=%.0f\n", t[runs - 1] * 1e3);
 	XCloseDisplay(dpy);
 	stop(&agent);
