@@ -14,10 +14,8 @@
 
 #include "cli.h"
 #include "fileio.h"
-#include "launch.h"
+#include "loginreq.h"
 #include "proto.h"
-
-#define LOGIN_REPLY_WAIT_MS 300000 /* the agent's own waits end well before */
 
 struct login_opts {
 	const char *user, *service, *purpose, *screenshot;
@@ -61,74 +59,17 @@ static int has_session(const struct sesame_home *h, const char *user)
 	return found;
 }
 
-/* The worker's cookie for display number num, from $XAUTHORITY or ~/.Xauthority. */
-static size_t xauth_cookie(const char *num, uint8_t cookie[BROWSER_XAUTH_MAX])
+static cJSON *request(const struct login_opts *o)
 {
-	const char *file = getenv("XAUTHORITY"), *home = getenv("HOME");
-	uint8_t *buf = sodium_malloc(XAUTH_FILE_MAX);
-	char path[PATH_MAX], host[256] = "";
-	size_t n = 0, len = 0;
-	ssize_t r;
-	int fd;
+	struct login_ask ask = {.user = o->user,
+				.service = o->service,
+				.purpose = o->purpose,
+				.headless = o->headless,
+				.no_submit = o->no_submit,
+				.keep_open = o->keep_open,
+				.screenshot = o->screenshot != NULL};
 
-	if (file != NULL)
-		snprintf(path, sizeof(path), "%s", file);
-	else
-		snprintf(path, sizeof(path), "%s/.Xauthority", home != NULL ? home : "");
-	if (buf == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		sodium_free(buf);
-		return 0;
-	}
-	while (n < XAUTH_FILE_MAX && (r = read(fd, buf + n, XAUTH_FILE_MAX - n)) > 0)
-		n += (size_t)r;
-	close(fd);
-	gethostname(host, sizeof(host) - 1);
-	len = xauth_find(buf, n, num, host, cookie);
-	sodium_free(buf); /* wiped: it held every cookie of the worker's */
-	return len;
-}
-
-/* {"x11": DISPLAY, "xauth": hex cookie}: what any X client of the worker's has, nothing more.
- * Without a cookie the display is still named: a server without access control needs none. */
-static cJSON *display_handover(void)
-{
-	const char *display = getenv("DISPLAY"), *colon;
-	char num[16], hex[2 * BROWSER_XAUTH_MAX + 1];
-	uint8_t cookie[BROWSER_XAUTH_MAX];
-	size_t clen;
-	cJSON *d;
-
-	if (display == NULL || (colon = strrchr(display, ':')) == NULL)
-		return NULL;
-	snprintf(num, sizeof(num), "%.*s", (int)strcspn(colon + 1, "."), colon + 1);
-	clen = xauth_cookie(num, cookie);
-	d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "x11", display);
-	if (clen > 0) {
-		sodium_bin2hex(hex, sizeof(hex), cookie, clen);
-		cJSON_AddStringToObject(d, "xauth", hex); /* the hooks wipe the tree */
-	}
-	sodium_memzero(cookie, sizeof(cookie));
-	sodium_memzero(hex, sizeof(hex));
-	return d;
-}
-
-static cJSON *login_request(const struct login_opts *o)
-{
-	cJSON *req = cJSON_CreateObject(), *display;
-
-	cJSON_AddStringToObject(req, "op", "login");
-	cJSON_AddStringToObject(req, "user", o->user);
-	cJSON_AddStringToObject(req, "service", o->service);
-	if (o->purpose != NULL)
-		cJSON_AddStringToObject(req, "purpose", o->purpose);
-	cJSON_AddBoolToObject(req, "headless", o->headless);
-	cJSON_AddBoolToObject(req, "no_submit", o->no_submit);
-	cJSON_AddBoolToObject(req, "keep_open", o->keep_open);
-	cJSON_AddBoolToObject(req, "screenshot", o->screenshot != NULL);
-	if (!o->headless && (display = display_handover()) != NULL)
-		cJSON_AddItemToObject(req, "display", display);
-	return req;
+	return login_request(&ask);
 }
 
 /* The agent's PNG into the file the worker named. */
@@ -232,17 +173,18 @@ static void say_detail(const char *detail)
 
 static int report(const struct login_opts *o, cJSON *reply)
 {
-	long long code = VAULT_E_IO;
-	int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"));
-	const char *png = proto_string(reply, "screenshot_png");
+	struct login_outcome out;
+	const char *png;
+	int ok;
 
-	proto_int(reply, "code", &code);
-	if (!ok && code == PROTO_E_REQUEST && o->no_submit && !o->json) {
+	login_outcome_read(reply, &out);
+	ok = out.ok, png = out.screenshot_png;
+	if (!ok && out.code == PROTO_E_REQUEST && o->no_submit && !o->json) {
 		cli_error(_("--no-submit is not offered in system mode: the password would stay in "
 			    "a page\nthat you could use. Leave it out."));
-		return cli_exit_for((int)code);
+		return cli_exit_for((int)out.code);
 	}
-	if (!ok && code != PROTO_E_LOGIN)
+	if (!ok && out.code != PROTO_E_LOGIN)
 		return client_failed(reply, o->json);
 	if (ok && o->screenshot != NULL && png != NULL && screenshot_write(o->screenshot, png)) {
 		cli_error(_("cannot write the screenshot %s: %s"), o->screenshot, strerror(errno));
@@ -252,17 +194,16 @@ static int report(const struct login_opts *o, cJSON *reply)
 	if (o->json) {
 		cli_json_print(cJSON_Duplicate(reply, 1));
 	} else if (ok) {
-		printf(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "submitted"))
-			   ? _("The login page of %s was filled in and sent.\n")
-			   : _("The login page of %s was filled in (not sent).\n"),
+		printf(out.submitted ? _("The login page of %s was filled in and sent.\n")
+				     : _("The login page of %s was filled in (not sent).\n"),
 		       o->service);
 		if (o->screenshot != NULL && png != NULL)
 			printf(_("Screenshot: %s\n"), o->screenshot);
 		if (o->keep_open)
 			printf(_("The browser stays open until the session ends (sesame lock).\n"));
 	} else {
-		cli_error("%s", advice(proto_string(reply, "reason")));
-		say_detail(proto_string(reply, "error")); /* the agent's words: never a secret */
+		cli_error("%s", advice(out.reason));
+		say_detail(out.detail); /* the agent's words: never a secret */
 	}
 	return ok ? EXIT_OK : EXIT_FAIL;
 }
@@ -328,7 +269,7 @@ int cmd_login(int argc, char **argv)
 	    (ret = cli_unlock(&h, o.user, o.pin_fd, o.purpose, o.json, !o.json)) != EXIT_OK)
 		return ret; /* no PIN, no browser */
 	cli_progress(_("Starting the browser and filling the page…"), o.json);
-	ret = client_call_wait(&h, login_request(&o), &reply, LOGIN_REPLY_WAIT_MS);
+	ret = client_call(&h, request(&o), &reply); /* client_reply_wait: a login's bound */
 	cli_progress_done();
 	if (ret != 0)
 		return EXIT_AGENT;

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "loginreq.h"
 #include "messages.h"
 #include "proto.h"
 #include "secretfield.h"
@@ -130,21 +131,15 @@ static void service_login(GtkButton *b, gpointer data)
 {
 	GuiWindow *win = data;
 	const char *service = g_object_get_data(G_OBJECT(b), "service");
-	cJSON *req = cJSON_CreateObject(), *display = win->headless ? NULL : gui_agent_display();
+	struct login_ask ask = {.user = win->user,
+				.service = service,
+				.purpose = win->purpose,
+				.headless = win->headless};
 	char *text;
 
 	if (win->login_running)
 		return;
 	win->login_running = TRUE;
-	cJSON_AddStringToObject(req, "op", "login");
-	cJSON_AddStringToObject(req, "user", win->user);
-	cJSON_AddStringToObject(req, "service", service);
-	if (win->purpose != NULL && win->purpose[0] != '\0')
-		cJSON_AddStringToObject(req, "purpose", win->purpose);
-	cJSON_AddBoolToObject(req, "headless", display == NULL);
-	cJSON_AddBoolToObject(req, "keep_open", display != NULL);
-	if (display != NULL)
-		cJSON_AddItemToObject(req, "display", display);
 	text = g_strdup_printf(_("Assisted login to %s: the browser opens and fills in the page…"),
 			       service);
 	gtk_label_set_text(GTK_LABEL(win->login_label), text);
@@ -155,25 +150,26 @@ static void service_login(GtkButton *b, gpointer data)
 	gtk_spinner_set_spinning(GTK_SPINNER(win->login_spinner), TRUE);
 	gtk_widget_set_sensitive(win->services, FALSE);
 	g_object_set_data_full(G_OBJECT(win), "login-service", g_strdup(service), g_free);
-	gui_window_call(win, req, login_done);
+	gui_window_call(win, login_request(&ask), login_done);
 }
 
 static void login_done(GuiWindow *win, const cJSON *reply, const char *error)
 {
 	const char *service = g_object_get_data(G_OBJECT(win), "login-service");
+	struct login_outcome out;
 	char *text;
 
+	login_outcome_read(reply, &out);
 	win->login_running = FALSE;
 	gtk_widget_set_sensitive(win->services, TRUE);
 	gtk_spinner_set_spinning(GTK_SPINNER(win->login_spinner), FALSE);
 	gtk_widget_set_visible(win->login_spinner, FALSE);
-	if (gui_reply_ok(reply)) {
-		gboolean sent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "submitted"));
-		gboolean kept = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "kept_open"));
-		text = g_strdup_printf(sent ? _("The login page of %s was filled in and sent.")
-					    : _("The login page of %s was filled in (not sent)."),
+	if (reply != NULL && out.ok) {
+		text = g_strdup_printf(out.submitted
+					   ? _("The login page of %s was filled in and sent.")
+					   : _("The login page of %s was filled in (not sent)."),
 				       service != NULL ? service : "");
-		if (kept) {
+		if (out.kept_open) {
 			char *more = g_strconcat(text, " ",
 						 _("The browser stays open until the end of the "
 						   "appointment."),
@@ -181,11 +177,11 @@ static void login_done(GuiWindow *win, const cJSON *reply, const char *error)
 			g_free(text);
 			text = more;
 		}
-	} else if (reply != NULL && gui_reply_code(reply) == PROTO_E_NOSESSION) {
+	} else if (reply != NULL && out.code == PROTO_E_NOSESSION) {
 		gui_window_home(win, appointment_ended_text());
 		return;
-	} else if (reply != NULL && gui_reply_code(reply) == PROTO_E_LOGIN) {
-		text = g_strdup(gui_login_advice(proto_string(reply, "reason")));
+	} else if (reply != NULL && out.code == PROTO_E_LOGIN) {
+		text = g_strdup(gui_login_advice(out.reason));
 	} else {
 		text = error != NULL ? g_strdup(error) : gui_reply_message(reply);
 	}

@@ -1,57 +1,23 @@
-/* Every refusal the application can meet, translated (docs/protocol.md, "Errors"). */
+/* Every refusal the application can meet, translated (docs/protocol.md, "Errors"): the codes
+ * in common/errtext.c's words, but for those whose words name a command. */
 #include <string.h>
 
 #include <glib/gi18n.h>
 
+#include "errtext.h"
 #include "messages.h"
 #include "proto.h"
 
+/* The codes whose words in common/errtext.c name a command (sesame recover, sesame unlock,
+ * sesame lock): the application says what to do on its own screens instead. */
 static const struct {
 	int code;
 	const char *text;
 } codes[] = {
-    {VAULT_E_NOMEM, N_("out of memory")},
-    {VAULT_E_IO, N_("a file could not be read or written")},
-    {VAULT_E_INVAL, N_("invalid value")},
-    {VAULT_E_FORMAT, N_("a file is damaged (malformed)")},
-    {VAULT_E_VERSION, N_("a file was written by a newer version of Sesame")},
-    {VAULT_E_TAMPERED, N_("a file was altered or belongs to another installation")},
-    {VAULT_E_BADPIN, N_("wrong PIN")},
     {VAULT_E_BLOCKED, N_("too many wrong PINs: the vault is blocked; the person's recovery "
 			 "sheet opens it again")},
-    {VAULT_E_BADRECOVERY, N_("this recovery key does not open this vault")},
-    {VAULT_E_CHECKSUM, N_("the recovery key was mistyped: check each group of four")},
-    {VAULT_E_PIN_DIGITS, N_("the PIN must contain digits only")},
-    {VAULT_E_PIN_LENGTH, N_("the PIN is too short or too long")},
-    {VAULT_E_PIN_REPEATED, N_("the PIN repeats one digit: choose another")},
-    {VAULT_E_PIN_SEQUENCE, N_("the PIN is a run of consecutive digits: choose another")},
-    {VAULT_E_PIN_COMMON, N_("the PIN is too common: choose another")},
-    {VAULT_E_NOTFOUND, N_("not found")},
-    {VAULT_E_EXISTS, N_("already exists")},
-    {VAULT_E_BUSY, N_("the vault is in use; try again")},
-    {VAULT_E_TOOLONG, N_("a value is too long")},
-    {VAULT_E_FULL, N_("this vault holds the maximum number of credentials")},
-    {VAULT_E_NOSECRET, N_("the device secret is missing: was \"sesame init\" run?")},
-    {VAULT_E_SECRET_SERVICE, N_("the Secret Service (keyring) does not answer")},
-    {VAULT_E_CRYPTO, N_("a cryptographic operation failed")},
-    {VAULT_E_NOTUTF8, N_("a value holds invalid characters")},
-    {VAULT_E_PERM, N_("a file or directory has unsafe permissions")},
-    {VAULT_E_UNSYNCED, N_("the change was made and recorded, but the disk did not confirm it: "
-			  "it may be lost if the computer stops now; check the disk, then check "
-			  "the change is there")},
-    {VAULT_E_CHANGING, N_("another PIN change or recovery of this person is under way: nothing "
-			  "was changed; try again when it has ended")},
-    {VAULT_E_ACCESS, N_("permission denied: this account may not open the file")},
     {PROTO_E_NOSESSION, N_("the appointment has ended (time-out or end of appointment): ask "
 			   "the person for their PIN again")},
-    {PROTO_E_REQUEST, N_("malformed request")},
-    {PROTO_E_UNKNOWN_OP, N_("the agent does not know this request")},
-    {PROTO_E_AUDIT, N_("the audit log cannot be written: the action was refused")},
-    {PROTO_E_BUSY, N_("the agent is busy (too many PIN checks or logins at once); try again")},
-    {PROTO_E_TOOBIG, N_("the agent's reply would be too long: ask for fewer people or "
-			"credentials at once")},
-    {PROTO_E_CONSENT, N_("the person has not allowed assisted logins for this service")},
-    {PROTO_E_LOGIN, N_("the login page could not be filled: fill it in by hand with the person")},
     {PROTO_E_LIMIT, N_("this account already holds as many agent connections or assisted "
 		       "logins as one worker may: end an appointment and try again")},
 };
@@ -61,7 +27,7 @@ const char *gui_strerror(int code)
 	for (size_t i = 0; i < G_N_ELEMENTS(codes); i++)
 		if (codes[i].code == code)
 			return _(codes[i].text);
-	return _(vault_strerror(code));
+	return sesame_strerror(code);
 }
 
 /* Refusals that carry a reason and the field naming the value (docs/protocol.md). */
