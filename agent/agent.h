@@ -67,6 +67,9 @@ struct conn {
 	int login_running; /* a login thread works for it: a hang-up interrupts the login */
 	int interrupted;
 	long long deadline_ms; /* proto_now_ms() by which the current wait must end; 0: none */
+	/* an enrolment or recovery whose new recovery key was sent: undone unless the client's
+	 * next request says the key is shown (docs/protocol.md, "recovery_shown") */
+	struct job *pending;
 	struct conn *next;
 };
 
@@ -229,6 +232,11 @@ void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j);
 /* -1 if a PIN change or recovery of user is already under way; else marks it until its end */
 int agent_change_begin(struct agent *a, const char *user);
 void agent_change_end(struct agent *a, const char *user);
+/* The acknowledgment of a new recovery key (its change stands), or its absence (undone, with
+ * why in the log); whether a change of user waits for one. */
+void agent_key_shown(struct agent *a, struct conn *c, const cJSON *req);
+void agent_key_unshown(struct agent *a, struct conn *c, const char *why);
+int agent_change_pending(const struct agent *a, const char *user);
 
 /* session.c */
 struct session *session_find(struct agent *a, uid_t worker, const char *user);

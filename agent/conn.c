@@ -61,6 +61,7 @@ static void conn_free_input(struct conn *c)
 
 void agent_conn_close(struct agent *a, struct conn *c)
 {
+	agent_key_unshown(a, c, "the client did not confirm that the recovery key was shown");
 	for (struct conn **p = &a->conns; *p != NULL; p = &(*p)->next)
 		if (*p == c) {
 			*p = c->next;

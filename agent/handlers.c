@@ -468,6 +468,11 @@ static void h_unlock(struct agent *a, struct conn *c, const cJSON *req)
 		job_free(j);
 		return;
 	}
+	if (agent_change_pending(a, j->user)) { /* an undo would take back what a session wrote */
+		job_free(j);
+		agent_reply_error(a, c, VAULT_E_CHANGING, NULL);
+		return;
+	}
 	if (purpose != NULL)
 		snprintf(j->purpose, sizeof(j->purpose), "%s", purpose);
 	submit(a, c, j);
@@ -1085,18 +1090,38 @@ static void h_export(struct agent *a, struct conn *c, const cJSON *req)
 }
 
 static const struct handler handlers[] = {
-    {"status", h_status},	{"users", h_users},	{"enroll", h_enroll},
-    {"unlock", h_unlock},	{"list", h_list},	{"add", h_add},
-    {"remove", h_remove},	{"lock", h_lock},	{"pin", h_pin},
-    {"recover", h_recover},	{"revoke", h_revoke},	{"login", agent_login},
-    {"pin_check", h_pin_check}, {"resolve", h_resolve}, {"export", h_export},
-    {"import", h_import},	{"names", agent_names}, {"history", h_history},
+    {"status", h_status},
+    {"users", h_users},
+    {"enroll", h_enroll},
+    {"unlock", h_unlock},
+    {"list", h_list},
+    {"add", h_add},
+    {"remove", h_remove},
+    {"lock", h_lock},
+    {"pin", h_pin},
+    {"recover", h_recover},
+    {"revoke", h_revoke},
+    {"login", agent_login},
+    {"pin_check", h_pin_check},
+    {"resolve", h_resolve},
+    {"export", h_export},
+    {"import", h_import},
+    {"names", agent_names},
+    {"history", h_history},
+    {"recovery_shown", agent_key_shown},
 };
 
 void agent_dispatch(struct agent *a, struct conn *c, cJSON *req)
 {
 	const char *op = proto_string(req, "op");
 
+	if (c->pending != NULL && (op == NULL || strcmp(op, "recovery_shown") != 0)) {
+		agent_key_unshown(a, c, "another request came before the recovery key was shown");
+		agent_reply_error(a, c, PROTO_E_REQUEST,
+				  "recovery_shown was expected: the change is undone");
+		c->closing = 1;
+		return;
+	}
 	for (size_t i = 0; op != NULL && i < sizeof(handlers) / sizeof(handlers[0]); i++)
 		if (strcmp(op, handlers[i].op) == 0) {
 			handlers[i].fn(a, c, req);

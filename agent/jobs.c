@@ -172,8 +172,35 @@ static void change_undo(struct agent *a, struct conn *c, struct job *j, const ch
 		agent_reply_error(a, c, ret == VAULT_OK ? code : ret, NULL);
 }
 
+/* A new recovery key exists on the person's sheet only: its change stays undoable, the undo file
+ * kept, until the client says the key is shown (agent_key_shown). The job keeps what the
+ * records need; the key itself is wiped now, with the job it came in. */
+static int change_hold(struct conn *c, struct job *j)
+{
+	struct job *p = job_new(j->kind);
+
+	if (p == NULL)
+		return -1;
+	p->worker = j->worker;
+	memcpy(p->worker_login, j->worker_login, sizeof(p->worker_login));
+	memcpy(p->user, j->user, sizeof(p->user));
+	memcpy(p->purpose, j->purpose, sizeof(p->purpose));
+	p->change = j->change;
+	j->change = NULL;
+	c->pending = p;
+	return 0;
+}
+
+static const char *change_event(const struct job *j)
+{
+	return j->kind == JOB_ENROLL	? "user_enrolled"
+	       : j->kind == JOB_RECOVER ? "recovery_used"
+					: "pin_changed";
+}
+
 /* Enrolment, PIN change, recovery: intent recorded, change applied, outcome recorded, the
- * undo file removed, the reply delivered; a failure at any step leaves the vault as it was. */
+ * reply delivered, the undo file removed: for a PIN change at once, for a new recovery key once
+ * the client says it is shown. A failure at any step leaves the vault as it was. */
 static void change_done(struct agent *a, struct conn *c, struct job *j, const char *event)
 {
 	int ret;
@@ -195,14 +222,65 @@ static void change_done(struct agent *a, struct conn *c, struct job *j, const ch
 		change_undo(a, c, j, event, PROTO_E_AUDIT, "the outcome could not be recorded");
 		return;
 	}
+	if (j->recovery_out != NULL) {
+		if (deliver(a, c, j) != 0)
+			change_undo(a, c, j, event, PROTO_E_AUDIT,
+				    "the recovery key could not be delivered");
+		else if (change_hold(c, j) != 0)
+			change_undo(a, c, j, event, VAULT_E_NOMEM,
+				    "the recovery key could not be delivered");
+		return;
+	}
 	if ((ret = vault_change_commit(j->change)) != VAULT_OK) {
 		change_undo(a, c, j, event, ret, "the change could not be made durable");
 		return;
 	}
 	if (deliver(a, c, j) != 0)
-		change_undo(a, c, j, event, PROTO_E_AUDIT,
-			    j->recovery_out != NULL ? "the recovery key could not be delivered"
-						    : "the reply could not be delivered");
+		change_undo(a, c, j, event, PROTO_E_AUDIT, "the reply could not be delivered");
+}
+
+/* "recovery_shown": the client has the key on its screen or its sheet, so the change stands. */
+void agent_key_shown(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct job *p = c->pending;
+	int ret;
+
+	(void)req;
+	if (p == NULL) {
+		agent_reply_error(a, c, PROTO_E_REQUEST,
+				  "recovery_shown follows an enroll or recover reply");
+		return;
+	}
+	c->pending = NULL;
+	if ((ret = vault_change_commit(p->change)) != VAULT_OK)
+		change_undo(a, c, p, change_event(p), ret, "the change could not be made durable");
+	else
+		agent_reply(a, c, reply_ok());
+	job_free(p);
+}
+
+/* The client went away, or asked something else, before it said the key was shown: nobody may
+ * have seen it, so the change is undone (for a recovery the old sheet works again). */
+void agent_key_unshown(struct agent *a, struct conn *c, const char *why)
+{
+	struct job *p = c->pending;
+	int ret;
+
+	if (p == NULL)
+		return;
+	c->pending = NULL;
+	ret = vault_change_undo(p->change);
+	change_record(a, p, change_event(p), ret == VAULT_OK ? "undone" : "failed", why);
+	job_free(p);
+}
+
+/* A change of user waits for its client to say the recovery key is shown. */
+int agent_change_pending(const struct agent *a, const char *user)
+{
+	for (const struct conn *c = a->conns; c != NULL; c = c->next)
+		if (c->pending != NULL && strcmp(c->pending->user, user) == 0)
+			return 1;
+	return 0;
 }
 
 void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j)
@@ -255,6 +333,8 @@ int agent_change_begin(struct agent *a, const char *user)
 {
 	int free_slot = -1;
 
+	if (agent_change_pending(a, user))
+		return -1;
 	for (int i = 0; i < AGENT_CHANGES_MAX; i++) {
 		if (strcmp(a->changing[i], user) == 0)
 			return -1;

@@ -113,6 +113,8 @@ int agent_loop(struct agent *a)
 		}
 		loop_once(a, pfd, ids);
 	}
+	for (struct conn *c = a->conns; c != NULL; c = c->next)
+		agent_key_unshown(a, c, "the agent stopped before the recovery key was shown");
 	while (a->conns != NULL)
 		agent_conn_close(a, a->conns);
 	ret = 0;

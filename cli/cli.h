@@ -150,10 +150,21 @@ int client_call_wait(const struct sesame_home *home, cJSON *req, cJSON **reply, 
 /* The same, handing the agent the descriptor file (an export's: docs/protocol.md). */
 int client_call_file(const struct sesame_home *home, cJSON *req, cJSON **reply, int wait_ms,
 		     int file);
+/* An enroll or recover: a reply that carries a new recovery key keeps its connection in *held
+ * (else -1), since the agent undoes the change unless told the key was shown. */
+int client_call_held(const struct sesame_home *home, cJSON *req, cJSON **reply, int *held);
+/* Once the key is shown (shown 1), say so on held; with shown 0 hang up, which undoes the
+ * change. Closes held. 0: the change stands; -2: the agent refused and undid it; -1: no answer
+ * or not shown. */
+int client_key_shown(int held, int shown);
+/* Standard output took what was printed (flushed, and synced when it is a file). */
+int client_stdout_ok(void);
+/* A recovery the agent did not confirm: the key printed is void. */
+void cli_key_void(void);
 /* The reply's error as a message and exit code; prints it unless json. */
 int client_failed(const cJSON *reply, int json);
-/* Send req (consumed); on success print the reply as JSON, or through show. Returns the exit
- * code for the reply. */
+/* Send req (consumed); on success print the reply as JSON, or through show, and confirm a new
+ * recovery key shown (client_key_shown). Returns the exit code for the reply. */
 int cli_run(const struct sesame_home *home, cJSON *req, int json,
 	    void (*show)(const cJSON *reply, void *ctx), void *ctx);
 

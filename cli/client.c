@@ -1,8 +1,10 @@
 /* Talking to the agent: common/client does the exchange, starting a per-user agent on demand as
  * gpg does; this says its failures on the command's standard error. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "client.h"
@@ -84,6 +86,60 @@ int client_call_file(const struct sesame_home *home, cJSON *req, cJSON **reply, 
 	return ret;
 }
 
+int client_call_held(const struct sesame_home *home, cJSON *req, cJSON **reply, int *held)
+{
+	struct client_error e = {0};
+	pid_t started;
+	int fd, ret = -1;
+
+	*reply = NULL;
+	*held = -1;
+	cJSON_AddNumberToObject(req, "v", PROTO_VERSION);
+	if ((fd = client_connect(home, &started, &e)) >= 0 &&
+	    (ret = client_exchange(fd, req, reply, client_reply_wait(req), -1, &e)) == 0 &&
+	    proto_string(*reply, "recovery") != NULL) {
+		*held = fd; /* the agent undoes the change unless told on it the key is shown */
+		fd = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ret != 0)
+		report(home, &e);
+	cJSON_Delete(req);
+	return ret;
+}
+
+/* Whether the key reached the terminal or the file standard output goes to. */
+int client_stdout_ok(void)
+{
+	return fflush(stdout) == 0 && !ferror(stdout) &&
+	       (fsync(STDOUT_FILENO) == 0 || errno == EINVAL || errno == EROFS);
+}
+
+int client_key_shown(int held, int shown)
+{
+	struct client_error e = {0};
+	cJSON *req, *reply = NULL;
+	int ret = -1;
+
+	if (!shown) { /* hanging up undoes the change: nobody saw the key */
+		close(held);
+		return -1;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "recovery_shown");
+	cJSON_AddNumberToObject(req, "v", PROTO_VERSION);
+	if (client_exchange(held, req, &reply, CLIENT_ANSWER_WAIT_MS, -1, &e) == 0 &&
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
+		ret = 0;
+	else if (reply != NULL)
+		ret = -2; /* refused: the agent undid the change */
+	cJSON_Delete(reply);
+	cJSON_Delete(req);
+	close(held);
+	return ret;
+}
+
 int client_failed(const cJSON *reply, int json)
 {
 	long long code = VAULT_E_IO;
@@ -111,9 +167,9 @@ int cli_run(const struct sesame_home *home, cJSON *req, int json,
 	    void (*show)(const cJSON *reply, void *ctx), void *ctx)
 {
 	cJSON *reply;
-	int ret;
+	int ret, held;
 
-	if (client_call(home, req, &reply) != 0)
+	if (client_call_held(home, req, &reply, &held) != 0)
 		return EXIT_AGENT;
 	if ((ret = client_failed(reply, json)) == EXIT_OK) {
 		if (json)
@@ -122,5 +178,16 @@ int cli_run(const struct sesame_home *home, cJSON *req, int json,
 			show(reply, ctx);
 	}
 	cJSON_Delete(reply);
+	if (held >= 0 && client_key_shown(held, client_stdout_ok()) != 0) {
+		cli_key_void();
+		ret = EXIT_FAIL;
+	}
 	return ret;
+}
+
+void cli_key_void(void)
+{
+	cli_error(_("the agent did not confirm the change: the recovery key shown above is void "
+		    "and nothing changed, unless the agent stopped at that very moment (sesame "
+		    "audit show --event recovery_used says which); try again"));
 }

@@ -81,14 +81,19 @@ int cli_sheet_write(int fd, const char *name, const char *id, const char *recove
 	return fclose(f);
 }
 
-/* The key is shown first, whatever happens to the page: it exists nowhere else. */
+/* The key is shown first, whatever happens to the page: it exists nowhere else. Returns
+ * whether it was shown, on the terminal (or the file standard output goes to) or the sheet. */
 static int show(const cJSON *reply, const char *name, const char *sheet, int sheet_fd, int json)
 {
 	const char *id = proto_string(reply, "user"), *rec = proto_string(reply, "recovery");
 	char of[VAULT_NAME_MAX + 32];
+	int shown;
 
-	if (id == NULL || rec == NULL)
-		return EXIT_FAIL;
+	if (id == NULL || rec == NULL) {
+		if (sheet_fd >= 0)
+			close(sheet_fd);
+		return 0;
+	}
 	if (json) {
 		cli_json_print(cJSON_Duplicate(reply, 1));
 	} else {
@@ -100,15 +105,39 @@ static int show(const cJSON *reply, const char *name, const char *sheet, int she
 		printf(_("If the PIN is forgotten or blocked, this key opens the vault again "
 			 "(sesame recover).\n"));
 	}
-	fflush(stdout);
+	shown = client_stdout_ok();
 	if (sheet_fd >= 0 && cli_sheet_write(sheet_fd, name, id, rec) != 0) {
 		cli_error(
 		    _("the recovery sheet could not be written to %s: %s; %s is enrolled and the "
 		      "key is shown above: copy it by hand"),
 		    sheet, strerror(errno), name);
 		unlink(sheet);
+	} else if (sheet_fd >= 0) {
+		shown = 1;
 	}
-	return EXIT_OK;
+	return shown;
+}
+
+/* The agent keeps the enrolment only once told the key was shown (docs/protocol.md). */
+static int confirm(int held, int shown, const char *name, const char *sheet)
+{
+	int ret = client_key_shown(held, shown);
+
+	if (ret == 0)
+		return EXIT_OK;
+	if (ret == -2 || !shown)
+		cli_error(_("%s is not enrolled after all: the agent undid the enrolment, and the "
+			    "recovery key shown above is void; enrol them again"),
+			  name);
+	else
+		cli_error(
+		    _("the agent did not confirm the enrolment of %s: the recovery key shown "
+		      "above is void unless sesame list shows them; if it does not, enrol them "
+		      "again"),
+		    name);
+	if (sheet != NULL && (ret == -2 || !shown))
+		unlink(sheet);
+	return EXIT_FAIL;
 }
 
 int cmd_enroll(int argc, char **argv)
@@ -120,7 +149,7 @@ int cmd_enroll(int argc, char **argv)
 	const char *sheet = opts.sheet, *consent = opts.consent;
 	char name[VAULT_NAME_MAX + 1];
 	struct sesame_home h;
-	int json = opts.json, fd = opts.pin_fd, sheet_fd = -1, consent_fd = -1, ret;
+	int json = opts.json, fd = opts.pin_fd, sheet_fd = -1, consent_fd = -1, held = -1, ret;
 	char desc[512], *pin = NULL;
 	cJSON *req, *reply;
 
@@ -152,15 +181,18 @@ int cmd_enroll(int argc, char **argv)
 		cJSON_AddTrueToObject(req, "force");
 	sodium_free(pin);
 	cli_progress(_("Making the vault…"), json);
-	if (client_call(&h, req, &reply) != 0) {
+	if (client_call_held(&h, req, &reply, &held) != 0) {
 		ret = EXIT_AGENT;
 		goto fail;
 	}
 	cli_progress_done();
 	ret = client_failed(reply, json);
+	if (ret == EXIT_OK && held < 0) /* a reply without its key */
+		ret = EXIT_FAIL;
 	if (ret == EXIT_OK) {
-		ret = show(reply, name, sheet, sheet_fd, json);
+		int shown = show(reply, name, sheet, sheet_fd, json);
 		sheet_fd = -1; /* show closed it */
+		ret = confirm(held, shown, name, sheet);
 	}
 	if (ret == EXIT_OK && consent_fd >= 0) {
 		if (cli_consent_write(consent_fd, &h, name, proto_string(reply, "user")) != 0) {

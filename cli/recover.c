@@ -79,7 +79,7 @@ static int ask_recovery(int fd, const char *name, char **rec)
 struct shown {
 	const char *name, *sheet;
 	int sheet_fd; /* opened before the key was asked; -1 once written, or none */
-	int failed;
+	int failed, written;
 };
 
 static void show(const cJSON *reply, void *ctx)
@@ -101,6 +101,7 @@ static void show(const cJSON *reply, void *ctx)
 			s->failed = 1;
 		} else {
 			printf(_("The new sheet is ready to print: %s\n"), s->sheet);
+			s->written = 1;
 		}
 		s->sheet_fd = -1;
 	}
@@ -110,7 +111,7 @@ static int recover(const struct sesame_home *h, const char *user, int fd, const 
 		   int json)
 {
 	char name[VAULT_NAME_MAX + 1], *rec = NULL;
-	struct shown shown = {name, sheet, -1, 0};
+	struct shown shown = {name, sheet, -1, 0, 0};
 	long long left;
 	int ret;
 
@@ -128,6 +129,8 @@ static int recover(const struct sesame_home *h, const char *user, int fd, const 
 				       &shown);
 	if (shown.sheet_fd >= 0) { /* nothing to write: no empty page left behind */
 		close(shown.sheet_fd);
+		unlink(sheet);
+	} else if (shown.written && ret != EXIT_OK) { /* the agent undid it: a void sheet */
 		unlink(sheet);
 	}
 	return ret == EXIT_OK && shown.failed ? EXIT_FAIL : ret;

@@ -1,6 +1,9 @@
 /* One request to sesame-agent on a worker thread. The socket, the start on demand and the
  * bounded waits are the sesame command's (common/client); the failures come back as a GError in
  * the person's words instead of a line on standard error. */
+#include <string.h>
+#include <unistd.h>
+
 #include <glib/gi18n.h>
 
 #include "agent.h"
@@ -61,14 +64,81 @@ static void agent_failed(const struct sesame_home *home, const struct client_err
 	g_free(text);
 }
 
+/* The connection of a reply that carried a new recovery key: the agent undoes that change unless
+ * told on it that the key is shown (docs/protocol.md, "recovery_shown"). One at a time: a newer
+ * one hangs up the older, whose change is then undone. */
+static GMutex held_lock;
+static int held_fd = -1;
+
+static void agent_hold(int fd)
+{
+	g_mutex_lock(&held_lock);
+	if (held_fd >= 0)
+		close(held_fd);
+	held_fd = fd;
+	g_mutex_unlock(&held_lock);
+}
+
+static int agent_take_held(void)
+{
+	int fd;
+
+	g_mutex_lock(&held_lock);
+	fd = held_fd;
+	held_fd = -1;
+	g_mutex_unlock(&held_lock);
+	return fd;
+}
+
+/* As client_request, but a reply with a new recovery key keeps its connection (agent_hold). */
+static int agent_request(const struct sesame_home *home, cJSON *req, cJSON **reply, pid_t *started,
+			 struct client_error *e)
+{
+	int fd, ret;
+
+	cJSON_AddNumberToObject(req, "v", PROTO_VERSION);
+	if ((fd = client_connect(home, started, e)) < 0)
+		return -1;
+	ret = client_exchange(fd, req, reply, client_reply_wait(req), -1, e);
+	if (ret == 0 && proto_string(*reply, "recovery") != NULL)
+		agent_hold(fd);
+	else
+		close(fd);
+	return ret;
+}
+
+/* "recovery_shown", on the connection the key came on; without one, the key is void. */
+static void agent_key_shown(GTask *task, cJSON *req)
+{
+	struct client_error e = {0};
+	cJSON *reply = NULL;
+	int fd = agent_take_held();
+
+	cJSON_AddNumberToObject(req, "v", PROTO_VERSION);
+	if (fd >= 0 && client_exchange(fd, req, &reply, CLIENT_ANSWER_WAIT_MS, -1, &e) == 0) {
+		close(fd);
+		g_task_return_pointer(task, reply, (GDestroyNotify)cJSON_Delete);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	g_task_return_new_error(task, GUI_AGENT_ERROR, GUI_AGENT_ERROR_GONE, "%s",
+				_("the agent no longer waits for this recovery key: it is void"));
+}
+
 static void agent_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
 	cJSON *req = data, *reply = NULL;
+	const char *op = proto_string(req, "op");
 	struct sesame_home home;
 	struct client_error e = {0};
 	GError *error = NULL;
 	pid_t started = 0;
 
+	if (op != NULL && strcmp(op, "recovery_shown") == 0) {
+		agent_key_shown(task, req);
+		return;
+	}
 	if (home_resolve(&home, 0) != VAULT_OK) {
 		g_task_return_new_error(task, GUI_AGENT_ERROR, GUI_AGENT_ERROR_CONFIG,
 					_("%s cannot be read: correct it (man sesame-agent lists "
@@ -77,7 +147,7 @@ static void agent_thread(GTask *task, gpointer source, gpointer data, GCancellab
 								    : "sesame.conf");
 		return;
 	}
-	if (client_request(&home, req, &reply, -1, -1, &started, &e) != 0)
+	if (agent_request(&home, req, &reply, &started, &e) != 0)
 		agent_failed(&home, &e, &error);
 	if (started > 0) /* it outlives this request: reaped by the main loop when it ends */
 		g_child_watch_add(started, agent_reaped, NULL);

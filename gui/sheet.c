@@ -23,8 +23,21 @@ void gui_sheet_forget(GuiWindow *win)
 		gtk_label_set_text(GTK_LABEL(win->sheet_key), "");
 }
 
+/* The agent keeps the enrolment or recovery once told the key is on screen; if it could not
+ * (it stopped, or undid the change), the key shown is void and the person must not keep it. */
+static void sheet_confirmed(GuiWindow *win, const cJSON *reply, const char *error)
+{
+	(void)error;
+	if (gui_reply_ok(reply))
+		return;
+	gui_sheet_forget(win);
+	gui_window_home(win, _("The agent did not keep the change, so that recovery key is void "
+			       "and nothing changed: start again."));
+}
+
 void gui_sheet_open(GuiWindow *win, const char *name, const char *id, const char *key)
 {
+	cJSON *shown = cJSON_CreateObject();
 	size_t n = strlen(key);
 	char *title;
 
@@ -42,6 +55,8 @@ void gui_sheet_open(GuiWindow *win, const char *name, const char *id, const char
 	title = g_strdup_printf(_("Print the sheet or save it as PDF, then give it to %s."), name);
 	gui_window_say(win, title);
 	g_free(title);
+	cJSON_AddStringToObject(shown, "op", "recovery_shown");
+	gui_window_call(win, shown, sheet_confirmed);
 }
 
 /* One block of text at y, in the font desc; returns the y below it. */

@@ -2,7 +2,9 @@
 
 A message is a 4-byte big-endian length and one JSON object with "v": 1 (docs/protocol.md).
 As a program: agentproto.py SOCKET 'JSON' sends one request and prints the reply, or CLOSED if
-the agent closed the connection without a reply (exit 0 either way, 1 on other errors).
+the agent closed the connection without a reply (exit 0 either way, 1 on other errors). A reply
+with a new recovery key is acknowledged (recovery_shown), as every client must for the change to
+stand.
 """
 import json
 import os
@@ -56,6 +58,25 @@ def call(path, obj, timeout=30.0):
     with connect(path, timeout) as s:
         send(s, obj)
         return recv(s)
+
+
+def key_shown(s, reply):
+    """Acknowledge a reply's new recovery key on s, as a client does once it has shown it; the
+    acknowledgment's reply (None when the reply had no key)."""
+    if not reply.get("ok") or "recovery" not in reply:
+        return None
+    send(s, {"v": 1, "op": "recovery_shown"})
+    return recv(s)
+
+
+def changed(s, obj):
+    """An enroll or recover on s, acknowledged; the request's reply."""
+    send(s, obj)
+    reply = recv(s)
+    ack = key_shown(s, reply)
+    if ack is not None and not ack.get("ok"):
+        return ack
+    return reply
 
 
 def closed_without_reply(s, timeout=5.0):
@@ -135,8 +156,8 @@ def main():
         return 1
     with s:
         try:
-            send(s, json.loads(sys.argv[2]))
-            print(json.dumps(recv(s)))
+            reply = changed(s, json.loads(sys.argv[2]))
+            print(json.dumps(reply))
         except (Closed, BrokenPipeError, ConnectionResetError):
             print("CLOSED")  # the agent hung up, before or after the request was sent
     return 0

@@ -24,8 +24,7 @@ errors = []
 def work(part):
     with ap.connect(sock, 120) as s:
         for name in part:
-            ap.send(s, {"v": 1, "op": "enroll", "name": name, "pin": pin})
-            r = ap.recv(s)
+            r = ap.changed(s, {"v": 1, "op": "enroll", "name": name, "pin": pin})
             if not r.get("ok"):
                 errors.append((name, r))
 threads = [threading.Thread(target=work, args=(names[k::8],)) for k in range(8)]

@@ -18,6 +18,8 @@ import json
 import os
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -533,12 +535,65 @@ class Sweep:
         rc = p.returncode if p.returncode >= 0 else UNKNOWN
         self.finish(c, (op, "kill-" + victim, i), (rc, out, err), check)
 
+    # --- SIGKILL of the agent at one named instant: the new recovery key sent, its
+    # acknowledgment (recovery_shown) not yet
+    def unshown_case(self, op):
+        c = self.copy()
+        if not c.start_agent():
+            self.failures.append(((op, "kill-unshown"), None, ["setup"], c.root))
+            return
+        s, reply = key_exchange(c.env["SESAME_AGENT_SOCK"], key_request(c, op),
+                                self.args.call_timeout)
+        c.agent.kill()
+        c.agent.wait()
+        s.close()
+        res = (UNKNOWN, json.dumps(reply), "")
+        if not reply.get("ok") or "recovery" not in reply:
+            self.failures.append(((op, "kill-unshown"), None, ["no key: %s" % reply], c.root))
+            return
+        self.finish(c, (op, "kill-unshown"), res, check_unshown(op))
+
     def kills(self):
         if not hasattr(self, "durations"):
             self.durations = {op: self.points(op)[1] for op in OPS}
         for op in OPS:
             for i in range(self.args.kill_iterations):
                 self.kill_case(op, i, self.args.kill_iterations, ("agent", "cli")[i % 2])
+            if op in ("enroll", "recover"):
+                self.unshown_case(op)
+
+
+def key_request(c, op):
+    """The raw request of an operation that makes a new recovery key (docs/protocol.md)."""
+    if op == "enroll":
+        return {"v": 1, "op": "enroll", "name": "Bob", "pin": BOBPIN}
+    return {"v": 1, "op": "recover", "user": c.alice, "recovery": c.sheet, "new_pin": RECPIN}
+
+
+def key_exchange(path, req, timeout):
+    """req on a new connection; its reply, the connection left open and returned with it."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    body = json.dumps(req).encode()
+    s.sendall(struct.pack(">I", len(body)) + body)
+    head = s.recv(4, socket.MSG_WAITALL)
+    (n,) = struct.unpack(">I", head)
+    return s, json.loads(s.recv(n, socket.MSG_WAITALL))
+
+
+def check_unshown(op):
+    """After a kill between the key and its acknowledgment: the change was undone at start."""
+    def check(c, res, bad):
+        undone = [r for r in c.records() if r["outcome"] == "undone"
+                  and r["event"] == ("user_enrolled" if op == "enroll" else "recovery_used")]
+        if not undone:
+            bad.append("no undone record for the unacknowledged key")
+        if op == "enroll" and "Bob" in (c.users() or {}):
+            bad.append("an enrolment whose key was never acknowledged stands")
+        if op == "recover" and not c.opens("Alice", PIN):
+            bad.append("the old PIN does not open after an unacknowledged recovery")
+    return check
 
 
 def act_argv(c, op):
