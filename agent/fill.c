@@ -5,6 +5,8 @@
  * secret has left the page or been wiped from it; a frame of another origin, or a new tab,
  * window or DevTools target while a secret is in the page, ends the login. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -186,12 +188,57 @@ static int on_event(void *ctx, const char *method, const cJSON *msg)
 	return CDP_HOOK_STOP;
 }
 
+/* What a browser's start costs on this machine: the latest starts measured, each divided by the
+ * slowness it ran under, so that a start on a busy machine does not raise the bound of one on
+ * an idle machine, and the reverse. */
+static pthread_mutex_t cost_lock = PTHREAD_MUTEX_INITIALIZER;
+static long long start_costs[LOGIN_START_COSTS];
+static size_t start_next;
+static atomic_int starting; /* browsers starting now: they share the cores */
+/* this login's: the machine's slowness when it began, for every wait of its thread */
+static _Thread_local double slowness = 1.0;
+
+static double machine_slowness(void)
+{
+	double load;
+
+	return getloadavg(&load, 1) == 1 ? login_slowness(load, sysconf(_SC_NPROCESSORS_ONLN))
+					 : 1.0;
+}
+
+/* A bound measured on an idle machine, for this login's machine. */
+static long long scaled(long long ms)
+{
+	return (long long)((double)ms * slowness);
+}
+
+static long long start_bound(int sharing)
+{
+	long long cost = 0;
+
+	pthread_mutex_lock(&cost_lock);
+	for (size_t i = 0; i < LOGIN_START_COSTS; i++)
+		cost = start_costs[i] > cost ? start_costs[i] : cost;
+	pthread_mutex_unlock(&cost_lock);
+	return login_start_bound(cost, slowness, sharing, sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+static void start_measured(long long took, int sharing)
+{
+	long long cost = login_start_cost(took, slowness, sharing, sysconf(_SC_NPROCESSORS_ONLN));
+
+	pthread_mutex_lock(&cost_lock);
+	start_costs[start_next++ % LOGIN_START_COSTS] = cost;
+	pthread_mutex_unlock(&cost_lock);
+}
+
 /* Attach to the page with a flattened session. Before anything reaches it: targets watched,
  * the worker's input ignored; then page and network events on, focus emulated. */
 static int attach(struct cdp *c, struct login_task *t)
 {
 	static const char *const domains[] = {"Page.enable", "Network.enable"};
-	long long dl = proto_now_ms() + LOGIN_ATTACH_MS;
+	int sharing = atomic_fetch_add(&starting, 1) + 1;
+	long long t0 = proto_now_ms(), dl = t0 + start_bound(sharing);
 	char target[64];
 	cJSON *r = NULL, *p;
 	const char *sid;
@@ -218,9 +265,18 @@ static int attach(struct cdp *c, struct login_task *t)
 		ret = cdp_call(c, "Emulation.setFocusEmulationEnabled", params_bool("enabled", 1),
 			       1, dl, NULL);
 out:
+	atomic_fetch_sub(&starting, 1);
 	cJSON_Delete(r);
-	if (ret != CDP_OK)
+	if (ret == CDP_OK) {
+		start_measured(proto_now_ms() - t0, sharing);
+	} else if (ret == CDP_E_TIMEOUT) { /* said with its bound: it is computed */
+		char why[LOGIN_DETAIL_MAX];
+		snprintf(why, sizeof(why), "the browser did not start within %lld s",
+			 (dl - t0) / 1000);
+		fail(t, "timeout", why);
+	} else {
 		fail_cdp(t, ret);
+	}
 	return ret;
 }
 
@@ -238,7 +294,7 @@ static int hook_wait(struct cdp *c, const int *flag, long long deadline)
 /* Go to the login URL and wait for its load event (a slow page is looked at anyway). */
 static int navigate(struct cdp *c, struct login_task *t)
 {
-	long long dl = proto_now_ms() + LOGIN_LOAD_MS;
+	long long dl = proto_now_ms() + scaled(LOGIN_LOAD_MS);
 	cJSON *r = NULL;
 	int ret;
 
@@ -269,7 +325,8 @@ static int runtime_call(struct cdp *c, const char *method, cJSON *p, cJSON **val
 	*value = NULL;
 	cJSON_AddTrueToObject(p, "returnByValue");
 	cJSON_AddTrueToObject(p, "awaitPromise");
-	ret = cdp_call(c, method, p, 1, proto_now_ms() + LOGIN_STEP_MS + LOGIN_VALIDATION_MS, &r);
+	ret = cdp_call(c, method, p, 1,
+		       proto_now_ms() + scaled(LOGIN_STEP_MS) + LOGIN_VALIDATION_MS, &r);
 	if (ret == CDP_OK && cJSON_GetObjectItemCaseSensitive(r, "exceptionDetails") != NULL)
 		ret = CDP_E_COMMAND;
 	if (ret == CDP_OK)
@@ -335,7 +392,8 @@ static void closed_roots(struct cdp *c, struct closed_roots *cr)
 	cr->n = 0;
 	cJSON_AddNumberToObject(p, "depth", -1);
 	cJSON_AddTrueToObject(p, "pierce");
-	if (cdp_call(c, "DOM.getDocument", p, 1, proto_now_ms() + LOGIN_STEP_MS, &r) == CDP_OK)
+	if (cdp_call(c, "DOM.getDocument", p, 1, proto_now_ms() + scaled(LOGIN_STEP_MS), &r) ==
+	    CDP_OK)
 		closed_collect(cJSON_GetObjectItemCaseSensitive(r, "root"), cr, 0);
 	cJSON_Delete(r);
 }
@@ -357,8 +415,8 @@ static cJSON *finder_args(struct cdp *c, int context, const struct login_task *t
 		const char *obj;
 		cJSON_AddNumberToObject(p, "backendNodeId", cr->id[i]);
 		cJSON_AddNumberToObject(p, "executionContextId", context);
-		if (cdp_call(c, "DOM.resolveNode", p, 1, proto_now_ms() + LOGIN_STEP_MS, &r) ==
-			CDP_OK &&
+		if (cdp_call(c, "DOM.resolveNode", p, 1, proto_now_ms() + scaled(LOGIN_STEP_MS),
+			     &r) == CDP_OK &&
 		    (obj = proto_string(cJSON_GetObjectItemCaseSensitive(r, "object"),
 					"objectId")) != NULL)
 			cJSON_AddItemToArray(args, params_str("objectId", obj));
@@ -401,7 +459,8 @@ static void frames_collect(const cJSON *tree, struct frame_ref *out, size_t *n)
 static int frames_list(struct cdp *c, struct frame_ref *out, size_t *n)
 {
 	cJSON *r = NULL;
-	int ret = cdp_call(c, "Page.getFrameTree", NULL, 1, proto_now_ms() + LOGIN_STEP_MS, &r);
+	int ret =
+	    cdp_call(c, "Page.getFrameTree", NULL, 1, proto_now_ms() + scaled(LOGIN_STEP_MS), &r);
 
 	*n = 0;
 	if (ret == CDP_OK)
@@ -427,7 +486,8 @@ static int world(struct cdp *c, const char *frame, const char *name, int *contex
 
 	*context = 0;
 	cJSON_AddStringToObject(p, "worldName", name);
-	ret = cdp_call(c, "Page.createIsolatedWorld", p, 1, proto_now_ms() + LOGIN_STEP_MS, &r);
+	ret = cdp_call(c, "Page.createIsolatedWorld", p, 1, proto_now_ms() + scaled(LOGIN_STEP_MS),
+		       &r);
 	ctx = cJSON_GetObjectItemCaseSensitive(r, "executionContextId");
 	if (ret == CDP_OK && !cJSON_IsNumber(ctx))
 		ret = CDP_E_PROTO;
@@ -493,8 +553,8 @@ static int foreign_frames(struct cdp *c, struct login_task *t, const struct fram
 				 frames[i].origin);
 			found = 1;
 		}
-	if (!found &&
-	    cdp_call(c, "Target.getTargets", NULL, 0, proto_now_ms() + LOGIN_STEP_MS, &r) == CDP_OK)
+	if (!found && cdp_call(c, "Target.getTargets", NULL, 0,
+			       proto_now_ms() + scaled(LOGIN_STEP_MS), &r) == CDP_OK)
 		cJSON_ArrayForEach(ti, cJSON_GetObjectItemCaseSensitive(r, "targetInfos"))
 		{
 			const char *type = proto_string(ti, "type");
@@ -598,7 +658,8 @@ static int click_settle(struct cdp *c, struct login_task *t)
 	if (ret == CDP_E_TIMEOUT)
 		return CDP_OK;
 	if (ret == CDP_OK &&
-	    (ret = hook_wait(c, &t->stopped, proto_now_ms() + LOGIN_LOAD_MS)) == CDP_E_TIMEOUT)
+	    (ret = hook_wait(c, &t->stopped, proto_now_ms() + scaled(LOGIN_LOAD_MS))) ==
+		CDP_E_TIMEOUT)
 		ret = CDP_OK; /* a slow page is looked at anyway */
 	return ret;
 }
@@ -960,8 +1021,8 @@ static void screenshot(struct cdp *c, struct login_task *t)
 
 	if (t->secret_in_page) /* never a picture of a secret */
 		return;
-	if (cdp_call(c, "Page.captureScreenshot", p, 1, proto_now_ms() + LOGIN_LOAD_MS, &r) ==
-		CDP_OK &&
+	if (cdp_call(c, "Page.captureScreenshot", p, 1, proto_now_ms() + scaled(LOGIN_LOAD_MS),
+		     &r) == CDP_OK &&
 	    (b64 = proto_string(r, "data")) != NULL && strlen(b64) <= LOGIN_SCREENSHOT_MAX)
 		t->res.screenshot = strdup(b64);
 	cJSON_Delete(r);
@@ -972,6 +1033,7 @@ void fill_run(struct cdp *c, struct login_task *t)
 	struct frame_hit hit = {0};
 	int more = 0, ret;
 
+	slowness = machine_slowness();
 	if (attach(c, t) != CDP_OK || navigate(c, t) != CDP_OK || before_clicks(c, t) != 0)
 		return;
 	ret = step_fill(c, t, 0, &hit, &more);
@@ -992,5 +1054,5 @@ void fill_run(struct cdp *c, struct login_task *t)
 void fill_release(struct cdp *c)
 {
 	cdp_call(c, "Input.setIgnoreInputEvents", params_bool("ignore", 0), 1,
-		 proto_now_ms() + LOGIN_STEP_MS, NULL);
+		 proto_now_ms() + scaled(LOGIN_STEP_MS), NULL);
 }

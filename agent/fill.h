@@ -5,8 +5,9 @@
 
 #include <sys/types.h>
 
-#include "browser.h"
 #include "audit.h"
+#include "bounds.h"
+#include "browser.h"
 #include "cdp.h"
 #include "vault.h"
 
@@ -15,13 +16,13 @@
 
 /* Time limits of one login, from measured costs of a page on this class of machine: the finder
  * and a submission take tens of milliseconds, so each bound is many times what a working page
- * needs while a page where nothing happens fails quickly. */
-#define LOGIN_ATTACH_MS 15000	     /* the browser starts and shows its first page */
-#define LOGIN_LOAD_MS 20000	     /* a login page loads */
+ * needs while a page where nothing happens fails quickly. The browser's start (bounds.h), each
+ * command to the page and the page's load follow what they cost on this machine now. */
+#define LOGIN_LOAD_MS 20000	     /* a login page loads, idle: times the slowness */
 #define LOGIN_FIND_MS 2500	     /* after the load, scripts render the form */
 #define LOGIN_OPENER_AFTER_MS 500    /* no field this long: look for a "Se connecter" control */
 #define LOGIN_OPENERS_MAX 2	     /* opener clicks per login */
-#define LOGIN_STEP_MS 5000	     /* one command to the page, on a busy machine */
+#define LOGIN_STEP_MS 5000	     /* one command to the page, idle: times the slowness */
 #define LOGIN_POLL_MS 100	     /* between two looks at the page */
 #define LOGIN_SELECTOR_GRACE_MS 1500 /* a recorded selector's field may render late */
 #define LOGIN_VALIDATION_MS 1500     /* the page's validation enables its submit button */

@@ -223,12 +223,10 @@ static void change_done(struct agent *a, struct conn *c, struct job *j, const ch
 		return;
 	}
 	if (j->recovery_out != NULL) {
-		if (deliver(a, c, j) != 0)
-			change_undo(a, c, j, event, PROTO_E_AUDIT,
-				    "the recovery key could not be delivered");
-		else if (change_hold(c, j) != 0)
-			change_undo(a, c, j, event, VAULT_E_NOMEM,
-				    "the recovery key could not be delivered");
+		if (change_hold(c, j) != 0)
+			change_undo(a, c, j, event, VAULT_E_NOMEM, vault_strerror(VAULT_E_NOMEM));
+		else if (deliver(a, c, j) != 0)
+			agent_key_unshown(a, c, "the recovery key could not be delivered");
 		return;
 	}
 	if ((ret = vault_change_commit(j->change)) != VAULT_OK) {

@@ -1,5 +1,6 @@
 /* The DevTools client without a browser: the message splitter, origins, and conversations with
- * a fake browser on a pipe pair (answers, events, silence, a crash, a cancel). */
+ * a fake browser on a pipe pair (answers, events, silence, a crash, a cancel); and the login's
+ * time bounds derived from measured costs (bounds.h). */
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -12,10 +13,40 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "bounds.h"
 #include "cdp.h"
 #include "proto.h"
 
 #define MSG(s) ((const uint8_t *)(s)), (sizeof(s) - 1)
+
+/* The start's bound follows the measured starts, the machine's load and the starts sharing the
+ * processors, between the floor and the cap; a measured start is brought back to an idle
+ * machine's scale, so that the bound it gives under the same conditions covers it. */
+static void start_bound_follows_costs(void **state)
+{
+	long long took = 9000, cost;
+
+	(void)state;
+	assert_true(login_slowness(0.3, 2) == 1.0);
+	assert_true(login_slowness(5.0, 2) == 2.5);
+	assert_true(login_slowness(49.0, 2) == LOGIN_SLOWNESS_MAX);
+	assert_true(login_slowness(3.0, 0) == 1.0);
+	/* nothing measured: the floor, scaled */
+	assert_int_equal(login_start_bound(0, 1.0, 1, 2), LOGIN_ATTACH_MS);
+	assert_int_equal(login_start_bound(0, 2.0, 1, 2), 2 * LOGIN_ATTACH_MS);
+	/* four starts on two processors: each has twice the time */
+	assert_int_equal(login_start_bound(0, 1.0, 4, 2), 2 * LOGIN_ATTACH_MS);
+	assert_int_equal(login_start_bound(0, 1.0, 2, 2), LOGIN_ATTACH_MS);
+	/* a slow start measured raises the bound above the floor */
+	assert_int_equal(login_start_bound(4000, 1.0, 1, 2), 4000 * LOGIN_START_FACTOR);
+	assert_int_equal(login_start_bound(10000000, 1.0, 1, 2), LOGIN_ATTACH_MAX_MS);
+	/* 9 s under slowness 3 with 4 starts on 2 processors: 1.5 s on an idle machine */
+	cost = login_start_cost(took, 3.0, 4, 2);
+	assert_int_equal(cost, 1500);
+	assert_true(login_start_bound(cost, 3.0, 4, 2) >= took * 2);
+	/* a start that took 20 s alone on an idle machine: the next one has 100 s */
+	assert_int_equal(login_start_bound(login_start_cost(20000, 1.0, 1, 2), 1.0, 1, 2), 100000);
+}
 
 static void parse_splits_messages(void **state)
 {
@@ -210,13 +241,10 @@ static void cancel_ends_waits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(parse_splits_messages),
-	    cmocka_unit_test(parse_refuses_malformed),
-	    cmocka_unit_test(origins),
-	    cmocka_unit_test(call_gets_its_answer),
-	    cmocka_unit_test(events_are_waited_for),
-	    cmocka_unit_test(silence_crash_and_garbage),
-	    cmocka_unit_test(cancel_ends_waits),
+	    cmocka_unit_test(start_bound_follows_costs), cmocka_unit_test(parse_splits_messages),
+	    cmocka_unit_test(parse_refuses_malformed),	 cmocka_unit_test(origins),
+	    cmocka_unit_test(call_gets_its_answer),	 cmocka_unit_test(events_are_waited_for),
+	    cmocka_unit_test(silence_crash_and_garbage), cmocka_unit_test(cancel_ends_waits),
 	};
 
 	if (sodium_init() < 0)

@@ -557,7 +557,9 @@ class H(http.server.BaseHTTPRequestHandler):
         with open(out, "ab") as f:
             f.write(data + b"\n")
         self.reply(b"<!doctype html><p>Bienvenue</p>")
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
+# a thread per connection: a kept browser's idle connection must not hold up the next login's
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+s.daemon_threads = True
 with open(out + ".port", "w") as f:
     f.write(str(s.server_address[1]))
 s.serve_forever()
@@ -680,6 +682,52 @@ socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$BRSOCK"
 		sleep 0.05
 	done
 	ok "lock closed the browser and removed its profile"
+
+	# A share of the logins: W1 keeps 4 browsers open (the login done, each browser kept for
+	# the procedure); a 5th and a 6th are refused with -108 at once, before any browser starts,
+	# while W2 still gets its login. Each start is bounded from the machine's measured costs
+	# (docs/protocol.md, "Time bounds"), so a busy machine delays the logins without failing
+	# them; a command's own limit here is the agent's longest wait for a login.
+	long_worker() (
+		step_limit=300
+		u=$1
+		shift
+		as_exec "$u" SESAME_AGENT_SOCK="$SOCK" "$@"
+	)
+	expect --in 274916 0 "unlock Marie as $W1 for kept logins" \
+		worker "$W1" "$SESAME" unlock Marie --pin-fd 0
+	KEPT=
+	for n in 1 2 3 4; do
+		expect 0 "kept login $n of $W1" long_worker "$W1" \
+			"$SESAME" login Marie Local --headless --keep-open --json
+		p=$(sed -n 's/.*"browser":{"pid":\([0-9]*\).*/\1/p' "$T/out")
+		grep -q '"kept_open":true' "$T/out" && [ -n "$p" ] && [ -d "/proc/$p" ] ||
+			fail "login $n of $W1 was not kept open: $(cat "$T/out")"
+		KEPT="$KEPT $p"
+	done
+	for n in 5 6; do
+		run long_worker "$W1" "$SESAME" login Marie Local --headless --keep-open --json
+		[ $? -ne 0 ] && grep -q '"code":-108' "$T/out" &&
+			grep -q 'as many assisted logins as one worker may' "$T/out" ||
+			fail "login $n of $W1 beyond its share: $(cat "$T/out")"
+	done
+	ok "$W1 keeps 4 browsers open; its 5th and 6th logins are refused with -108"
+	expect --in 274916 0 "unlock Marie as $W2" worker "$W2" "$SESAME" unlock Marie --pin-fd 0
+	expect 0 "assisted login as $W2 while $W1 holds its share" long_worker "$W2" \
+		"$SESAME" login Marie Local --headless --json
+	grep -q '"ok":true' "$T/out" || fail "$W2's login: $(cat "$T/out")"
+	ok "$W2 is served while $W1 holds its share of the logins"
+	expect 0 "lock Marie as $W2" worker "$W2" "$SESAME" lock Marie
+	expect 0 "lock Marie as $W1 (its kept browsers)" worker "$W1" "$SESAME" lock Marie
+	i=0
+	for p in $KEPT; do
+		while [ -d "/proc/$p" ]; do
+			i=$((i + 1))
+			[ "$i" -lt 800 ] || fail "after lock the kept browser $p still runs"
+			sleep 0.05
+		done
+	done
+	ok "lock closed $W1's 4 kept browsers"
 fi
 
 # --- one worker cannot lock the others out -----------------------------------------------------
