@@ -75,6 +75,13 @@ if p is None or p["blocked"] or p["session"]:
     t.fail("the agent's view after enrolment: %r" % p)
 t.expect_audit("user_enrolled", count=1, user=p["user"], outcome="intent")
 t.expect_audit("user_enrolled", count=1, user=p["user"], outcome="ok")
+# The app said the key is on screen (recovery_shown): the agent dropped the undo file, so the
+# enrolment stands however long the sheet stays open.
+vault = os.path.join(t.tmp, "data", "vaults", p["user"] + ".vault")
+t.wait("the enrolment confirmed (no undo file)", lambda: not os.path.exists(vault + ".undo"),
+       t.ui())
+if not os.path.exists(vault):
+    t.fail("the enrolment was undone: the app did not say the key was shown")
 
 # Saved as a PDF through GTK's own file dialog: the path typed into its name field.
 pdf = os.path.join(t.tmp, "out", "feuille Élodie.pdf")
