@@ -42,6 +42,9 @@
 #define AGENT_LIST_PAGE_MAX 64	/* at the longest fields, a page stays under 1 MiB */
 #define AGENT_BODY_POOL 8	/* guarded request buffers kept for reuse */
 #define AGENT_PASSPHRASE_MIN 8	/* bytes of an export's passphrase at the least */
+/* Queued requests run for at most this long before the loop polls again, so that a status
+ * request waits for no more than one such slice, however many clients keep the agent busy. */
+#define AGENT_SLICE_US 200
 
 struct conn {
 	unsigned id;
@@ -59,6 +62,8 @@ struct conn {
 	int out_guarded;
 	size_t reply_max; /* the largest reply this request's client takes (docs/protocol.md) */
 	cJSON *deferred;  /* a request that waits for the people index to be loaded */
+	cJSON *queued;	  /* a request that waits its turn in the run queue (loop.c) */
+	struct conn *queue_next;
 	int busy;    /* a PIN job runs for this connection: read nothing more until it replies */
 	int closing; /* close once the reply is sent */
 	int auditor; /* may read people's names in the log (auditor.c) */
@@ -167,6 +172,9 @@ struct agent {
 	struct session *sessions;
 	struct conn *conns;
 	size_t nconns;
+	/* requests read but not yet run, oldest first: each connection has one at most, so the
+	 * clients take turns (loop.c) */
+	struct conn *queue_head, *queue_tail;
 	unsigned next_conn_id;
 	struct pool pool;
 	struct kdf_helpers kdf;
@@ -193,6 +201,9 @@ void agent_reload_config(struct agent *a);
 /* loop.c: the poll loop; finished jobs end through their completion function */
 int agent_loop(struct agent *a);
 void agent_jobs_finish(struct agent *a);
+/* Queue req (kept) to run in its turn; status requests are never queued but answered at once. */
+void agent_queue_add(struct agent *a, struct conn *c, cJSON *req);
+void agent_queue_drop(struct agent *a, struct conn *c);
 
 /* conn.c: connections and replies */
 void agent_conn_accept(struct agent *a);

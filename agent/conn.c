@@ -72,6 +72,7 @@ void agent_conn_close(struct agent *a, struct conn *c)
 		close(c->file_fd);
 	conn_free_input(c);
 	out_free(c);
+	agent_queue_drop(a, c);
 	cJSON_Delete(c->deferred);
 	free(c);
 	a->nconns--;
@@ -257,6 +258,15 @@ static int conn_fds_wrong(struct conn *c, const cJSON *req)
 	return c->fds_refused;
 }
 
+/* Status costs the same whatever the load: answered as soon as it is read, it never waits
+ * behind the requests of other clients (docs/protocol.md, "Order of replies"). */
+static int request_at_once(const cJSON *req)
+{
+	const char *op = proto_string(req, "op");
+
+	return op != NULL && strcmp(op, "status") == 0;
+}
+
 /* Read what is there; dispatch a complete frame. Returns -1 to close the connection. */
 int agent_conn_read(struct agent *a, struct conn *c)
 {
@@ -292,8 +302,12 @@ int agent_conn_read(struct agent *a, struct conn *c)
 	} else {
 		long long max = 0;
 		c->reply_max = proto_int(req, "reply_max", &max) == 0 && max > 0 ? (size_t)max : 0;
-		if (!agent_people_defer(a, c, req))
+		if (request_at_once(req)) {
 			agent_dispatch(a, c, req);
+		} else if (!agent_people_defer(a, c, req)) {
+			agent_queue_add(a, c, req); /* it keeps req */
+			return 0;
+		}
 	}
 	cJSON_Delete(req);
 	return 0;

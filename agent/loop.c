@@ -3,6 +3,7 @@
  * completion function: the loop knows no kind of request. */
 #include <poll.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "agent.h"
 #include "proto.h"
@@ -24,9 +25,6 @@ void agent_jobs_finish(struct agent *a)
 	}
 }
 
-/* One round of poll over everything; the timeout wakes the loop for session deadlines. ids[i]
- * names the connection of pfd[i]: a handler may close any connection during the round, so
- * each is looked up again by id, never reached through a pointer kept from before. */
 /* The poll's time-out: the next session deadline or connection deadline, whichever is first. */
 static int loop_timeout(struct agent *a)
 {
@@ -49,9 +47,83 @@ static int conn_reply_now(struct agent *a, unsigned id)
 	return c != NULL && c->out != NULL ? agent_conn_write(c) : 0;
 }
 
+void agent_queue_add(struct agent *a, struct conn *c, cJSON *req)
+{
+	c->queued = req;
+	c->queue_next = NULL;
+	c->busy = 1; /* nothing more is read from it until it is answered */
+	if (a->queue_tail != NULL)
+		a->queue_tail->queue_next = c;
+	else
+		a->queue_head = c;
+	a->queue_tail = c;
+}
+
+/* c leaves the queue (it is being closed), its request with it. */
+void agent_queue_drop(struct agent *a, struct conn *c)
+{
+	struct conn *prev = NULL;
+
+	for (struct conn *q = a->queue_head; q != NULL; prev = q, q = q->queue_next) {
+		if (q != c)
+			continue;
+		if (prev != NULL)
+			prev->queue_next = c->queue_next;
+		else
+			a->queue_head = c->queue_next;
+		if (a->queue_tail == c)
+			a->queue_tail = prev;
+		break;
+	}
+	cJSON_Delete(c->queued);
+	c->queued = NULL;
+	c->queue_next = NULL;
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Run queued requests in turn, for one slice at most (at least one request): then the loop
+ * polls again, and a status request that came meanwhile is answered before the rest. */
+static void queue_run(struct agent *a)
+{
+	long long start = now_us();
+
+	while (a->queue_head != NULL) {
+		struct conn *c = a->queue_head;
+		cJSON *req = c->queued;
+		unsigned id = c->id;
+
+		a->queue_head = c->queue_next;
+		if (a->queue_head == NULL)
+			a->queue_tail = NULL;
+		c->queued = NULL;
+		c->queue_next = NULL;
+		c->busy = 0;
+		agent_dispatch(a, c, req);
+		cJSON_Delete(req);
+		if (conn_reply_now(a, id) != 0 && (c = agent_conn_find(a, id)) != NULL)
+			agent_conn_close(a, c);
+		if (now_us() - start >= AGENT_SLICE_US)
+			break;
+	}
+}
+
+/* One round of poll over everything, then a slice of the queue; the time-out wakes the loop for
+ * deadlines, and is zero while requests wait in the queue. ids[i] names the connection of
+ * pfd[i]: a handler may close any connection during the round, so each is looked up again by
+ * id, never reached through a pointer kept from before. */
 static void loop_once(struct agent *a, struct pollfd *pfd, unsigned *ids)
 {
-	int timeout = loop_timeout(a), n = 2, ready;
+	int timeout = loop_timeout(a), n = 2, ready; /* which also ends what is overdue */
+
+	if (a->queue_head != NULL)
+		timeout = 0;
 
 	pfd[0] = (struct pollfd){a->listen_fd, POLLIN, 0};
 	pfd[1] = (struct pollfd){a->pool.notify[0], POLLIN, 0};
@@ -66,7 +138,7 @@ static void loop_once(struct agent *a, struct pollfd *pfd, unsigned *ids)
 		ids[n] = c->id;
 	}
 	ready = poll(pfd, (nfds_t)n, timeout);
-	if (ready <= 0)
+	if (ready < 0)
 		return;
 	if (pfd[1].revents & POLLIN) {
 		agent_jobs_finish(a);
@@ -96,6 +168,7 @@ static void loop_once(struct agent *a, struct pollfd *pfd, unsigned *ids)
 		if (c->closing && c->out == NULL && !c->busy)
 			agent_conn_close(a, c);
 	}
+	queue_run(a);
 }
 
 int agent_loop(struct agent *a)

@@ -504,7 +504,7 @@ static void damaged_replace(struct vault_people *p, struct vault_damaged *now, s
 
 int vault_people_recheck(struct vault_people *p, struct vault_store *s)
 {
-	struct vault_user_info *info = sodium_malloc(sizeof(*info));
+	struct vault_user_info *info;
 	struct vault_damaged *now = NULL;
 	size_t n;
 
@@ -513,7 +513,9 @@ int vault_people_recheck(struct vault_people *p, struct vault_store *s)
 	if (n > 0 && (now = malloc(n * sizeof(*now))) != NULL)
 		memcpy(now, p->damaged, n * sizeof(*now));
 	pthread_mutex_unlock(&p->lock);
-	if (info == NULL || (n > 0 && now == NULL)) {
+	if (n == 0) /* the usual case, on every first page: no guarded buffer mapped for nothing */
+		return VAULT_OK;
+	if ((info = sodium_malloc(sizeof(*info))) == NULL || now == NULL) {
 		sodium_free(info);
 		free(now);
 		return VAULT_E_NOMEM;
