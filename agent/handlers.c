@@ -455,6 +455,26 @@ static void h_enroll(struct agent *a, struct conn *c, const cJSON *req)
 	submit(a, c, j);
 }
 
+/* A vault the index shows blocked is refused before its PIN is used, as a client refuses it
+ * before asking for one: no attempt, so nothing to record ("Refusals before the work"). */
+static int blocked_refused(struct agent *a, struct conn *c, const char *id)
+{
+	struct vault_person p;
+	int blocked;
+	cJSON *r;
+
+	if (a->people == NULL || vault_people_find(a->people, id, &p) != VAULT_OK)
+		return 0; /* the job reads the file, and says it */
+	blocked = p.failures >= p.retry_limit;
+	sodium_memzero(&p, sizeof(p));
+	if (!blocked)
+		return 0;
+	r = refusal(VAULT_E_BLOCKED, "blocked", vault_strerror(VAULT_E_BLOCKED));
+	cJSON_AddNumberToObject(r, "attempts_left", 0);
+	agent_reply(a, c, r);
+	return -1;
+}
+
 static void h_unlock(struct agent *a, struct conn *c, const cJSON *req)
 {
 	const char *purpose = proto_string(req, "purpose");
@@ -464,7 +484,7 @@ static void h_unlock(struct agent *a, struct conn *c, const cJSON *req)
 		agent_reply_error(a, c, PROTO_E_REQUEST, "unlock needs \"user\" and \"pin\"");
 		return;
 	}
-	if (resolve_user(a, c, req, j->user) != 0) {
+	if (resolve_user(a, c, req, j->user) != 0 || blocked_refused(a, c, j->user) != 0) {
 		job_free(j);
 		return;
 	}

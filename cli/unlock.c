@@ -31,13 +31,26 @@ static long long unreadable_vaults(const struct sesame_home *h)
 	return n;
 }
 
+/* Nobody of that name: said, with the vault files that may be theirs. */
+static int unknown_person(const struct sesame_home *h, const char *user)
+{
+	long long damaged;
+
+	cli_error(_("no enrolled person named \"%s\""), user);
+	if ((damaged = unreadable_vaults(h)) > 0)
+		cli_error(ngettext("the vault file above may be this person's",
+				   "one of the vault files above may be this person's",
+				   (unsigned long)damaged));
+	return EXIT_FAIL;
+}
+
 /* The person's display name and attempts left, to tell them who asks and what is at stake: the
  * agent resolves the one name, whoever else is enrolled. */
 int cli_user_lookup(const struct sesame_home *h, const char *user, char *name, size_t cap,
 		    long long *attempts_left)
 {
 	cJSON *req = cJSON_CreateObject(), *reply;
-	long long code = 0, damaged;
+	long long code = 0;
 	const char *n;
 	int ret = EXIT_OK;
 
@@ -50,12 +63,7 @@ int cli_user_lookup(const struct sesame_home *h, const char *user, char *name, s
 		snprintf(name, cap, "%s", n);
 		proto_int(reply, "attempts_left", attempts_left);
 	} else if (proto_int(reply, "code", &code) == 0 && code == VAULT_E_NOTFOUND) {
-		cli_error(_("no enrolled person named \"%s\""), user);
-		if ((damaged = unreadable_vaults(h)) > 0)
-			cli_error(ngettext("the vault file above may be this person's",
-					   "one of the vault files above may be this person's",
-					   (unsigned long)damaged));
-		ret = EXIT_FAIL;
+		ret = unknown_person(h, user);
 	} else {
 		ret = client_failed(reply, 0);
 	}
@@ -93,41 +101,12 @@ static cJSON *unlock_request(const char *user, const char *pin, const char *purp
 	return req;
 }
 
-/* Ask and try until the PIN opens the vault, the person cancels, or the vault blocks. With a
- * descriptor, one line is one attempt. */
-int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char *purpose, int json,
-	       int announce)
+/* The outcome of the last attempt, said; the reply is freed. */
+static int unlock_outcome(cJSON *reply, const char *name, int json, int announce)
 {
-	char name[VAULT_NAME_MAX + 1], desc[1024], err[256], *pin;
-	struct secret_ask ask = {desc, _("PIN:"), NULL, 0};
 	long long left = 0;
-	cJSON *reply = NULL;
 	int ret;
 
-	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK ||
-	    (ret = cli_check_blocked(left, json)) != EXIT_OK)
-		return ret;
-	for (;;) {
-		describe(desc, sizeof(desc), name, purpose, left);
-		if ((ret = cli_secret(fd, &ask, &pin)) != EXIT_OK)
-			return ret;
-		cli_progress(_("Checking the PIN…"), json);
-		if (client_call(h, unlock_request(user, pin, purpose), &reply) != 0) {
-			sodium_free(pin);
-			return EXIT_AGENT;
-		}
-		cli_progress_done();
-		sodium_free(pin);
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) || fd >= 0 ||
-		    proto_int(reply, "attempts_left", &left) != 0 || left == 0)
-			break;
-		snprintf(err, sizeof(err),
-			 ngettext("Wrong PIN: %lld attempt left.", "Wrong PIN: %lld attempts left.",
-				  (unsigned long)left),
-			 left);
-		ask.error = err;
-		cJSON_Delete(reply);
-	}
 	if ((ret = client_failed(reply, json)) == EXIT_OK && announce) {
 		if (json)
 			cli_json_print(cJSON_Duplicate(reply, 1));
@@ -145,6 +124,80 @@ int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char
 	}
 	cJSON_Delete(reply);
 	return ret;
+}
+
+/* With the PIN on a descriptor nobody reads a prompt, so nothing needs the person's name before
+ * the PIN: the name goes with it, in one request. The agent's refusals before the work (nobody
+ * of that name, a blocked vault: the PIN unused, nothing recorded) are said as the lookup would
+ * say them. */
+static int unlock_from_fd(const struct sesame_home *h, const char *user, int fd,
+			  const char *purpose, int json, int announce)
+{
+	struct secret_ask ask = {"", _("PIN:"), NULL, 0};
+	const char *reason, *name;
+	cJSON *reply;
+	char *pin;
+	int ret;
+
+	if ((ret = cli_secret(fd, &ask, &pin)) != EXIT_OK)
+		return ret;
+	cli_progress(_("Checking the PIN…"), json);
+	ret = client_call(h, unlock_request(user, pin, purpose), &reply);
+	sodium_free(pin);
+	if (ret != 0)
+		return EXIT_AGENT;
+	cli_progress_done();
+	reason = proto_string(reply, "reason");
+	if (reason != NULL && strcmp(reason, "user_unknown") == 0) {
+		cJSON_Delete(reply);
+		return unknown_person(h, user);
+	}
+	if (reason != NULL && strcmp(reason, "blocked") == 0) {
+		cJSON_Delete(reply);
+		return cli_check_blocked(0, json);
+	}
+	name = proto_string(reply, "name");
+	return unlock_outcome(reply, name != NULL ? name : user, json, announce);
+}
+
+/* Ask and try until the PIN opens the vault, the person cancels, or the vault blocks. With a
+ * descriptor, one line is one attempt. */
+int cli_unlock(const struct sesame_home *h, const char *user, int fd, const char *purpose, int json,
+	       int announce)
+{
+	char name[VAULT_NAME_MAX + 1], desc[1024], err[256], *pin;
+	struct secret_ask ask = {desc, _("PIN:"), NULL, 0};
+	long long left = 0;
+	cJSON *reply = NULL;
+	int ret;
+
+	if (fd >= 0)
+		return unlock_from_fd(h, user, fd, purpose, json, announce);
+	if ((ret = cli_user_lookup(h, user, name, sizeof(name), &left)) != EXIT_OK ||
+	    (ret = cli_check_blocked(left, json)) != EXIT_OK)
+		return ret;
+	for (;;) {
+		describe(desc, sizeof(desc), name, purpose, left);
+		if ((ret = cli_secret(fd, &ask, &pin)) != EXIT_OK)
+			return ret;
+		cli_progress(_("Checking the PIN…"), json);
+		if (client_call(h, unlock_request(user, pin, purpose), &reply) != 0) {
+			sodium_free(pin);
+			return EXIT_AGENT;
+		}
+		cli_progress_done();
+		sodium_free(pin);
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) ||
+		    proto_int(reply, "attempts_left", &left) != 0 || left == 0)
+			break;
+		snprintf(err, sizeof(err),
+			 ngettext("Wrong PIN: %lld attempt left.", "Wrong PIN: %lld attempts left.",
+				  (unsigned long)left),
+			 left);
+		ask.error = err;
+		cJSON_Delete(reply);
+	}
+	return unlock_outcome(reply, name, json, announce);
 }
 
 int cmd_unlock(int argc, char **argv)

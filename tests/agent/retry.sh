@@ -99,7 +99,7 @@ stop_agent
 run 0 verify "$SESAME" audit verify
 expect_eq "pin_wrong attempts_left" "$(audit_field pin_wrong attempts_left | tr '\n' ' ')" \
 	"2 1 0 2 2 "
-# one: once blocked, the command says so before asking a PIN, and sends none to the agent
+# one: once blocked, the command says so before asking a PIN, and the agent uses none it is sent
 expect_eq "vault_blocked" "$(events | grep -c "^vault_blocked$")" 1
 events | grep -q '^recovery_used$' || fail "no recovery_used record"
 echo "retry: ok"
