@@ -107,13 +107,30 @@ static struct audit_event conn_event(struct agent *a, struct conn *c, const char
 struct change {
 	struct audit_event ev;
 	char t[AUDIT_TIME_LEN + 1];
+	char consent[AUDIT_DATE_LEN + 1];
 	uint8_t *snap;
 	size_t snap_len;
 };
 
-/* Snapshot the vault and record the intent; replies the error itself on failure. */
+/* The last day of in's consent, as the log writes it (docs/audit-log.md): NULL when the person
+ * gave none or gave it without an end. The local date, as the person chose it (sesame add
+ * --consent-until ends the consent at the end of that day, local time). */
+static const char *consent_date(const struct vault_entry_input *in, char out[AUDIT_DATE_LEN + 1])
+{
+	time_t t = (time_t)in->consent_until;
+	struct tm tm;
+
+	if (!in->consent || in->consent_until == 0 || localtime_r(&t, &tm) == NULL ||
+	    strftime(out, AUDIT_DATE_LEN + 1, "%Y-%m-%d", &tm) != AUDIT_DATE_LEN)
+		return NULL;
+	return out;
+}
+
+/* Snapshot the vault and record the intent; replies the error itself on failure. in: the
+ * credential as it will be, whose consent's end both records carry (NULL: none). */
 static int change_begin(struct agent *a, struct conn *c, struct change *ch, const char *event,
-			const char *user, const char *service, const char *credential)
+			const char *user, const char *service, const char *credential,
+			const struct vault_entry_input *in)
 {
 	int ret;
 
@@ -121,6 +138,7 @@ static int change_begin(struct agent *a, struct conn *c, struct change *ch, cons
 	ch->ev.user = user;
 	ch->ev.service = service;
 	ch->ev.credential = credential;
+	ch->ev.consent_until = in != NULL ? consent_date(in, ch->consent) : NULL;
 	ch->ev.outcome = "intent";
 	if ((ret = vault_snapshot(a->store, user, &ch->snap, &ch->snap_len)) != VAULT_OK) {
 		agent_reply_error(a, c, ret, NULL);
@@ -754,7 +772,7 @@ static void h_add(struct agent *a, struct conn *c, const cJSON *req)
 	}
 	old = id[0] != '\0';
 	if (change_begin(a, c, &ch, old ? "credential_changed" : "credential_added", s->user,
-			 in.service, old ? id : NULL) != 0)
+			 in.service, old ? id : NULL, &in) != 0)
 		goto out;
 	ret = old ? vault_entry_update(s->vault, id, &in) : vault_entry_add(s->vault, &in, id);
 	ch.ev.credential = id;
@@ -794,7 +812,7 @@ static void h_remove(struct agent *a, struct conn *c, const cJSON *req)
 		agent_reply(a, c, r);
 		return;
 	}
-	if (change_begin(a, c, &ch, "credential_removed", s->user, service, id) == 0 &&
+	if (change_begin(a, c, &ch, "credential_removed", s->user, service, id, NULL) == 0 &&
 	    change_end(a, c, &ch, vault_entry_remove(s->vault, id)) == 0)
 		agent_reply(a, c, reply_ok());
 }
@@ -872,7 +890,7 @@ static void h_revoke(struct agent *a, struct conn *c, const cJSON *req)
 		agent_reply_error(a, c, ret, NULL);
 		return;
 	}
-	if (change_begin(a, c, &ch, "user_withdrawn", id, NULL, NULL) != 0)
+	if (change_begin(a, c, &ch, "user_withdrawn", id, NULL, NULL, NULL) != 0)
 		return;
 	session_close(a, s, "withdrawn", c->login);
 	if (change_end(a, c, &ch, vault_user_destroy(a->store, id)) == 0)
@@ -996,9 +1014,12 @@ static int import_undo(struct agent *a, struct conn *c, struct session *s, struc
 	char t[AUDIT_TIME_LEN + 1];
 	int ret = vault_snapshot_restore(a->store, s->user, snap, len);
 
+	char consent[AUDIT_DATE_LEN + 1];
+
 	for (size_t i = 0; i < done; i++) {
 		struct audit_event ev = conn_event(a, c, "credential_added", t);
 		ev.user = s->user, ev.service = im->service[i], ev.credential = im->id[i];
+		ev.consent_until = consent_date(&im->in[i], consent);
 		ev.outcome = ret == VAULT_OK ? "undone" : "failed";
 		ev.reason = "the import was undone";
 		agent_audit(a, &ev); /* best effort: the log may be what failed */
@@ -1010,11 +1031,12 @@ static int import_undo(struct agent *a, struct conn *c, struct session *s, struc
 static int import_one(struct agent *a, struct conn *c, struct session *s, struct import *im,
 		      size_t i)
 {
-	char t[AUDIT_TIME_LEN + 1];
+	char t[AUDIT_TIME_LEN + 1], consent[AUDIT_DATE_LEN + 1];
 	struct audit_event ev = conn_event(a, c, "credential_added", t);
 	int ret;
 
 	ev.user = s->user, ev.service = im->service[i], ev.outcome = "intent";
+	ev.consent_until = consent_date(&im->in[i], consent);
 	if (agent_audit(a, &ev) != VAULT_OK)
 		return PROTO_E_AUDIT;
 	ret = vault_entry_add(s->vault, &im->in[i], im->id[i]);

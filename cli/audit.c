@@ -423,6 +423,8 @@ static void show_record_text(const struct audit_record *r)
 		show_value("reason", r->reason);
 	if (r->attempts_left >= 0)
 		printf(" attempts_left=%d", r->attempts_left);
+	if (r->consent_until[0])
+		show_value("consent_until", r->consent_until);
 	if (r->purpose[0])
 		show_value("purpose", r->purpose);
 	putchar('\n');

@@ -32,6 +32,8 @@ enum anomaly_kind {
 	A_RECOVERED,
 	A_EXPORT,
 	A_WITHDRAWN,
+	A_CONSENT_SOON,
+	A_CONSENT_USED,
 	A_KINDS,
 };
 
@@ -42,7 +44,7 @@ struct anomaly {
 	size_t nrecs;
 	uint64_t total; /* records behind it */
 	long seconds;	/* A_LONG_SESSION: how long */
-	char day[32];	/* A_MANY_PEOPLE: the local day */
+	char day[32];	/* A_MANY_PEOPLE: the local day; A_CONSENT_*: the consent's last */
 	size_t people;	/* A_MANY_PEOPLE: how many */
 };
 
@@ -59,9 +61,18 @@ struct report {
 	GHashTable *workers;	/* "uid login" -> struct worker */
 	GHashTable *pairs;	/* "uid login user" -> struct pair */
 	GHashTable *people;	/* users met */
+	GHashTable *consents;	/* "user\tservice" -> struct consent: ends known, as of now */
+	char today[AUDIT_DATE_LEN + 1], soon[AUDIT_DATE_LEN + 1]; /* local dates */
 	int agent_running;
 	uint64_t records, sessions, logins, wrong_pins;
 	char first_time[AUDIT_TIME_LEN + 1], last_time[AUDIT_TIME_LEN + 1];
+};
+
+/* A credential's consent with an end, as its last credential_added or credential_changed set it:
+ * the record that set it, and the logins asked after its last day. */
+struct consent {
+	struct audit_record set;
+	struct anomaly *used; /* NULL until a login comes after the end */
 };
 
 struct day_worker {
@@ -343,13 +354,102 @@ static void on_record_kind(struct report *rp, const struct audit_record *r, time
 		on_agent(rp, r);
 }
 
+static void consent_free(gpointer p)
+{
+	struct consent *c = p;
+
+	if (c->used != NULL)
+		anomaly_free(c->used);
+	g_free(c);
+}
+
+/* A consent replaced by a new one: the logins after its end stay on the page. */
+static void consent_replace(struct report *rp, char *key, const struct audit_record *r)
+{
+	struct consent *c = g_hash_table_lookup(rp->consents, key);
+
+	if (c != NULL && c->used != NULL) {
+		anomaly_keep(rp, A_CONSENT_USED, c->used);
+		c->used = NULL;
+	}
+	if (r->consent_until[0] == '\0') {
+		g_hash_table_remove(rp->consents,
+				    key); /* no end, or no consent: nothing to expire */
+		g_free(key);
+		return;
+	}
+	c = g_new0(struct consent, 1);
+	c->set = *r;
+	g_hash_table_insert(rp->consents, key, c); /* takes key */
+}
+
+/* A person's credentials all gone: their consents with them. */
+static void consent_forget_user(struct report *rp, const char *user)
+{
+	size_t n = strlen(user);
+	GHashTableIter it;
+	gpointer key;
+
+	g_hash_table_iter_init(&it, rp->consents);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		if (strncmp(key, user, n) == 0 && ((const char *)key)[n] == '\t')
+			g_hash_table_iter_remove(&it);
+}
+
+/* A login asked for in the period, after the last day of its consent. */
+static void consent_login(struct report *rp, char *key, const struct audit_record *r)
+{
+	struct consent *c = g_hash_table_lookup(rp->consents, key);
+	struct tm tm;
+	time_t t;
+	char day[AUDIT_DATE_LEN + 1];
+
+	g_free(key);
+	if (c == NULL || words_local(r->time, &tm, &t) != 0 ||
+	    strftime(day, sizeof(day), "%Y-%m-%d", &tm) != AUDIT_DATE_LEN ||
+	    strcmp(day, c->set.consent_until) <= 0)
+		return;
+	if (c->used == NULL)
+		c->used = anomaly_new(&c->set);
+	anomaly_add_record(c->used, r);
+}
+
+/* Consents follow every record up to the end of the period, the period's start aside: a
+ * consent given before it may end in it. Only done changes count, not their intents. */
+static void on_consent(struct report *rp, const struct audit_record *r, int in_period)
+{
+	const char *e = r->event;
+	int ok = strcmp(r->outcome, "ok") == 0;
+
+	if (r->user[0] == '\0' ||
+	    (rp->filter.until != NULL && strcmp(r->time, rp->filter.until) >= 0))
+		return;
+	if (strcmp(e, "user_withdrawn") == 0 && ok) {
+		consent_forget_user(rp, r->user);
+		return;
+	}
+	if (r->service[0] == '\0')
+		return;
+	if ((strcmp(e, "credential_added") == 0 || strcmp(e, "credential_changed") == 0) && ok)
+		consent_replace(rp, g_strdup_printf("%s\t%s", r->user, r->service), r);
+	else if ((strcmp(e, "credential_removed") == 0 && ok) ||
+		 (strcmp(e, "credential_added") == 0 && strcmp(r->outcome, "undone") == 0)) {
+		char *key = g_strdup_printf("%s\t%s", r->user, r->service);
+		g_hash_table_remove(rp->consents, key); /* a removed credential is not listed */
+		g_free(key);
+	} else if (in_period && strncmp(e, "login_", 6) == 0)
+		consent_login(rp, g_strdup_printf("%s\t%s", r->user, r->service), r);
+}
+
 static int on_record(void *ctx, const struct audit_record *r, const uint8_t *line, size_t len)
 {
 	struct report *rp = ctx;
+	int in_period = audit_filter_match(&rp->filter, r);
 	time_t t;
 
 	(void)line, (void)len;
-	if (!audit_filter_match(&rp->filter, r) || words_utc(r->time, &t) != 0)
+	on_consent(rp, r, in_period);
+	if (!in_period || words_utc(r->time, &t) != 0)
 		return 0;
 	if (rp->records++ == 0)
 		memcpy(rp->first_time, r->time, sizeof(rp->first_time));
@@ -388,6 +488,21 @@ static void pair_free(gpointer p)
 	g_free(pr);
 }
 
+/* Today's local date, and the last day a consent ending soon may have. */
+static void report_today(struct report *rp)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(rp->today, sizeof(rp->today), "%Y-%m-%d", &tm);
+	tm.tm_mday += (int)rp->cfg.audit_consent_days;
+	tm.tm_hour = 12; /* a day away is a day away, summer time or not */
+	tm.tm_isdst = -1;
+	mktime(&tm);
+	strftime(rp->soon, sizeof(rp->soon), "%Y-%m-%d", &tm);
+}
+
 static void report_init(struct report *rp)
 {
 	for (int k = 0; k < A_KINDS; k++)
@@ -400,6 +515,8 @@ static void report_init(struct report *rp)
 	rp->workers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, worker_free);
 	rp->pairs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, pair_free);
 	rp->people = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	rp->consents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, consent_free);
+	report_today(rp);
 }
 
 static void report_free(struct report *rp)
@@ -413,10 +530,50 @@ static void report_free(struct report *rp)
 	g_hash_table_destroy(rp->workers);
 	g_hash_table_destroy(rp->pairs);
 	g_hash_table_destroy(rp->people);
+	g_hash_table_destroy(rp->consents);
 	words_names_free(rp->names);
 }
 
-/* What is still open at the end: bursts, and workers' days past the threshold. */
+static gint consent_order(gconstpointer a, gconstpointer b)
+{
+	const struct consent *x = *(const struct consent *const *)a;
+	const struct consent *y = *(const struct consent *const *)b;
+	int c = strcmp(x->set.consent_until, y->set.consent_until);
+
+	if (c == 0)
+		c = strcmp(x->set.user, y->set.user);
+	return c != 0 ? c : strcmp(x->set.service, y->set.service);
+}
+
+/* The consents still standing at the end: used after their end, or ending soon. */
+static void consents_finish(struct report *rp)
+{
+	GPtrArray *list = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, rp->consents);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		g_ptr_array_add(list, v);
+	g_ptr_array_sort(list, consent_order);
+	for (guint i = 0; i < list->len; i++) {
+		struct consent *c = list->pdata[i];
+		struct anomaly *a = c->used;
+		enum anomaly_kind k = A_CONSENT_USED;
+		if (a == NULL) {
+			if (strcmp(c->set.consent_until, rp->today) < 0 ||
+			    strcmp(c->set.consent_until, rp->soon) > 0)
+				continue;
+			a = anomaly_new(&c->set);
+			k = A_CONSENT_SOON;
+		}
+		c->used = NULL;
+		anomaly_keep(rp, k, a);
+	}
+	g_ptr_array_free(list, TRUE);
+}
+
+/* What is still open at the end: bursts, workers' days past the threshold, consents. */
 static void report_finish(struct report *rp)
 {
 	GHashTableIter it;
@@ -441,6 +598,7 @@ static void report_finish(struct report *rp)
 		a->recs = g_memdup2(dw->a.recs, dw->a.nrecs * sizeof(*a->recs));
 		anomaly_keep(rp, A_MANY_PEOPLE, a);
 	}
+	consents_finish(rp);
 }
 
 /* --- the page --- */
@@ -537,8 +695,24 @@ static const char *kind_title(enum anomaly_kind k)
 	    [A_RECOVERED] = N_("Log repaired after a crash"),
 	    [A_EXPORT] = N_("Exports"),
 	    [A_WITHDRAWN] = N_("Withdrawals"),
+	    [A_CONSENT_SOON] = N_("Consents about to expire"),
+	    [A_CONSENT_USED] = N_("Logins asked for after the consent ended"),
 	};
 	return _(titles[k]);
+}
+
+/* "YYYY-MM-DD" written out, as a local day. */
+static void date_words(const char *ymd, char *out, size_t cap)
+{
+	struct tm tm = {0};
+
+	tm.tm_year = atoi(ymd) - 1900;
+	tm.tm_mon = atoi(ymd + 5) - 1;
+	tm.tm_mday = atoi(ymd + 8);
+	tm.tm_hour = 12;
+	tm.tm_isdst = -1;
+	mktime(&tm);
+	words_day(&tm, out, cap);
 }
 
 /* The sentence above an anomaly's records. */
@@ -547,7 +721,6 @@ static void anomaly_sentence(FILE *f, const struct report *rp, enum anomaly_kind
 {
 	const struct audit_record *r = &a->first;
 	char buf[CLI_MESSAGE_MAX], day[128];
-	struct tm tm = {0};
 
 	fputs("<p class=\"what\">", f);
 	switch (k) {
@@ -558,12 +731,7 @@ static void anomaly_sentence(FILE *f, const struct report *rp, enum anomaly_kind
 			 (unsigned long long)a->total);
 		break;
 	case A_MANY_PEOPLE:
-		tm.tm_year = atoi(a->day) - 1900;
-		tm.tm_mon = atoi(a->day + 5) - 1;
-		tm.tm_mday = atoi(a->day + 8);
-		tm.tm_hour = 12;
-		mktime(&tm);
-		words_day(&tm, day, sizeof(day));
+		date_words(a->day, day, sizeof(day));
 		snprintf(buf, sizeof(buf),
 			 _("%zu people's vaults opened on %s by one worker (more than %u):"),
 			 a->people, day, (unsigned)rp->cfg.audit_people_per_day);
@@ -571,11 +739,28 @@ static void anomaly_sentence(FILE *f, const struct report *rp, enum anomaly_kind
 	case A_LONG_SESSION:
 		snprintf(buf, sizeof(buf), _("a session of %ld minutes:"), a->seconds / 60);
 		break;
+	case A_CONSENT_SOON:
+		date_words(r->consent_until, day, sizeof(day));
+		/* TRANSLATORS: the audit report; a person's name follows */
+		snprintf(buf, sizeof(buf), _("consent to assisted logins to %s ends on %s for"),
+			 r->service, day);
+		break;
+	case A_CONSENT_USED:
+		date_words(r->consent_until, day, sizeof(day));
+		/* TRANSLATORS: the audit report; a person's name follows */
+		snprintf(buf, sizeof(buf),
+			 ngettext("consent to assisted logins to %s ended on %s, %llu login asked "
+				  "for after it, for",
+				  "consent to assisted logins to %s ended on %s, %llu logins asked "
+				  "for after it, for",
+				  (unsigned long)(a->total - 1)),
+			 r->service, day, (unsigned long long)(a->total - 1));
+		break;
 	default:
 		buf[0] = '\0';
 	}
 	words_html(f, buf);
-	if (k == A_PIN_BURST) {
+	if (k == A_PIN_BURST || k == A_CONSENT_SOON || k == A_CONSENT_USED) {
 		fputs(" ", f);
 		html_person(f, rp, r->user);
 	} else if (k == A_MANY_PEOPLE || k == A_LONG_SESSION) {

@@ -2,6 +2,7 @@
  * record built from a caller's event, and the CSV row. */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -48,6 +49,7 @@ enum field_kind {
 	FIELD_SEQ,	 /* uint64_t */
 	FIELD_HASH,	 /* MERKLE_HASH_LEN bytes, base64 in the line */
 	FIELD_TIME,	 /* text: RFC 3339 UTC */
+	FIELD_DATE,	 /* text: YYYY-MM-DD */
 	FIELD_EVENT,	 /* text: one of audit_event_names */
 	FIELD_TEXT,	 /* text without controls or bidirectional overrides */
 	FIELD_FREE_TEXT, /* text: the caller's is sanitised, never refused */
@@ -93,6 +95,8 @@ static const struct field fields[] = {
     {"outcome", NULL, REC(outcome), AUDIT_FIELD_MAX, 1, FIELD_TEXT, EV(outcome), 1},
     {"reason", NULL, REC(reason), AUDIT_FIELD_MAX, 0, FIELD_TEXT, EV(reason), 1},
     {"attempts_left", NULL, REC(attempts_left), ATTEMPTS_MAX, 0, FIELD_COUNT, EV(attempts_left), 1},
+    {"consent_until", NULL, REC(consent_until), AUDIT_DATE_LEN, 0, FIELD_DATE, EV(consent_until),
+     1},
     {"torn_sha256", NULL, REC(torn_sha256), TORN_SHA256_LEN, 0, FIELD_TEXT, NOT_FROM_EVENT, 0},
     {"torn_length", NULL, REC(torn_length), TORN_MAX, 0, FIELD_LENGTH, NOT_FROM_EVENT, 0},
     {"torn_offset", NULL, REC(torn_offset), TORN_MAX, 0, FIELD_LENGTH, NOT_FROM_EVENT, 0},
@@ -238,6 +242,25 @@ static int time_ok(const char *t)
 	return mon >= 1 && mon <= 12 && day >= 1 && day <= 31 && hh <= 23 && mm <= 59 && ss <= 60;
 }
 
+/* A calendar date "YYYY-MM-DD" that exists (31/02 does not). */
+static int date_ok(const char *d)
+{
+	static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int year, mon, day;
+
+	if (strlen(d) != AUDIT_DATE_LEN || d[4] != '-' || d[7] != '-')
+		return 0;
+	for (size_t i = 0; i < AUDIT_DATE_LEN; i++)
+		if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9'))
+			return 0;
+	year = atoi(d);
+	mon = (d[5] - '0') * 10 + d[6] - '0';
+	day = (d[8] - '0') * 10 + d[9] - '0';
+	if (mon < 1 || mon > 12 || day < 1 || day > days[mon - 1])
+		return 0;
+	return mon != 2 || day < 29 || (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0));
+}
+
 static int event_ok(const char *e)
 {
 	for (size_t i = 0; e != NULL && audit_event_names[i] != NULL; i++)
@@ -317,6 +340,11 @@ static int field_from_event(const struct field *f, const struct audit_event *ev,
 		if (event_text(ev, f) != NULL)
 			sanitise_text(event_text(ev, f), field_at(r, f), f->max);
 		return VAULT_OK;
+	case FIELD_DATE:
+		if (event_text(ev, f) != NULL && event_text(ev, f)[0] != '\0' &&
+		    !date_ok(event_text(ev, f)))
+			return VAULT_E_INVAL;
+		return copy_field(field_at(r, f), f->max + 1, event_text(ev, f), f->required);
 	default:
 		return copy_field(field_at(r, f), f->max + 1, event_text(ev, f), f->required);
 	}
@@ -468,6 +496,7 @@ static int field_from_json(const cJSON *o, const struct field *f, struct audit_r
 	}
 	if (get_str(o, f->name, text, f->max + 1, f->required) != 0 ||
 	    (f->kind == FIELD_TIME && !time_ok(text)) ||
+	    (f->kind == FIELD_DATE && text[0] != '\0' && !date_ok(text)) ||
 	    (f->kind == FIELD_EVENT && !event_ok(text)))
 		return -1;
 	return 0;

@@ -26,6 +26,7 @@
 #define AUDIT_EVENT_MAX 32
 #define AUDIT_INSTALLATION_MAX 64	 /* [A-Za-z0-9._-] */
 #define AUDIT_TIME_LEN 20		 /* "YYYY-MM-DDTHH:MM:SSZ" */
+#define AUDIT_DATE_LEN 10		 /* "YYYY-MM-DD" */
 #define AUDIT_SEQ_MAX 999999999999999ULL /* cJSON prints integers exactly below 1e15 */
 #define AUDIT_ORIGIN_PREFIX "sesame.audit/"
 #define AUDIT_CHECKPOINT_MAX 2048
@@ -59,6 +60,9 @@ struct audit_event {
 	const char *outcome; /* required: "ok", "refused", "failed", ... */
 	const char *reason;
 	int attempts_left;
+	/* "YYYY-MM-DD": the last day (the agent's local date) of the consent the credential now
+	 * carries; NULL when it has none or no end */
+	const char *consent_until;
 };
 
 /* A parsed record (every string NUL-terminated, empty when absent). */
@@ -77,7 +81,8 @@ struct audit_record {
 	char purpose[AUDIT_PURPOSE_MAX + 1];
 	char outcome[AUDIT_FIELD_MAX + 1];
 	char reason[AUDIT_FIELD_MAX + 1];
-	int attempts_left;		  /* -1 when absent */
+	int attempts_left; /* -1 when absent */
+	char consent_until[AUDIT_DATE_LEN + 1];
 	char torn_sha256[65];		  /* log_recovered only: hex SHA-256 of the torn bytes */
 	int64_t torn_length, torn_offset; /* log_recovered only; -1 when absent */
 };
@@ -216,7 +221,7 @@ int audit_scan(const char *dir, const struct audit_filter *f,
 
 #define AUDIT_CSV_HEADER                                                                           \
 	"seq,time,event,installation,worker_uid,worker_login,host,user,credential,service,"        \
-	"purpose,outcome,reason,attempts_left"
+	"purpose,outcome,reason,attempts_left,consent_until"
 #define AUDIT_CSV_MAX (4 * AUDIT_LINE_MAX)
 /* One CSV row (RFC 4180 quoting; a cell starting with = + - @, also after spaces or tabs, or
  * starting with a tab or a carriage return, gets a leading ' so spreadsheets do not run it),

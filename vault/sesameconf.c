@@ -19,6 +19,7 @@ void config_default(struct sesame_config *cfg)
 	       sizeof(CONFIG_BROWSER_SOCKET_DEFAULT));
 	cfg->audit_people_per_day = CONFIG_PEOPLE_PER_DAY_DEFAULT;
 	cfg->audit_long_session_seconds = CONFIG_LONG_SESSION_DEFAULT;
+	cfg->audit_consent_days = CONFIG_CONSENT_DAYS_DEFAULT;
 }
 
 int config_hours_open(const struct config_hours *h, unsigned day, unsigned minute)
@@ -184,6 +185,7 @@ static const struct config_key {
     {"audit_people_per_day", CONFIG_KIND_NUMBER, 1, CONFIG_PEOPLE_PER_DAY_MAX},
     {"audit_long_session_seconds", CONFIG_KIND_NUMBER, CONFIG_SESSION_SECONDS_MIN,
      CONFIG_SESSION_SECONDS_MAX},
+    {"audit_consent_days", CONFIG_KIND_NUMBER, 0, CONFIG_CONSENT_DAYS_MAX},
     {"allow_http_loopback", CONFIG_KIND_BOOL, 0, 0},
     {"session_max_seconds", CONFIG_KIND_NUMBER, CONFIG_SESSION_SECONDS_MIN,
      CONFIG_SESSION_SECONDS_MAX},
@@ -267,6 +269,8 @@ static int set_value(struct sesame_config *cfg, const char *key, const char *v)
 	if (strcmp(key, "audit_long_session_seconds") == 0)
 		return parse_uint(v, CONFIG_SESSION_SECONDS_MIN, CONFIG_SESSION_SECONDS_MAX,
 				  &cfg->audit_long_session_seconds);
+	if (strcmp(key, "audit_consent_days") == 0)
+		return parse_uint(v, 0, CONFIG_CONSENT_DAYS_MAX, &cfg->audit_consent_days);
 	if (strcmp(key, "allow_http_loopback") == 0)
 		return parse_bool(v, &cfg->allow_http_loopback);
 	if (strcmp(key, "session_max_seconds") == 0)

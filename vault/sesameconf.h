@@ -24,6 +24,8 @@
 #define CONFIG_PEOPLE_PER_DAY_DEFAULT 20 /* audit report: more people in a day stand out */
 #define CONFIG_PEOPLE_PER_DAY_MAX 100000
 #define CONFIG_LONG_SESSION_DEFAULT 1200 /* audit report: sessions this long stand out */
+#define CONFIG_CONSENT_DAYS_DEFAULT 30	 /* audit report: consents ending this soon stand out */
+#define CONFIG_CONSENT_DAYS_MAX 3660
 
 /* What kind of value a key takes, for a refusal to say what is allowed. */
 enum config_kind {
@@ -73,11 +75,12 @@ struct sesame_config {
 	struct config_hours opening_hours;    /* audit report: sessions outside stand out */
 	uint32_t audit_people_per_day;	      /* audit report: a worker opening more vaults */
 	uint32_t audit_long_session_seconds;  /* audit report: sessions at least this long */
-	unsigned line;			      /* on error, the offending line (1-based) */
-	enum config_problem problem;	      /* on error, what is wrong with it */
-	char problem_key[CONFIG_KEY_MAX];     /* the key as written */
-	const char *suggestion;	       /* CONFIG_PROBLEM_KEY: the nearest known key, or NULL */
-	enum config_kind problem_kind; /* CONFIG_PROBLEM_VALUE: what the key takes */
+	uint32_t audit_consent_days;	  /* audit report: consents ending within this many days */
+	unsigned line;			  /* on error, the offending line (1-based) */
+	enum config_problem problem;	  /* on error, what is wrong with it */
+	char problem_key[CONFIG_KEY_MAX]; /* the key as written */
+	const char *suggestion;		  /* CONFIG_PROBLEM_KEY: the nearest known key, or NULL */
+	enum config_kind problem_kind;	  /* CONFIG_PROBLEM_VALUE: what the key takes */
 	unsigned long problem_min, problem_max;
 };
 

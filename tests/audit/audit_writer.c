@@ -25,7 +25,8 @@ static void usage(FILE *to)
 	    "usage: audit-writer DIR init --installation ID --sealing-key-fd N\n"
 	    "       audit-writer DIR append --event E --sealing-key-fd N [--user U] [--service S]\n"
 	    "            [--credential C] [--purpose P] [--outcome O] [--reason R]\n"
-	    "            [--attempts-left N] [--time T] [--worker-uid N --worker-login L]\n",
+	    "            [--attempts-left N] [--consent-until YYYY-MM-DD] [--time T] [--worker-uid "
+	    "N --worker-login L]\n",
 	    to);
 }
 
@@ -111,6 +112,7 @@ static int cmd_append(const char *dir, int argc, char **argv)
 					     {"outcome", required_argument, NULL, 'o'},
 					     {"reason", required_argument, NULL, 'r'},
 					     {"attempts-left", required_argument, NULL, 'a'},
+					     {"consent-until", required_argument, NULL, 'C'},
 					     {"sealing-key-fd", required_argument, NULL, 'k'},
 					     {"time", required_argument, NULL, 't'},
 					     {"worker-uid", required_argument, NULL, 'U'},
@@ -152,6 +154,9 @@ static int cmd_append(const char *dir, int argc, char **argv)
 			break;
 		case 'a':
 			ev.attempts_left = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'C':
+			ev.consent_until = optarg;
 			break;
 		case 'k':
 			kfd = optarg;

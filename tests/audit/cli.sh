@@ -41,6 +41,17 @@ grep -q ' service="Impots outcome=refused reason=\\"consent\\" purpose=\\"x" out
 $BIN --dir "$D" show --event login_filled | grep -q ' purpose="a?b?c?d?e"$' ||
 	fail "separators and bidi marks in purpose: $($BIN --dir "$D" show --event login_filled)"
 $BIN --dir "$D" export --format csv | grep -q ",\"' -1+2\"," || fail "csv guard after a space"
+# A consent's last day: shown after the outcome, and the last column of the CSV.
+echo $KEY | "$W" "$D" append --event credential_changed --service CAF --consent-until 2027-03-31 \
+	--sealing-key-fd 0 >/dev/null || fail append
+$BIN --dir "$D" show --event credential_changed | grep -q ' service="CAF" outcome="ok" consent_until="2027-03-31"$' ||
+	fail "consent_until shown as: $($BIN --dir "$D" show --event credential_changed)"
+$BIN --dir "$D" export --format csv | head -1 | grep -q ',attempts_left,consent_until$' ||
+	fail "CSV header: $($BIN --dir "$D" export --format csv | head -1)"
+$BIN --dir "$D" export --format csv | grep -q ',CAF,,ok,,,2027-03-31$' ||
+	fail "CSV row: $($BIN --dir "$D" export --format csv | grep CAF)"
+echo $KEY | "$W" "$D" append --event credential_changed --consent-until 2027-02-30 \
+	--sealing-key-fd 0 >/dev/null 2>&1 && fail "a date that does not exist was written"
 
 # Filters: times in every documented form, named events only, a word when nothing matches.
 n_all=$($BIN --dir "$D" show | wc -l)

@@ -248,6 +248,49 @@ static void test_event_checks(void **state)
 	free(ls.buf);
 }
 
+/* A consent's last day: a date that exists, after the attempts count in the line, and absent
+ * from a record that gives none (every record written before it existed). */
+static void test_consent_until(void **state)
+{
+	static const char *const wrong[] = {"2027-02-29", "2027-13-01",		  "2027-1-01",
+					    "27-01-01",	  "2027-01-01T00:00:00Z", "2027/01/01",
+					    "2027-04-31"};
+	struct fixture *f = *state;
+	struct audit_log *log;
+	struct audit_event ctx = ctx_event(), ev;
+	struct audit_record rec;
+	struct lines ls;
+	char purpose[64], alt[AUDIT_LINE_MAX], *at;
+
+	assert_int_equal(audit_open(f->dir, seal_key, &ctx, &log), VAULT_OK);
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		ev = event_n(0, purpose, sizeof(purpose));
+		ev.consent_until = wrong[i];
+		assert_int_equal(audit_append(log, &ev, NULL), VAULT_E_INVAL);
+	}
+	ev = event_n(0, purpose, sizeof(purpose));
+	ev.event = "credential_added";
+	ev.consent_until = "2028-02-29";
+	assert_int_equal(audit_append(log, &ev, NULL), VAULT_OK);
+	ev.consent_until = NULL;
+	assert_int_equal(audit_append(log, &ev, NULL), VAULT_OK);
+	audit_close(log);
+	lines_read(f->dir, &ls);
+	assert_int_equal(ls.n, 2);
+	assert_non_null(strstr(ls.l[0], "\"outcome\":\"ok\",\"consent_until\":\"2028-02-29\"}"));
+	assert_null(strstr(ls.l[1], "consent_until"));
+	assert_int_equal(audit_record_parse((uint8_t *)ls.l[0], strlen(ls.l[0]), &rec), VAULT_OK);
+	assert_string_equal(rec.consent_until, "2028-02-29");
+	assert_int_equal(audit_record_parse((uint8_t *)ls.l[1], strlen(ls.l[1]), &rec), VAULT_OK);
+	assert_string_equal(rec.consent_until, "");
+	/* a line whose date does not exist is not a record */
+	snprintf(alt, sizeof(alt), "%s", ls.l[0]);
+	at = strstr(alt, "2028-02-29");
+	memcpy(at, "2027-02-29", 10);
+	assert_int_equal(audit_record_parse((uint8_t *)alt, strlen(alt), &rec), VAULT_E_LOG_RECORD);
+	free(ls.buf);
+}
+
 /* ---------- verify: intact and tampered ---------- */
 
 static void test_intact(void **state)
@@ -928,6 +971,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_record_roundtrip),
 	    T(test_event_checks),
+	    T(test_consent_until),
 	    T(test_intact),
 	    T(test_flipped_byte),
 	    T(test_deleted_record),

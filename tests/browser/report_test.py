@@ -32,7 +32,8 @@ CONF = os.path.join(tmp, "sesame.conf")
 with open(CONF, "w") as f:
     f.write("opening_hours = mon-fri 08:00-19:00\n"
             "audit_people_per_day = 3\n"
-            "audit_long_session_seconds = 3600\n")
+            "audit_long_session_seconds = 3600\n"
+            "audit_consent_days = 20\n")
 ENV = dict(os.environ, TZ=TZ, SESAME_CONFIG=CONF, SESAME_HOME=os.path.join(tmp, "home"),
            SESAME_LOCALEDIR=LOCALEDIR, LC_ALL="C.UTF-8", LANGUAGE="")
 
@@ -67,6 +68,24 @@ def rec(local, event, worker, user=None, **kw):
     write(*args)
 
 
+TODAY = datetime.datetime.now(zoneinfo.ZoneInfo(TZ)).date()
+EN_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+EN_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December"]
+FR_DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+FR_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+             "septembre", "octobre", "novembre", "décembre"]
+
+
+def in_days(n):
+    return (TODAY + datetime.timedelta(days=n)).isoformat()
+
+
+def day_words(iso, days, months):
+    d = datetime.date.fromisoformat(iso)
+    return "%s %d %s %d" % (days[d.weekday()], d.day, months[d.month - 1], d.year)
+
+
 def session(day, start, end, worker, user, purpose, reason="lock"):
     rec(day + " " + start, "session_opened", worker, user, purpose=purpose)
     rec(day + " " + end, "session_closed", worker, user, reason=reason)
@@ -77,6 +96,29 @@ rec("2026-11-23 08:00", "agent_started", "root", reason="system")
 session("2026-11-23", "10:00", "10:10", "alice", U[1], "dossier CAF")
 rec("2026-11-23 10:05", "login_filled", "alice", U[1], service="CAF", purpose="dossier CAF")
 session("2026-11-23", "11:00", "11:05", "bob", U[2], "rendez-vous APL")
+# consents: one ends within the configured 20 days, one in 25 (the default 30 would show it),
+# one ended and was used after its end; one ending soon whose credential was removed, one of a
+# person who withdrew, one only asked for (its intent), one ended and not used since: none shown
+SOON, LATER, ENDED = in_days(10), in_days(25), "2026-11-24"
+rec("2026-11-23 09:30", "credential_added", "alice", U[1], service="CAF", consent_until=SOON)
+rec("2026-11-23 09:31", "credential_added", "alice", U[1], service="Ameli", consent_until=LATER)
+rec("2026-11-23 09:32", "credential_added", "alice", U[3], service="France Travail",
+    consent_until="2026-11-20")
+rec("2026-11-23 09:33", "credential_changed", "alice", U[3], service="France Travail",
+    consent_until=ENDED)
+rec("2026-11-23 09:34", "credential_added", "alice", U[4], service="MSA", consent_until=SOON)
+rec("2026-11-23 09:35", "credential_removed", "alice", U[4], service="MSA")
+rec("2026-11-23 09:36", "credential_added", "alice", U[6], service="Retraite",
+    consent_until=SOON)
+rec("2026-11-23 09:37", "credential_added", "alice", U[2], service="Urssaf", outcome="intent",
+    consent_until=in_days(2))
+rec("2026-11-23 09:38", "credential_added", "alice", U[5], service="Impots",
+    consent_until="2026-11-21")
+rec("2026-11-24 12:00", "login_started", "alice", U[3], service="France Travail")
+rec("2026-11-25 10:20", "login_started", "alice", U[3], service="France Travail",
+    purpose="dossier chômage")
+rec("2026-11-25 10:20", "login_failed", "alice", U[3], service="France Travail",
+    outcome="refused", reason="consent", purpose="dossier chômage")
 # a burst of wrong PINs, then the vault blocked
 for i, m in enumerate(["09:00", "09:02", "09:04"]):
     rec("2026-11-24 " + m, "pin_wrong", "bob", U[3], attempts_left=2 - i, outcome="refused")
@@ -178,9 +220,28 @@ expect(text, [
     "Sesame restarted without a clean stop", "Friday 27 November 2026 at 08:00",
     "Log repaired after a crash", "log repaired after a crash",
     "Exports", "logins exported", "Withdrawals", "withdrawal: vault destroyed",
+    "Consents about to expire",
+    "consent to assisted logins to CAF ends on %s for" % day_words(SOON, EN_DAYS, EN_MONTHS),
+    "Logins asked for after the consent ended",
+    "consent to assisted logins to France Travail ended on Tuesday 24 November 2026, "
+    "2 logins asked for after it, for",
     "Vaults opened per day and per worker", "Who opened whose vault",
     "« dossier CAF » (1)", "« accueil » (1)", "People are shown by their id",
 ], "en")
+# each consent shows the record that set it; the one used after its end, the logins after it
+soon = text[text.index("Consents about to expire"):text.index("Logins asked for after")]
+if soon.count("consent to assisted logins to") != 1 or "login to CAF recorded" not in soon:
+    fail("the consents about to expire are not CAF's alone, with its record: " + soon)
+used = text[text.index("Logins asked for after"):text.index("Vaults opened per day")]
+if (used.count("consent to assisted logins to") != 1 or
+        "login to France Travail changed" not in used or
+        used.count("login to France Travail asked for") != 1 or
+        "Wednesday 25 November 2026 at 10:20" not in used or
+        "Tuesday 24 November 2026 at 12:00" in used):
+    fail("the logins after the consent's end are not shown with their records: " + used)
+for other in ["Ameli", "MSA", "Retraite", "Urssaf", "to Impots"]:
+    if other in soon or other in used:
+        fail("a consent that should not stand out does: " + other)
 # each anomaly shows its records: the burst's three wrong PINs are rows of its table
 burst = text[text.index("3 wrong PINs in a row for"):text.index("Blocked vaults")]
 if burst.count("wrong PIN (") != 3:
@@ -208,6 +269,12 @@ expect(text, [
     "code secret incorrect (0 essai restant)", "Coffres bloqués",
     "samedi 28 novembre 2026 à 22 h 30", "Sessions longues", "une session de 90 minutes :",
     "Qui a ouvert le coffre de qui", "Retraits du service",
+    "Consentements sur le point d'expirer",
+    "le consentement aux connexions assistées à CAF prend fin le %s pour"
+    % day_words(SOON, FR_DAYS, FR_MONTHS),
+    "Connexions demandées après la fin du consentement",
+    "le consentement aux connexions assistées à France Travail a pris fin le mardi 24 novembre "
+    "2026, 2 connexions demandées après, pour",
 ], "fr")
 if '<html lang="fr">' not in dom:
     fail("the French page does not say its language")

@@ -63,7 +63,8 @@ static void report_settings_are_read(void **state)
 	const char *text = "auditor_group = cias-audit\n"
 			   "opening_hours = lun-ven 08:30-18:00\n"
 			   "audit_people_per_day = 12\n"
-			   "audit_long_session_seconds = 900\n";
+			   "audit_long_session_seconds = 900\n"
+			   "audit_consent_days = 45\n";
 
 	(void)state;
 	assert_int_equal(parse("", &cfg), VAULT_OK);
@@ -71,10 +72,12 @@ static void report_settings_are_read(void **state)
 	assert_int_equal(cfg.opening_hours.set, 0);
 	assert_int_equal(config_hours_open(&cfg.opening_hours, 6, 23 * 60), 1);
 	assert_int_equal(cfg.audit_people_per_day, CONFIG_PEOPLE_PER_DAY_DEFAULT);
+	assert_int_equal(cfg.audit_consent_days, CONFIG_CONSENT_DAYS_DEFAULT);
 	assert_int_equal(parse(text, &cfg), VAULT_OK);
 	assert_string_equal(cfg.auditor_group, "cias-audit");
 	assert_int_equal(cfg.audit_people_per_day, 12);
 	assert_int_equal(cfg.audit_long_session_seconds, 900);
+	assert_int_equal(cfg.audit_consent_days, 45);
 	assert_int_equal(config_hours_open(&cfg.opening_hours, 0, 8 * 60 + 30), 1);
 	assert_int_equal(config_hours_open(&cfg.opening_hours, 0, 8 * 60 + 29), 0);
 	assert_int_equal(config_hours_open(&cfg.opening_hours, 4, 18 * 60 - 1), 1);
@@ -89,6 +92,7 @@ static void report_settings_are_read(void **state)
 	    "opening_hours = fri-mon 08:00-18:00", "opening_hours = mon-fri08:00-18:00",
 	    "opening_hours = mon-fri 08:00-18:60", "opening_hours = 24:30-25:00",
 	    "opening_hours = mon-xyz 08:00-18:00", "audit_people_per_day = 0",
+	    "audit_consent_days = 3661",	   "audit_consent_days = -1",
 	};
 	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
 		assert_int_equal(parse(wrong[i], &cfg), VAULT_E_FORMAT);
