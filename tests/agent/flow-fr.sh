@@ -65,6 +65,13 @@ run 0 dated sh -c 'echo mdp | "$0" add "Mme Martin" --service Ameli --url https:
 run 0 dated-list "$SESAME" list "Mme Martin"
 says dated-list "connexion assistée autorisée jusqu'au 30 mai 2027"
 says dated-list "notes : dossier APL"
+# the log keeps the consent's last day, in the intent and in the outcome, and no day for a
+# consent without an end (CAF's)
+run 0 dated-log "$SESAME" audit show --event credential_added
+[ "$(grep -c 'service="Ameli" .*consent_until="2027-05-30"' "$tmp/out/dated-log.out")" = 2 ] ||
+	fail "the consent's last day is not in Ameli's two records: $(cat "$tmp/out/dated-log.out")"
+grep 'service="CAF"' "$tmp/out/dated-log.out" | grep -q consent_until &&
+	fail "a consent without an end has a last day: $(cat "$tmp/out/dated-log.out")"
 # the pinentry's buttons speak French too
 rm -f "$tmp/spy.log"
 echo 284619 >"$tmp/spy.answers"
