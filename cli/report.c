@@ -1330,7 +1330,8 @@ static int report_run(const char *dir, const struct report_options *o, struct re
 	threaded = pthread_create(&verifier, NULL, report_verify, &in) == 0;
 	if (!threaded)
 		report_verify(&in);
-	ret = audit_scan(dir, NULL, on_record, rp);
+	/* the verdict is the full verify's: the reader need not check each line again */
+	ret = audit_scan_verified(dir, NULL, on_record, rp);
 	if (threaded)
 		pthread_join(verifier, NULL);
 	free(in.kept);

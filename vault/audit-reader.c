@@ -103,10 +103,10 @@ int audit_filter_match(const struct audit_filter *f, const struct audit_record *
 	return 1;
 }
 
-int audit_scan(const char *dir, const struct audit_filter *f,
-	       int (*cb)(void *ctx, const struct audit_record *rec, const uint8_t *line,
-			 size_t len),
-	       void *ctx)
+typedef int (*scan_cb)(void *ctx, const struct audit_record *rec, const uint8_t *line, size_t len);
+
+static int scan(const char *dir, const struct audit_filter *f, scan_cb cb, void *ctx,
+		int (*parse)(const uint8_t *, size_t, struct audit_record *))
 {
 	struct audit_reader rd;
 	struct audit_record *rec = NULL;
@@ -122,7 +122,7 @@ int audit_scan(const char *dir, const struct audit_filter *f,
 	if (ret == VAULT_OK && rec == NULL)
 		ret = VAULT_E_NOMEM;
 	while (ret == VAULT_OK && (r = audit_reader_next(&rd, &line, &len)) == 1) {
-		ret = audit_record_parse(line, len, rec);
+		ret = parse(line, len, rec);
 		if (ret == VAULT_OK && audit_filter_match(f, rec) && cb(ctx, rec, line, len) != 0)
 			break;
 	}
@@ -135,4 +135,14 @@ int audit_scan(const char *dir, const struct audit_filter *f,
 	close(fd);
 	close(dirfd);
 	return ret;
+}
+
+int audit_scan(const char *dir, const struct audit_filter *f, scan_cb cb, void *ctx)
+{
+	return scan(dir, f, cb, ctx, audit_record_parse);
+}
+
+int audit_scan_verified(const char *dir, const struct audit_filter *f, scan_cb cb, void *ctx)
+{
+	return scan(dir, f, cb, ctx, audit_record_parse_verified);
 }

@@ -99,6 +99,12 @@ struct audit_event audit_event_now(const char *event, uint32_t worker_uid, const
 /* Parses one line (without '\n') into rec: VAULT_E_LOG_RECORD unless the line is exactly the
  * canonical serialisation of rec. A function from buffer to struct, for fuzzers. */
 int audit_record_parse(const uint8_t *line, size_t len, struct audit_record *rec);
+/* The same without the canonical check (serialising rec again and comparing), for a reader
+ * whose caller verifies the whole log (audit_verify) and takes its verdict from that: a line
+ * the signed checkpoint covers was canonical when it was written. Every field is still checked
+ * for its type and bounds, and the members for their order (one out of its place reads as
+ * absent). */
+int audit_record_parse_verified(const uint8_t *line, size_t len, struct audit_record *rec);
 /* Canonical serialisation of rec (without '\n'): VAULT_E_TOOLONG past AUDIT_LINE_MAX. */
 int audit_record_format(const struct audit_record *rec, char *out, size_t cap, size_t *len);
 
@@ -218,6 +224,12 @@ int audit_scan(const char *dir, const struct audit_filter *f,
 	       int (*cb)(void *ctx, const struct audit_record *rec, const uint8_t *line,
 			 size_t len),
 	       void *ctx);
+/* audit_scan reading with audit_record_parse_verified: for a caller that runs audit_verify on
+ * the same log and says its verdict (sesame audit report). */
+int audit_scan_verified(const char *dir, const struct audit_filter *f,
+			int (*cb)(void *ctx, const struct audit_record *rec, const uint8_t *line,
+				  size_t len),
+			void *ctx);
 
 #define AUDIT_CSV_HEADER                                                                           \
 	"seq,time,event,installation,worker_uid,worker_login,host,user,credential,service,"        \

@@ -184,11 +184,52 @@ static void test_record_roundtrip(void **state)
 		strcat(alt, "}");
 		assert_int_equal(audit_record_parse((uint8_t *)alt, strlen(alt), &rec),
 				 VAULT_E_LOG_RECORD);
+		/* the reader of a verified log reads the fields without the canonical check */
+		assert_int_equal(audit_record_parse_verified((uint8_t *)alt, strlen(alt), &rec),
+				 VAULT_OK);
+		assert_int_equal(rec.seq, 5);
+		assert_int_equal(rec.attempts_left, 2);
+		assert_string_equal(rec.worker_login, "bob");
+		assert_string_equal(rec.purpose, "rendez-vous 5, dossier APL");
 		snprintf(alt, sizeof(alt), "%.*s,\"x\":1}", (int)strlen(ls.l[5]) - 1, ls.l[5]);
 		assert_int_equal(audit_record_parse((uint8_t *)alt, strlen(alt), &rec),
 				 VAULT_E_LOG_RECORD);
 		assert_int_equal(audit_record_parse((const uint8_t *)"{}", 2, &rec),
 				 VAULT_E_LOG_RECORD);
+		/* but still the types and the bounds of every field */
+		assert_int_equal(audit_record_parse_verified((const uint8_t *)"{}", 2, &rec),
+				 VAULT_E_LOG_RECORD);
+		{
+			const char *at = strstr(ls.l[5], "\"attempts_left\":2");
+			snprintf(alt, sizeof(alt), "%.*s\"attempts_left\":\"2\"%s",
+				 (int)(at - ls.l[5]), ls.l[5], at + strlen("\"attempts_left\":2"));
+		}
+		assert_int_equal(audit_record_parse_verified((uint8_t *)alt, strlen(alt), &rec),
+				 VAULT_E_LOG_RECORD);
+	}
+	/* read with or without the canonical check, a canonical line's fields are the same */
+	for (size_t i = 0; i < ls.n; i++) {
+		struct audit_record strict;
+		assert_int_equal(audit_record_parse((uint8_t *)ls.l[i], strlen(ls.l[i]), &strict),
+				 VAULT_OK);
+		assert_int_equal(
+		    audit_record_parse_verified((uint8_t *)ls.l[i], strlen(ls.l[i]), &rec),
+		    VAULT_OK);
+		assert_memory_equal(&rec, &strict, sizeof(rec));
+	}
+	{
+		const char *shuffled =
+		    "{\"host\":\"h\",\"worker\":{\"login\":\"bob\",\"uid\":7},\"seq\":3,"
+		    "\"prev\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\"outcome\":\"ok\","
+		    "\"time\":\"2026-11-28T10:00:00Z\",\"event\":\"pin_ok\","
+		    "\"installation\":\"i\"}";
+		assert_int_equal(
+		    audit_record_parse((const uint8_t *)shuffled, strlen(shuffled), &rec),
+		    VAULT_E_LOG_RECORD);
+		/* nor by the reader of a verified log: a member out of its place reads as absent */
+		assert_int_equal(
+		    audit_record_parse_verified((const uint8_t *)shuffled, strlen(shuffled), &rec),
+		    VAULT_E_LOG_RECORD);
 	}
 	free(ls.buf);
 }
