@@ -93,6 +93,8 @@ struct session {
 
 /* JOB_CHECK_PIN counts and checks a PIN as an unlock does, and opens nothing. */
 /* JOB_EXPORT checks the PIN likewise and builds the export's bytes (export.c). */
+/* JOB_HISTORY reads a person's latest records from the log (auditor.c): a read of the whole
+ * log, made on the pool after their PIN check so that the loop answers others meanwhile. */
 enum job_kind {
 	JOB_UNLOCK,
 	JOB_ENROLL,
@@ -101,6 +103,7 @@ enum job_kind {
 	JOB_LOGIN,
 	JOB_CHECK_PIN,
 	JOB_EXPORT,
+	JOB_HISTORY,
 };
 
 struct agent;
@@ -135,8 +138,10 @@ struct job {
 	char *passphrase;
 	uint8_t *file;
 	size_t file_len, count;
-	job_done_fn done; /* set by whoever made the job */
-	int history;	  /* JOB_CHECK_PIN: the reply carries the person's records */
+	job_done_fn done;      /* set by whoever made the job */
+	int history;	       /* JOB_CHECK_PIN: the reply carries the person's records */
+	const char *audit_dir; /* JOB_HISTORY: the log to read */
+	cJSON *records;	       /* JOB_HISTORY: the reply's "records" and "earlier" */
 	struct job *next;
 };
 
@@ -227,7 +232,9 @@ int agent_peer_auditor(const struct agent *a, uid_t uid, gid_t gid, const gid_t 
 		       size_t ngroups);
 void agent_names(struct agent *a, struct conn *c, const cJSON *req);
 /* The person's latest records (after their PIN), as the log's lines, into reply. */
-void agent_history_add(struct agent *a, const char *user, cJSON *reply);
+/* JOB_HISTORY: on a pool thread, the person's records; on the loop's, the reply. */
+int agent_history_build(struct job *j);
+void agent_history_done(struct agent *a, struct conn *c, struct job *j);
 
 /* people.c: the index of people, loaded on a thread at start */
 int agent_people_start(struct agent *a);

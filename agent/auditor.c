@@ -35,27 +35,51 @@ static int history_take(void *ctx, const struct audit_record *rec, const uint8_t
 	return 0;
 }
 
-void agent_history_add(struct agent *a, const char *user, cJSON *reply)
+int agent_history_build(struct job *j)
 {
-	struct audit_filter f = {.user = user};
+	struct audit_filter f = {.user = j->user};
 	struct history *h = calloc(1, sizeof(*h));
-	cJSON *list = cJSON_AddArrayToObject(reply, "records");
+	cJSON *list;
 	size_t n, start;
+	int ret;
 
-	if (h == NULL)
-		return;
-	/* a read of the whole log on the loop: a person's history is asked rarely, at the
-	 * person's own request, after a PIN that costs a second already */
-	audit_scan(a->home.audit, &f, history_take, h);
+	if (h == NULL || (j->records = cJSON_CreateObject()) == NULL ||
+	    (list = cJSON_AddArrayToObject(j->records, "records")) == NULL) {
+		free(h);
+		return VAULT_E_NOMEM;
+	}
+	/* the whole log is read, on a pool thread: the loop answers the others meanwhile */
+	ret = audit_scan(j->audit_dir, &f, history_take, h);
 	n = h->seen < AGENT_HISTORY_MAX ? (size_t)h->seen : AGENT_HISTORY_MAX;
 	start = h->seen < AGENT_HISTORY_MAX ? 0 : h->next;
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list,
 				     cJSON_CreateString(h->lines[(start + i) % AGENT_HISTORY_MAX]));
-	cJSON_AddNumberToObject(reply, "earlier", (double)(h->seen - n));
+	cJSON_AddNumberToObject(j->records, "earlier", (double)(h->seen - n));
 	for (size_t i = 0; i < AGENT_HISTORY_MAX; i++)
 		free(h->lines[i]);
 	free(h);
+	return ret == VAULT_E_LOG_TORN ? VAULT_OK : ret;
+}
+
+void agent_history_done(struct agent *a, struct conn *c, struct job *j)
+{
+	struct vault_user_info info;
+	cJSON *r;
+
+	if (c == NULL)
+		return;
+	if (j->ret != VAULT_OK) {
+		agent_reply_error(a, c, j->ret, NULL);
+		return;
+	}
+	r = j->records;
+	j->records = NULL;
+	cJSON_AddTrueToObject(r, "ok");
+	cJSON_AddStringToObject(r, "user", j->user);
+	if (vault_user_info(a->store, j->user, &info) == VAULT_OK)
+		cJSON_AddStringToObject(r, "name", info.name);
+	agent_reply(a, c, r);
 }
 
 int agent_peer_auditor(const struct agent *a, uid_t uid, gid_t gid, const gid_t *groups,

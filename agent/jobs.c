@@ -38,13 +38,33 @@ static void reply_user(struct agent *a, struct conn *c, const struct job *j)
 	cJSON_AddStringToObject(r, "user", j->user);
 	if (j->recovery_out != NULL)
 		cJSON_AddStringToObject(r, "recovery", j->recovery_out);
-	if (j->history) {
-		struct vault_user_info info;
-		if (vault_user_info(a->store, j->user, &info) == VAULT_OK)
-			cJSON_AddStringToObject(r, "name", info.name);
-		agent_history_add(a, j->user, r);
-	}
 	agent_reply(a, c, r);
+}
+
+/* The PIN was right and its record is written: the person's records are read on the pool,
+ * and the connection waits for them as it waited for the PIN. */
+static void history_start(struct agent *a, struct conn *c, const struct job *j)
+{
+	struct job *h;
+
+	if (c == NULL)
+		return;
+	if ((h = job_new(JOB_HISTORY)) == NULL) {
+		agent_reply_error(a, c, VAULT_E_NOMEM, NULL);
+		return;
+	}
+	h->conn_id = j->conn_id;
+	h->worker = j->worker;
+	memcpy(h->worker_login, j->worker_login, sizeof(h->worker_login));
+	memcpy(h->user, j->user, sizeof(h->user));
+	h->audit_dir = a->home.audit;
+	h->done = agent_history_done;
+	if (pool_submit(&a->pool, h) != 0) {
+		job_free(h);
+		agent_reply_error(a, c, PROTO_E_BUSY, "too many requests at once; try again");
+		return;
+	}
+	c->busy = 1;
 }
 
 /* A wrong PIN or a blocked vault: record it, then say so with the attempts left. */
@@ -123,7 +143,10 @@ static void check_done(struct agent *a, struct conn *c, struct job *j)
 			agent_reply_error(a, c, PROTO_E_AUDIT, NULL);
 		return;
 	}
-	reply_user(a, c, j);
+	if (j->history)
+		history_start(a, c, j);
+	else
+		reply_user(a, c, j);
 }
 
 /* One record of a change: its intent, then what came of it (docs/audit-log.md, "Changes and
@@ -321,6 +344,7 @@ void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j)
 		agent_export_done(a, c, j);
 		break;
 	case JOB_LOGIN: /* ends through agent_login_done */
+	case JOB_HISTORY: /* ends through agent_history_done */
 		break;
 	}
 }

@@ -34,6 +34,7 @@ void job_free(struct job *j)
 	vault_close(j->vault);
 	vault_change_free(j->change);
 	free(j->login); /* holds no secret */
+	cJSON_Delete(j->records);
 	sodium_free(j->passphrase);
 	sodium_free(j->file);
 	if (j->file_fd >= 0)
@@ -76,6 +77,9 @@ static void job_run(struct pool *p, struct job *j)
 		j->ret = vault_unlock_pin(p->store, j->user, j->pin, &j->vault, &j->attempts_left);
 		if (j->ret == VAULT_OK)
 			j->ret = agent_export_build(j);
+		break;
+	case JOB_HISTORY:
+		j->ret = agent_history_build(j);
 		break;
 	case JOB_LOGIN: /* never queued: login threads post their result themselves */
 		break;
