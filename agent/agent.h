@@ -30,7 +30,7 @@
 #define AGENT_KDF_QUEUE_MAX 32 /* queued PIN checks beyond this are refused as busy */
 #define AGENT_LOGIN_MAX 64
 #define AGENT_NAMES_MAX 200    /* ids in one names request */
-#define AGENT_RECEIPT_MAX 128  /* records a session's receipt proves */
+#define AGENT_RECEIPT_MAX 128  /* records a session's receipt proves (docs/protocol.md, lock) */
 #define AGENT_HISTORY_MAX 1000 /* a person's latest records a history gives */
 #define AGENT_HOST_MAX 64
 #define AGENT_PURPOSE_MAX 200
