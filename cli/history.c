@@ -45,48 +45,28 @@ static void take_options(int *argc, char **argv, struct history_options *o)
 	*argc = out;
 }
 
-/* The records of the reply, parsed; n set. NULL when there are none. */
-static struct audit_record *records_of(const cJSON *reply, size_t *n)
-{
-	const cJSON *list = cJSON_GetObjectItemCaseSensitive(reply, "records"), *l;
-	struct audit_record *recs = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*recs));
-
-	*n = 0;
-	if (recs == NULL)
-		return NULL;
-	cJSON_ArrayForEach(l, list)
-	{
-		if (cJSON_IsString(l) &&
-		    audit_record_parse((const uint8_t *)l->valuestring, strlen(l->valuestring),
-				       &recs[*n]) == VAULT_OK)
-			(*n)++;
-	}
-	return recs;
-}
-
 static void print_text(const char *name, const struct audit_record *recs, size_t n,
 		       long long earlier)
 {
-	char when[256], who[256], what[WORDS_MAX], of[VAULT_NAME_MAX + 32], line[CLI_MESSAGE_MAX];
+	char of[VAULT_NAME_MAX + 32], line[CLI_MESSAGE_MAX];
+	struct words_row row;
 
 	/* TRANSLATORS: %s is "of NAME" (see "of %s") */
 	printf(_("History of the vault %s:\n"), cli_of(name, of, sizeof(of)));
 	if (earlier > 0)
 		printf(_("(%lld earlier records are not shown)\n"), earlier);
 	for (size_t i = 0; i < n; i++) {
-		words_when(recs[i].time, when, sizeof(when));
-		words_worker(recs[i].worker_uid, recs[i].worker_login, who, sizeof(who));
-		words_what(&recs[i], what, sizeof(what));
+		words_row(&recs[i], &row);
 		fputs("\n", stdout);
-		words_plain(stdout, when);
+		words_plain(stdout, row.when);
 		fputs("\n  ", stdout);
-		words_plain(stdout, what);
+		words_plain(stdout, row.what);
 		fputs("\n  ", stdout);
-		snprintf(line, sizeof(line), _("by %s"), who);
+		snprintf(line, sizeof(line), _("by %s"), row.who);
 		words_plain(stdout, line);
-		if (recs[i].purpose[0]) {
+		if (row.why[0]) {
 			fputs("\n  ", stdout);
-			snprintf(line, sizeof(line), _("purpose: %s"), recs[i].purpose);
+			snprintf(line, sizeof(line), _("purpose: %s"), row.why);
 			words_plain(stdout, line);
 		}
 		fputs("\n", stdout);
@@ -95,19 +75,17 @@ static void print_text(const char *name, const struct audit_record *recs, size_t
 
 static void html_row(FILE *f, const struct audit_record *r)
 {
-	char when[256], who[256], what[WORDS_MAX];
+	struct words_row row;
 
-	words_when(r->time, when, sizeof(when));
-	words_worker(r->worker_uid, r->worker_login, who, sizeof(who));
-	words_what(r, what, sizeof(what));
+	words_row(r, &row);
 	fputs("<tr><td>", f);
-	words_html(f, when);
+	words_html(f, row.when);
 	fputs("</td><td>", f);
-	words_html(f, who);
+	words_html(f, row.who);
 	fputs("</td><td>", f);
-	words_html(f, what);
+	words_html(f, row.what);
 	fputs("</td><td>", f);
-	words_html(f, r->purpose);
+	words_html(f, row.why);
 	fputs("</td></tr>\n", f);
 }
 
@@ -161,7 +139,7 @@ static int show(const cJSON *reply, const struct history_options *o, int *fd, in
 	int ret = EXIT_OK;
 
 	proto_int(reply, "earlier", &earlier);
-	if ((recs = records_of(reply, &n)) == NULL)
+	if ((recs = words_history_records(reply, &n)) == NULL)
 		return EXIT_FAIL;
 	if (*fd >= 0) {
 		int page = *fd;

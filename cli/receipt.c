@@ -8,14 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "audit.h"
 #include "cli.h"
 #include "receipt.h"
 #include "words.h"
-
-#define PROOF_PREFIX "c2sp.org/tlog-proof@v1\nextra "
 
 int cli_receipt_open(const char *path)
 {
@@ -26,21 +22,6 @@ int cli_receipt_open(const char *path)
 			    "without a receipt"),
 			  path, strerror(errno));
 	return fd;
-}
-
-/* The record a proof carries on its "extra" line. */
-static int proof_record(const char *proof, struct audit_record *r)
-{
-	const char *b64 = proof + strlen(PROOF_PREFIX), *end;
-	uint8_t line[AUDIT_LINE_MAX];
-	size_t len;
-
-	if (strncmp(proof, PROOF_PREFIX, strlen(PROOF_PREFIX)) != 0 ||
-	    (end = strchr(b64, '\n')) == NULL ||
-	    sodium_base642bin(line, sizeof(line), b64, (size_t)(end - b64), NULL, &len, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0)
-		return -1;
-	return audit_record_parse(line, len, r) == VAULT_OK ? 0 : -1;
 }
 
 static void receipt_head(FILE *f, const char *name)
@@ -66,24 +47,23 @@ static void receipt_head(FILE *f, const char *name)
 
 static void receipt_entry(FILE *f, const char *proof, const struct audit_record *r)
 {
-	char when[256], who[256], what[WORDS_MAX], line[CLI_MESSAGE_MAX];
+	char line[CLI_MESSAGE_MAX];
+	struct words_row row;
 
-	words_when(r->time, when, sizeof(when));
-	words_worker(r->worker_uid, r->worker_login, who, sizeof(who));
-	words_what(r, what, sizeof(what));
+	words_row(r, &row);
 	fputs("<div class=\"entry\"><p class=\"what\">", f);
-	words_html(f, what);
+	words_html(f, row.what);
 	fputs("</p><p>", f);
 	/* TRANSLATORS: when, then who: "Monday 30 November 2026 at 14:05, by Ana Dupont" */
-	snprintf(line, sizeof(line), _("%s, by %s"), when, who);
+	snprintf(line, sizeof(line), _("%s, by %s"), row.when, row.who);
 	words_html(f, line);
-	if (r->purpose[0]) {
+	if (row.why[0]) {
 		fputs("<br>", f);
-		snprintf(line, sizeof(line), _("Purpose: %s"), r->purpose);
+		snprintf(line, sizeof(line), _("Purpose: %s"), row.why);
 		words_html(f, line);
 	}
 	fprintf(f, "</p><p>%s %llu</p><pre class=\"code\">", _("Verification code of entry"),
-		(unsigned long long)r->seq);
+		row.seq);
 	words_html(f, proof);
 	fputs("</pre></div>\n", f);
 }
@@ -103,7 +83,7 @@ int cli_receipt_write(int fd, const cJSON *reply)
 	receipt_head(f, name != NULL ? name : "");
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(reply, "receipt"))
 	{
-		if (cJSON_IsString(p) && proof_record(p->valuestring, &r) == 0)
+		if (cJSON_IsString(p) && words_proof_record(p->valuestring, &r) == 0)
 			receipt_entry(f, p->valuestring, &r);
 		else
 			missing++;

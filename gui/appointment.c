@@ -334,8 +334,16 @@ static void lock_done(GuiWindow *win, const cJSON *reply, const char *error)
 {
 	char *text;
 
+	long long closed = 0;
+
 	if (gui_reply_ok(reply)) {
-		gui_window_home(win, _("The appointment has ended: the person's vault is locked."));
+		gui_appointment_stop(win); /* no session's time to show or ask any more */
+		proto_int(reply, "closed", &closed);
+		if (closed == 0)
+			gui_window_home(win, appointment_ended_text());
+		else if (!gui_receipt_open(win, reply)) /* no entry to give a code to */
+			gui_window_home(
+			    win, _("The appointment has ended: the person's vault is locked."));
 		return;
 	}
 	text = error != NULL ? g_strdup(error) : gui_reply_message(reply);
@@ -350,6 +358,7 @@ static void appointment_end(GtkButton *b, gpointer data)
 
 	cJSON_AddStringToObject(req, "op", "lock");
 	cJSON_AddStringToObject(req, "user", win->user);
+	cJSON_AddTrueToObject(req, "receipt"); /* offered to the person once the vault is locked */
 	gui_window_call(win, req, lock_done);
 }
 
@@ -358,6 +367,11 @@ static void appointment_add(GtkButton *b, gpointer data);
 static void appointment_pin(GtkButton *b, gpointer data)
 {
 	gui_window_ask_pin(data, GUI_PIN_CHANGE_CURRENT);
+}
+
+static void appointment_history(GtkButton *b, gpointer data)
+{
+	gui_window_ask_pin(data, GUI_PIN_HISTORY);
 }
 
 void gui_appointment_open(GuiWindow *win, long long expires_in)
@@ -429,6 +443,9 @@ GtkWidget *gui_appointment_page(GuiWindow *win)
 	gtk_box_append(GTK_BOX(actions), b);
 	b = gui_button(_("_Change the PIN"), NULL);
 	g_signal_connect(b, "clicked", G_CALLBACK(appointment_pin), win);
+	gtk_box_append(GTK_BOX(actions), b);
+	b = gui_button(_("_History"), NULL);
+	g_signal_connect(b, "clicked", G_CALLBACK(appointment_history), win);
 	gtk_box_append(GTK_BOX(actions), b);
 	b = gui_button(_("_End of appointment"), "destructive-action");
 	g_signal_connect(b, "clicked", G_CALLBACK(appointment_end), win);

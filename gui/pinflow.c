@@ -40,6 +40,10 @@ static void pin_texts(GuiWindow *win, enum gui_pin_mode mode, char **whose, char
 		*whose = g_strdup_printf(_("%s, change your PIN"), win->name);
 		*prompt = g_strdup(_("Type your current PIN"));
 		break;
+	case GUI_PIN_HISTORY:
+		*whose = g_strdup_printf(_("%s, your history"), win->name);
+		*prompt = g_strdup(_("Type your PIN to see who used your vault, when, and why"));
+		break;
 	default: /* the second time */
 		*whose = mode == GUI_PIN_ENROL_SECOND
 			     ? g_strdup_printf(_("%s, choose your PIN"), win->name)
@@ -60,7 +64,7 @@ void gui_window_ask_pin(GuiWindow *win, enum gui_pin_mode mode)
 		purpose = g_strdup_printf(_("For: %s"), win->purpose);
 	gui_pin_pad_set_text(win->pad, whose, asker, purpose, prompt);
 	gui_pin_pad_set_busy(win->pad, FALSE);
-	if (mode == GUI_PIN_UNLOCK || mode == GUI_PIN_CHANGE_CURRENT)
+	if (mode == GUI_PIN_UNLOCK || mode == GUI_PIN_CHANGE_CURRENT || mode == GUI_PIN_HISTORY)
 		gui_pin_pad_set_attempts(win->pad, win->attempts);
 	gui_window_page(win, "pin");
 	gui_pin_pad_focus(win->pad);
@@ -256,6 +260,29 @@ static void pin_second(GuiWindow *win, char *pin, enum gui_pin_mode first)
 	sodium_free(pin);
 }
 
+static void history_done(GuiWindow *win, const cJSON *reply, const char *error)
+{
+	if (gui_reply_ok(reply))
+		gui_history_open(win, reply);
+	else if (pin_blocked(reply))
+		gui_recovery_open(win, gui_strerror(VAULT_E_BLOCKED));
+	else
+		pin_refused(win, reply, error);
+}
+
+/* The person's history after their PIN (checked and counted as any other); pin is wiped. */
+static void history_send(GuiWindow *win, char *pin)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(req, "op", "history");
+	cJSON_AddStringToObject(req, "user", win->user);
+	cJSON_AddStringToObject(req, "pin", pin); /* the tree's copy is wiped when freed */
+	sodium_free(pin);
+	gui_pin_pad_set_busy(win->pad, TRUE);
+	gui_window_call(win, req, history_done);
+}
+
 /* The current PIN, checked (and counted) before the new one is asked; kept for the change. */
 static void pin_check_send(GuiWindow *win, char *pin)
 {
@@ -286,6 +313,9 @@ void gui_pin_submitted(GuiPinPad *pad, gpointer data)
 		break;
 	case GUI_PIN_CHANGE_CURRENT:
 		pin_check_send(win, pin);
+		break;
+	case GUI_PIN_HISTORY:
+		history_send(win, pin);
 		break;
 	case GUI_PIN_ENROL_FIRST:
 	case GUI_PIN_RECOVER_FIRST:

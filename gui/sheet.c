@@ -128,26 +128,13 @@ static void sheet_print(GtkButton *b, gpointer data)
 	g_object_unref(op);
 }
 
-/* The PDF's file made fresh, 0600 and never through a link, before the export writes it: it
- * holds the key. The chooser has asked before replacing a file. */
-static int sheet_file_create(const char *path)
-{
-	int fd;
-
-	if (unlink(path) != 0 && errno != ENOENT)
-		return -1;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-		return -1;
-	return close(fd);
-}
-
 static void sheet_export(GuiWindow *win, const char *path)
 {
 	GtkPrintOperation *op;
 	GError *error = NULL;
 	char *text;
 
-	if (sheet_file_create(path) != 0) {
+	if (gui_print_file_create(path) != 0) { /* it holds the key */
 		text = g_strdup_printf(_("cannot create the recovery sheet %s: %s"), path,
 				       g_strerror(errno));
 		gui_window_toast(win, text);
@@ -189,17 +176,12 @@ static void sheet_chosen(GtkNativeDialog *dialog, int response, gpointer data)
 static void sheet_save(GtkButton *b, gpointer data)
 {
 	GuiWindow *win = data;
-	GtkFileChooserNative *chooser =
-	    gtk_file_chooser_native_new(_("Save the recovery sheet as PDF"), GTK_WINDOW(win),
-					GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
-	/* TRANSLATORS: the file name offered for the recovery sheet's PDF */
-	char *name = g_strdup_printf("%s.pdf", _("recovery-sheet"));
+	/* TRANSLATORS: the file name offered for the recovery sheet's PDF, without .pdf */
+	GtkFileChooserNative *chooser = gui_print_chooser(
+	    GTK_WINDOW(win), _("Save the recovery sheet as PDF"), _("recovery-sheet"));
 
-	gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
-	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), name);
 	g_signal_connect(chooser, "response", G_CALLBACK(sheet_chosen), win);
 	gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
-	g_free(name);
 }
 
 static void sheet_done(GtkButton *b, gpointer data)

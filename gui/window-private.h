@@ -9,6 +9,7 @@
 #include "format.h"
 #include "people.h"
 #include "pinpad.h"
+#include "print.h"
 #include "window.h"
 
 #define GUI_STATUS_POLL_S 10	/* how often the session's remaining time is asked again */
@@ -25,6 +26,7 @@ enum gui_pin_mode {
 	GUI_PIN_CHANGE_CURRENT,
 	GUI_PIN_CHANGE_FIRST,
 	GUI_PIN_CHANGE_SECOND,
+	GUI_PIN_HISTORY, /* the person's own history, shown after their PIN */
 };
 
 struct _GuiWindow {
@@ -70,6 +72,10 @@ struct _GuiWindow {
 
 	/* recovery */
 	GtkWidget *rec_title, *rec_groups[GUI_RECOVERY_GROUPS], *rec_error, *rec_next;
+
+	/* the history and the receipt, and the document that prints the one shown */
+	GtkWidget *hist_title, *hist_list, *rcpt_title, *rcpt_list;
+	GuiDoc *doc;
 };
 
 /* A reply on the main loop: reply (ok or not), or NULL and error (the agent unreachable). */
@@ -113,6 +119,15 @@ void gui_appointment_stop(GuiWindow *win);
 /* recovery.c */
 GtkWidget *gui_recovery_page(GuiWindow *win);
 void gui_recovery_open(GuiWindow *win, const char *message);
+
+/* records.c: the person's history and the appointment's receipt */
+GtkWidget *gui_history_page(GuiWindow *win);
+GtkWidget *gui_receipt_page(GuiWindow *win);
+/* The history of a "history" reply, shown. */
+void gui_history_open(GuiWindow *win, const cJSON *reply);
+/* The receipt of a "lock" reply, shown; FALSE (nothing shown) when it holds no entry. */
+gboolean gui_receipt_open(GuiWindow *win, const cJSON *reply);
+void gui_records_forget(GuiWindow *win);
 
 /* sheet.c */
 GtkWidget *gui_sheet_page(GuiWindow *win);

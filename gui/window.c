@@ -137,6 +137,7 @@ void gui_window_home(GuiWindow *win, const char *message)
 {
 	gui_appointment_stop(win);
 	gui_window_forget(win);
+	gui_records_forget(win);
 	gui_window_page(win, "people");
 	gui_people_model_reload(win->people);
 	if (message != NULL)
@@ -530,7 +531,8 @@ static void window_back(GtkButton *b, gpointer data)
 	GuiWindow *win = data;
 	const char *page = gtk_stack_get_visible_child_name(win->stack);
 
-	if (strcmp(page, "add") == 0)
+	gui_records_forget(win);
+	if (strcmp(page, "add") == 0 || strcmp(page, "history") == 0)
 		gui_window_page(win, "appointment");
 	else
 		gui_window_home(win, NULL);
@@ -554,6 +556,7 @@ static void gui_window_dispose(GObject *object)
 	gui_appointment_stop(win);
 	gui_window_forget(win);
 	gui_sheet_forget(win);
+	gui_records_forget(win);
 	g_clear_object(&win->people);
 	G_OBJECT_CLASS(gui_window_parent_class)->dispose(object);
 }
@@ -612,6 +615,8 @@ static void gui_window_init(GuiWindow *win)
 	window_add_page(win, gui_appointment_page(win), "appointment", _("Appointment"));
 	window_add_page(win, gui_add_page(win), "add", _("New service"));
 	window_add_page(win, gui_recovery_page(win), "recovery", _("Recovery"));
+	window_add_page(win, gui_history_page(win), "history", _("History"));
+	window_add_page(win, gui_receipt_page(win), "receipt", _("Receipt"));
 	gtk_box_append(GTK_BOX(view), GTK_WIDGET(win->stack));
 	win->message = g_object_new(GTK_TYPE_LABEL, "accessible-role", GTK_ACCESSIBLE_ROLE_ALERT,
 				    "wrap", TRUE, "xalign", 0.0, NULL);

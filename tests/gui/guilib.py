@@ -569,6 +569,14 @@ class Gui:
         self.wait("%r to say %r" % (field.name, said),
                   lambda: field.description == said, self.ui())
 
+    def keypad(self, pin):
+        """The PIN on the PIN screen's keypad, each digit seen counted, then Confirm."""
+        field = self.get("text", name=self.T("PIN"))
+        for i, d in enumerate(pin):
+            self.click(d)
+            self.typed(field, i + 1)
+        self.click(self.T("Confirm"))
+
     def fill_secret(self, field, text):
         self.focus(field)
         self.type(text)

@@ -161,11 +161,9 @@ static void waits_follow_the_op(void **state)
 	static const struct {
 		const char *op;
 		int wait_ms;
-	} cases[] = {{"status", CLIENT_ANSWER_WAIT_MS},
-		     {"unlock", CLIENT_PIN_WAIT_MS},
-		     {"pin_check", CLIENT_PIN_WAIT_MS},
-		     {"export", CLIENT_PIN_WAIT_MS},
-		     {"login", CLIENT_LOGIN_WAIT_MS}};
+	} cases[] = {{"status", CLIENT_ANSWER_WAIT_MS}, {"unlock", CLIENT_PIN_WAIT_MS},
+		     {"pin_check", CLIENT_PIN_WAIT_MS}, {"export", CLIENT_PIN_WAIT_MS},
+		     {"history", CLIENT_PIN_WAIT_MS},	{"login", CLIENT_LOGIN_WAIT_MS}};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
