@@ -8,8 +8,8 @@
   recorded credential_added;
 - "Connexion assistée": headless Chromium, started by the agent, fills a local login page and
   the page's server receives exactly the username and password (login_started, login_filled);
-- "Fin du rendez-vous": no session in sesame status, session_closed (reason lock), back to the
-  people.
+- "Fin du rendez-vous": no session in sesame status, session_closed (reason lock), the receipt
+  offered (records.py checks it), then back to the people.
 Screenshots: the PIN screen, the appointment, the new service form.
 """
 import os
@@ -125,6 +125,8 @@ print("ok assisted login: the server received the username and password")
 # The end of the appointment: no session left, recorded, back to the people.
 t.click(t.T("_End of appointment"))
 t.shows(re.escape(t.T("The appointment has ended: the person's vault is locked.")))
+t.shows("^%s$" % re.escape(t.T("Appointment receipt: %s", NAME)))
+t.click(t.T("_Done"))
 t.get("panel", name=NAME)
 if t.sessions():
     t.fail("sesame status after the end of the appointment: %r" % t.status())
