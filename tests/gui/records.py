@@ -139,7 +139,7 @@ if t.sessions():
 closed = t.expect_audit("session_closed", count=2, user=who, reason="lock")
 t.screenshot("receipt")
 receipt = entries(t.T("Entries of the receipt"))
-text = save_pdf(os.path.join(t.tmp, "out", "reçu.pdf"), "The receipt is saved in %s.")
+text = save_pdf(os.path.join(t.tmp, "out", "recu.pdf"), "The receipt is saved in %s.")
 codes = codes_of(text)
 if not codes or len(codes) != len(receipt):
     t.fail("%d codes in the PDF for %d entries on screen:\n%s" % (len(codes), len(receipt), text))
