@@ -115,7 +115,8 @@ run 0 enroll-consent sh -c 'echo 739164 | "$0" enroll Bob --pin-fd 0 --consent "
 grep -qF 'For Bob, on ' "$tmp/out/bob.html" || fail "enroll --consent wrote no page"
 run 1 enroll-consent-exists sh -c 'echo 739164 | "$0" enroll Carol --pin-fd 0 --consent "$1"' \
 	"$SESAME" "$tmp/out/bob.html"
-run 1 carol-absent "$SESAME" unlock Carol --pin-fd 0 </dev/null
+run 1 carol-absent sh -c 'echo 739164 | "$0" unlock Carol --pin-fd 0' "$SESAME"
+err carol-absent | grep -q "Carol" || fail "the refusal does not name Carol: $(err carol-absent)"
 
 run 0 verify "$SESAME" audit verify
 stop_agent
