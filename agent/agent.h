@@ -93,8 +93,9 @@ struct session {
 
 /* JOB_CHECK_PIN counts and checks a PIN as an unlock does, and opens nothing. */
 /* JOB_EXPORT checks the PIN likewise and builds the export's bytes (export.c). */
-/* JOB_HISTORY reads a person's latest records from the log (auditor.c): a read of the whole
- * log, made on the pool after their PIN check so that the loop answers others meanwhile. */
+/* JOB_HISTORY reads a person's latest records from the log (auditor.c), or the asking
+ * worker's ("mine"): a read of the whole log, made on the pool (a person's after their PIN
+ * check) so that the loop answers others meanwhile. */
 enum job_kind {
 	JOB_UNLOCK,
 	JOB_ENROLL,
@@ -140,6 +141,7 @@ struct job {
 	size_t file_len, count;
 	job_done_fn done;      /* set by whoever made the job */
 	int history;	       /* JOB_CHECK_PIN: the reply carries the person's records */
+	int mine;	       /* JOB_HISTORY: the asking worker's records, not a person's */
 	const char *audit_dir; /* JOB_HISTORY: the log to read */
 	cJSON *records;	       /* JOB_HISTORY: the reply's "records" and "earlier" */
 	struct job *next;
@@ -172,6 +174,7 @@ struct agent {
 	gid_t worker_gid;  /* system mode */
 	gid_t auditor_gid; /* system mode, when auditor_group is set */
 	int have_auditor_gid;
+	int mine_running; /* a worker's own records are being read (one such read at a time) */
 	struct vault_store *store;
 	struct audit_log *log;
 	struct session *sessions;
@@ -235,6 +238,8 @@ void agent_names(struct agent *a, struct conn *c, const cJSON *req);
 /* JOB_HISTORY: on a pool thread, the person's records; on the loop's, the reply. */
 int agent_history_build(struct job *j);
 void agent_history_done(struct agent *a, struct conn *c, struct job *j);
+/* "mine": the asking worker's own records, read on the pool (auditor.c). */
+void agent_mine(struct agent *a, struct conn *c, const cJSON *req);
 
 /* people.c: the index of people, loaded on a thread at start */
 int agent_people_start(struct agent *a);

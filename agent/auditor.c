@@ -1,6 +1,8 @@
-/* The auditor's request: people's names for the ids in the log, withdrawn people's included
- * (docs/protocol.md, "names"). In system mode only the agent's own account, root and members of
- * auditor_group are auditors; a worker reads names through their own sessions only. */
+/* What the log tells whom. The auditor's request: people's names for the ids in the log,
+ * withdrawn people's included (docs/protocol.md, "names"); in system mode only the agent's own
+ * account, root and members of auditor_group are auditors, and a worker reads names through
+ * their own sessions only. A person's history, after their PIN ("history"), and a worker's own
+ * records ("mine"), each read from the log on the pool. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,20 +13,23 @@
 #include "proto.h"
 #include "users.h"
 
-/* The last AGENT_HISTORY_MAX lines naming one person, in a ring. */
+/* The last AGENT_HISTORY_MAX lines naming one person, or made by one worker, in a ring. */
 struct history {
 	char *lines[AGENT_HISTORY_MAX];
 	size_t next;
 	uint64_t seen;
+	int mine; /* keep only the records whose worker.uid is worker */
+	uid_t worker;
 };
 
 static int history_take(void *ctx, const struct audit_record *rec, const uint8_t *line, size_t len)
 {
 	struct history *h = ctx;
-	char *copy = malloc(len + 1);
+	char *copy;
 
-	(void)rec;
-	if (copy == NULL)
+	if (h->mine && rec->worker_uid != (uint32_t)h->worker)
+		return 0;
+	if ((copy = malloc(len + 1)) == NULL)
 		return 1;
 	memcpy(copy, line, len);
 	copy[len] = '\0';
@@ -37,7 +42,8 @@ static int history_take(void *ctx, const struct audit_record *rec, const uint8_t
 
 int agent_history_build(struct job *j)
 {
-	struct audit_filter f = {.user = j->user};
+	/* a worker's own records are told by their uid alone, never by a login name */
+	struct audit_filter f = {.user = j->mine ? NULL : j->user};
 	struct history *h = calloc(1, sizeof(*h));
 	cJSON *list;
 	size_t n, start;
@@ -48,6 +54,8 @@ int agent_history_build(struct job *j)
 		free(h);
 		return VAULT_E_NOMEM;
 	}
+	h->mine = j->mine;
+	h->worker = j->worker;
 	/* the whole log is read, on a pool thread: the loop answers the others meanwhile */
 	ret = audit_scan(j->audit_dir, &f, history_take, h);
 	n = h->seen < AGENT_HISTORY_MAX ? (size_t)h->seen : AGENT_HISTORY_MAX;
@@ -62,11 +70,15 @@ int agent_history_build(struct job *j)
 	return ret == VAULT_E_LOG_TORN ? VAULT_OK : ret;
 }
 
+/* The records are in: reply with them, and whose they are (a person's, or the asking
+ * worker's: then the next such read may start). */
 void agent_history_done(struct agent *a, struct conn *c, struct job *j)
 {
 	struct vault_user_info info;
 	cJSON *r;
 
+	if (j->mine)
+		a->mine_running = 0;
 	if (c == NULL)
 		return;
 	if (j->ret != VAULT_OK) {
@@ -76,10 +88,46 @@ void agent_history_done(struct agent *a, struct conn *c, struct job *j)
 	r = j->records;
 	j->records = NULL;
 	cJSON_AddTrueToObject(r, "ok");
-	cJSON_AddStringToObject(r, "user", j->user);
-	if (vault_user_info(a->store, j->user, &info) == VAULT_OK)
-		cJSON_AddStringToObject(r, "name", info.name);
+	if (j->mine) {
+		cJSON_AddNumberToObject(r, "worker", (double)j->worker);
+	} else {
+		cJSON_AddStringToObject(r, "user", j->user);
+		if (vault_user_info(a->store, j->user, &info) == VAULT_OK)
+			cJSON_AddStringToObject(r, "name", info.name);
+	}
 	agent_reply(a, c, r);
+}
+
+/* A worker's own records need no PIN and name nobody the worker did not act for. They are
+ * read on the pool, as a history is, one such read at a time: a whole log's read takes a pool
+ * thread that the PIN checks share, and no client may hold more than one. */
+void agent_mine(struct agent *a, struct conn *c, const cJSON *req)
+{
+	struct job *j;
+
+	(void)req;
+	if (a->mine_running) {
+		agent_reply_error(a, c, PROTO_E_BUSY,
+				  "another worker's records are being read; try again");
+		return;
+	}
+	if ((j = job_new(JOB_HISTORY)) == NULL) {
+		agent_reply_error(a, c, VAULT_E_NOMEM, NULL);
+		return;
+	}
+	j->mine = 1;
+	j->conn_id = c->id;
+	j->worker = c->uid;
+	memcpy(j->worker_login, c->login, sizeof(j->worker_login));
+	j->audit_dir = a->home.audit;
+	j->done = agent_history_done;
+	if (pool_submit(&a->pool, j) != 0) {
+		job_free(j);
+		agent_reply_error(a, c, PROTO_E_BUSY, "too many requests at once; try again");
+		return;
+	}
+	a->mine_running = 1;
+	c->busy = 1;
 }
 
 int agent_peer_auditor(const struct agent *a, uid_t uid, gid_t gid, const gid_t *groups,

@@ -1149,6 +1149,7 @@ static const struct handler handlers[] = {
     {"export", h_export},
     {"import", h_import},
     {"names", agent_names},
+    {"mine", agent_mine},
     {"history", h_history},
     {"recovery_shown", agent_key_shown},
 };

@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "error.h"
+#include "proto.h"
 #include "report.h"
 #include "text.h"
 #include "words.h"
@@ -39,6 +40,7 @@ static int usage(FILE *to)
 		"  verify [--checkpoint FILE] [--key KEY|FILE] [--json]\n"
 		"  show [--user U] [--worker W] [--event E] [--since T] [--until T] [--json]\n"
 		"       [--lang fr|en]               in plain words, with names and local times\n"
+		"  mine [show's options]        your own records, through the agent (system mode)\n"
 		"  report --html FILE [--since T] [--until T] [--lang fr|en] [--key KEY|FILE]\n"
 		"       [--checkpoint FILE] [--no-names]  the auditor's report, a page to print\n"
 		"  export --format csv|jsonl\n"
@@ -614,6 +616,79 @@ static int subcmd_show(const struct subcmd_args *args)
 	return show_records(args, 0);
 }
 
+/* Every record line of a "mine" reply through show_record; 1 when one is not a record. */
+static int show_lines(const cJSON *reply, struct show_options *o)
+{
+	const cJSON *l;
+	struct audit_record rec;
+
+	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(reply, "records"))
+	{
+		size_t len = cJSON_IsString(l) ? strlen(l->valuestring) : 0;
+
+		if (len == 0 ||
+		    audit_record_parse((const uint8_t *)l->valuestring, len, &rec) != VAULT_OK)
+			return 1;
+		if (show_record(o, &rec, (const uint8_t *)l->valuestring, len) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The worker's records as show prints them: with --lang, their people's names first. */
+static int show_mine(const cJSON *reply, struct show_options *o)
+{
+	char why[CLI_MESSAGE_MAX];
+	long long earlier = 0;
+
+	if (o->format == SHOW_WORDS) {
+		o->names = words_names_new();
+		o->naming = 1;
+		show_lines(reply, o);
+		o->naming = 0;
+		if (words_names_fetch(o->names, why, sizeof(why)) != 0)
+			fprintf(stderr, _("sesame audit: people are shown by their id: %s\n"), why);
+	}
+	if (o->format == SHOW_CSV)
+		puts(AUDIT_CSV_HEADER);
+	if (show_lines(reply, o) != 0) {
+		cli_error(_("the agent's reply holds a line that is not a record of the log"));
+		return EXIT_FAIL;
+	}
+	if (proto_int(reply, "earlier", &earlier) == 0 && earlier > 0)
+		fprintf(stderr, _("sesame audit: %lld earlier records of yours are not shown\n"),
+			earlier);
+	if (o->matched == 0)
+		fputs(_("sesame audit: no record matches\n"), stderr);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+/* mine: the records of the worker who asks, through the agent, which reads the log for them:
+ * in system mode a worker cannot read the log itself. The filters of show apply. */
+static int subcmd_mine(const struct subcmd_args *args)
+{
+	struct show_options o = {.format = SHOW_TEXT};
+	struct sesame_home h;
+	cJSON *req, *reply = NULL;
+	int ret = show_parse(args->argc, args->argv, &o);
+
+	if (ret != 0)
+		return ret > 0 ? usage(stderr) : EXIT_USAGE;
+	if (cli_home(&h) != 0)
+		return EXIT_FAIL;
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "mine");
+	if (client_call(&h, req, &reply) != 0)
+		return EXIT_AGENT;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
+		ret = show_mine(reply, &o);
+	else
+		ret = client_failed(reply, 0);
+	words_names_free(o.names);
+	cJSON_Delete(reply);
+	return ret;
+}
+
 static int subcmd_report(const struct subcmd_args *args)
 {
 	return cli_audit_report(args->dir, args->argc, args->argv);
@@ -750,6 +825,7 @@ static const struct {
 } subcommands[] = {
     {"verify", subcmd_verify},
     {"show", subcmd_show},
+    {"mine", subcmd_mine},
     {"export", subcmd_export},
     {"checkpoint", subcmd_checkpoint},
     {"key", subcmd_key},

@@ -234,8 +234,9 @@ int client_connect(const struct sesame_home *home, pid_t *started, struct client
 
 int client_reply_wait(const cJSON *req)
 {
-	static const char *const pin_ops[] = {"unlock",	 "enroll", "pin",    "pin_check",
-					      "recover", "export", "history"};
+	/* a PIN check, which may wait behind others, or a read of the whole log on the pool */
+	static const char *const pin_ops[] = {"unlock",	 "enroll", "pin",     "pin_check",
+					      "recover", "export", "history", "mine"};
 	const char *op = proto_string(req, "op");
 
 	if (op != NULL && strcmp(op, "login") == 0)

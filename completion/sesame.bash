@@ -6,7 +6,7 @@
 
 _sesame_commands="init enroll add unlock list lock status login pin recover remove revoke audit
 export import consent history"
-_sesame_audit_commands="verify show export checkpoint key prove check-receipt consistency report"
+_sesame_audit_commands="verify show mine export checkpoint key prove check-receipt consistency report"
 _sesame_audit_events="installation_created user_enrolled pin_ok pin_wrong vault_blocked
 recovery_used pin_changed session_opened session_closed credential_added credential_changed
 credential_removed login_started login_filled login_failed export user_withdrawn agent_started
@@ -40,7 +40,7 @@ _sesame_options()
 	revoke) echo "--yes --json --help" ;;
 	audit) echo "--dir --help" ;;
 	audit:verify) echo "--checkpoint --key --json" ;;
-	audit:show) echo "--user --worker --event --since --until --json --lang" ;;
+	audit:show | audit:mine) echo "--user --worker --event --since --until --json --lang" ;;
 	audit:report) echo "--html --since --until --lang --key --checkpoint --no-names" ;;
 	audit:export) echo "--format --user --worker --event --since --until" ;;
 	audit:check-receipt) echo "--key" ;;

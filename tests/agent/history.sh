@@ -48,5 +48,15 @@ for w in "Historique du coffre de Marie :" "coffre ouvert" "motif : dossier <CAF
 done
 out history-fr | grep -Eq '^(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) [0-9]+ [a-zéû]+ 20[0-9]{2} à [0-9]+ h [0-9]{2}$' ||
 	fail "history --lang fr writes no local time out: $(out history-fr)"
+
+# The worker's own records through the agent: here every record is the worker's, so the same
+# lines as the log holds; the filters of show apply to them.
+run 0 mine "$SESAME" audit mine --format jsonl
+run 0 all "$SESAME" audit show --json
+expect_eq "audit mine" "$(out mine | grep -c '^{')" "$(out all | grep -c '^{')"
+[ "$(out mine)" = "$(out all)" ] || fail "audit mine differs from the log: $(out mine)"
+run 0 mine-pin "$SESAME" audit mine --event pin_wrong --format jsonl
+expect_eq "audit mine --event pin_wrong" "$(out mine-pin | grep -c pin_wrong)" \
+	"$(out all | grep -c '"event":"pin_wrong"')"
 stop_agent
 echo "PASS: history"

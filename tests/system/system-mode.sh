@@ -845,6 +845,15 @@ kill -CONT $helpers 2>/dev/null
 ok "SIGTERM ended the agent in $took s despite a stopped KDF helper and a half frame; $W2's unlock was told"
 start_agent
 
+# --- a worker's own records, through the agent: workers cannot read the log ------------------
+
+for w in "$W1" "$W2"; do
+	expect 0 "sesame audit mine as $w" worker "$w" "$SESAME" audit mine --format jsonl
+	grep '^{' "$T/out" >"$T/mine-$w"
+done
+expect 0 "sesame audit mine as $W1, in plain words" worker "$W1" "$SESAME" audit mine --lang en
+grep -q "Marie" "$T/out" && fail "$W1, not an auditor, is given a person's name: $(cat "$T/out")"
+
 # --- the audit log, read by the service user ---------------------------------------------------
 
 stop_agent
@@ -862,6 +871,22 @@ for ev in pin_ok session_opened session_closed pin_wrong; do
 		fail "no $ev record naming $W2"
 done
 ok "the log names $W2 in its unlock, lock and wrong-PIN records"
+# each worker was given exactly their own records: those of their uid, every one of them
+for w in "$W1" "$W2"; do
+	svc "$SESAME" audit show --json >"$T/all" 2>&1 || fail "audit show as $SVC: $(cat "$T/all")"
+	"${PY:-python3}" - "$T/mine-$w" "$T/all" "$(id -u "$w")" <<'PY' || fail "audit mine as $w"
+import json, sys
+mine = [json.loads(l) for l in open(sys.argv[1])]
+theirs = [r for r in map(json.loads, open(sys.argv[2])) if r["worker"]["uid"] == int(sys.argv[3])]
+others = [r for r in mine if r["worker"]["uid"] != int(sys.argv[3])]
+if others or not mine:
+    sys.exit("%d records, %d of another worker" % (len(mine), len(others)))
+want = [r["seq"] for r in theirs if r["seq"] <= mine[-1]["seq"]]
+if [r["seq"] for r in mine] != want:
+    sys.exit("records %s, not %s" % ([r["seq"] for r in mine], want))
+PY
+done
+ok "sesame audit mine gives $W1 and $W2 every record of their own and none of the other's"
 for w in "$W1" "$W2"; do
 	grep -q "\"worker\":{\"uid\":$(id -u "$w"),\"login\":\"$w\"}" "$HOMEDIR/audit/audit.log" ||
 		fail "no record with worker {uid, login} of $w in audit.log"
