@@ -494,13 +494,26 @@ class Gui:
         a = self.wait("%s %s to be usable" % (role, name if name is not None else regex),
                       lambda: (lambda b: b if b is not None and self.sensitive(b) else None)(
                           self.find(role, name, regex, within=within)), limit or self.ui())
-        act = a.queryAction()
-        names = [act.getName(i) for i in range(act.nActions)]
+        if not self.press(a):
+            self.fail("%s %r went away as it was pressed" % (role, a.name))
+        return a
+
+    def press(self, a):
+        """Press a through its accessible action; False when it went away meanwhile (the
+        application changed its screen first)."""
+        try:
+            act = a.queryAction()
+            names = [act.getName(i) for i in range(act.nActions)]
+        except Exception:
+            return False
         for wanted in ("click", "press", "activate", "toggle"):
             if wanted in names:
-                act.doAction(names.index(wanted))
-                return a
-        self.fail("%s %r has no action to press (%r)" % (role, a.name, names))
+                try:
+                    act.doAction(names.index(wanted))
+                except Exception:
+                    return False
+                return True
+        self.fail("%r has no action to press (%r)" % (a.name, names))
 
     def _focus_event(self, ev):
         try:
