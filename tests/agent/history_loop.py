@@ -26,29 +26,11 @@ SESAME, AGENT, BIGLOG = sys.argv[1:4]
 tmp = tempfile.mkdtemp(prefix="sesame-hl.")
 agent = None
 agent_log = os.path.join(tmp, "agent.log")
-env = dict(os.environ)
-env.update({
-    "SESAME_HOME": os.path.join(tmp, "home"),
-    "SESAME_CONFIG": os.path.join(tmp, "sesame.conf"),
-    "SESAME_AGENT_SOCK": os.path.join(tmp, "run", "agent.sock"),
-    "XDG_RUNTIME_DIR": os.path.join(tmp, "run"),
-    "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
-    "HOME": tmp,
-    "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent",
-    "SESAME_AGENT_PROGRAM": "/bin/false",
-    "LC_ALL": "C.UTF-8",
-})
+env = ap.test_env(tmp)
 SOCK = env["SESAME_AGENT_SOCK"]
 LOG = os.path.join(env["SESAME_HOME"], "audit", "audit.log")
 
-
-def fail(msg):
-    print("FAIL:", msg, file=sys.stderr)
-    with open(agent_log) as f:
-        tail = f.read()[-4000:]
-    if tail:
-        print("--- agent log\n" + tail, file=sys.stderr)
-    raise SystemExit(1)
+fail = ap.failer(agent_log)
 
 
 def run(*cmd, stdin=None):
