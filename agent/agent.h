@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "home.h"
 #include "kdf.h"
+#include "users.h"
 #include "vault.h"
 
 #define AGENT_MAX_CONNS 512 /* more clients wait in the listen backlog */
@@ -194,7 +195,7 @@ struct agent {
 	pthread_t people_thread;
 	int people_loading, people_ret;
 	atomic_int people_done;
-	size_t people_unreadable;
+	struct vault_people_start people_start; /* what the load did, reported by the loop */
 	/* a page of people (names: guarded), mapped once and wiped after each reply, since
 	 * mapping guarded memory costs more than the whole page */
 	struct vault_person *people_page;

@@ -188,6 +188,8 @@ static void h_status(struct agent *a, struct conn *c, const cJSON *req)
 	cJSON_AddStringToObject(agent, "config", a->home.config_path);
 	/* the rules a new PIN must meet are the agent's, whoever's configuration the client has */
 	cJSON_AddNumberToObject(agent, "pin_min_length", a->home.cfg.policy.pin_min_length);
+	/* the index of people is read at start while status is answered: say so */
+	cJSON_AddBoolToObject(agent, "people_loading", a->people_loading);
 	for (struct session *s = a->sessions; s != NULL; s = s->next) {
 		cJSON *o;
 		long max_left = (long)(s->opened + (time_t)a->home.cfg.session_max_seconds - now);

@@ -1,6 +1,7 @@
 /* The index of people (vault/users.h): built on a thread at start, so that an agent with a
  * hundred thousand vaults answers status at once. Requests that name people wait for it on
  * their connection, and are dispatched as soon as it is there. */
+#include <libintl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,13 +14,14 @@
 #include "proto.h"
 #include "users.h"
 
+#define _(s) gettext(s)
+
 static void *people_load(void *arg)
 {
 	struct agent *a = arg;
 
 	/* sorted, searched and compared as a reader compares names (common/names.h) */
-	a->people_ret =
-	    vault_people_load(a->store, name_key, &a->people_loaded, &a->people_unreadable);
+	a->people_ret = vault_people_start(a->store, name_key, &a->people_loaded, &a->people_start);
 	atomic_store(&a->people_done, 1);
 	(void)!write(a->pool.notify[1], "p", 1); /* wakes the loop */
 	return NULL;
@@ -52,6 +54,25 @@ static void dispatch_deferred(struct agent *a)
 	}
 }
 
+/* A cache that could not be used or written costs only time: said once, never fatal. A missing
+ * cache is the first start's, said by nobody. */
+static void cache_report(struct agent *a)
+{
+	const struct vault_people_start *st = &a->people_start;
+
+	if (st->cache_read != VAULT_OK && st->cache_read != VAULT_E_NOTFOUND)
+		fprintf(
+		    stderr,
+		    _("sesame-agent: the people cache %s/%s cannot be used (%s): every vault file "
+		      "was read instead, and the cache is written again\n"),
+		    a->home.vaults, VAULT_PEOPLE_CACHE_FILE, vault_strerror(st->cache_read));
+	if (st->cache_written && st->cache_write != VAULT_OK)
+		fprintf(stderr,
+			_("sesame-agent: cannot write the people cache %s/%s (%s): the next start "
+			  "reads every vault file again; make room on the disk\n"),
+			a->home.vaults, VAULT_PEOPLE_CACHE_FILE, vault_strerror(st->cache_write));
+}
+
 void agent_people_poll(struct agent *a)
 {
 	if (!a->people_loading || !atomic_load(&a->people_done))
@@ -59,6 +80,7 @@ void agent_people_poll(struct agent *a)
 	pthread_join(a->people_thread, NULL);
 	a->people_loading = 0;
 	if (a->people_ret == VAULT_OK) {
+		cache_report(a);
 		a->people = a->people_loaded;
 		vault_store_set_people(a->store, a->people);
 	} else {

@@ -118,6 +118,12 @@ int fileio_write_all(int fd, const void *buf, size_t len)
 
 int fileio_read(int dirfd, const char *name, uint8_t *buf, size_t cap, size_t *len)
 {
+	return fileio_read_stat(dirfd, name, buf, cap, len, NULL);
+}
+
+int fileio_read_stat(int dirfd, const char *name, uint8_t *buf, size_t cap, size_t *len,
+		     struct stat *st)
+{
 	size_t got = 0;
 	uint8_t extra;
 	int fd, ret = VAULT_OK;
@@ -125,7 +131,9 @@ int fileio_read(int dirfd, const char *name, uint8_t *buf, size_t cap, size_t *l
 	*len = 0;
 	if ((ret = fileio_open(dirfd, name, O_RDONLY, &fd)) != VAULT_OK)
 		return ret;
-	for (;;) {
+	if (st != NULL && fstat(fd, st) != 0)
+		ret = VAULT_E_IO;
+	while (ret == VAULT_OK) {
 		ssize_t n = read(fd, got < cap ? buf + got : &extra, got < cap ? cap - got : 1);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* Files are 0600, directories 0700; every open uses O_NOFOLLOW and O_CLOEXEC. */
 #define FILEIO_NAME_MAX 4096 /* the longest name fileio_failed_name keeps */
@@ -34,6 +35,10 @@ const char *fileio_failed_name(void);
 /* Read all of dirfd/name into buf (capacity cap). VAULT_E_NOTFOUND if absent,
  * VAULT_E_TOOLONG if the file holds more than cap bytes. */
 int fileio_read(int dirfd, const char *name, uint8_t *buf, size_t cap, size_t *len);
+/* The same, and *st from fstat on the descriptor the bytes were read from, so that the file's
+ * identity always describes the content read (never a path looked at another time). */
+int fileio_read_stat(int dirfd, const char *name, uint8_t *buf, size_t cap, size_t *len,
+		     struct stat *st);
 
 /* Write all of buf to fd, again after EINTR and short writes: VAULT_OK or a VAULT_E_* code. */
 int fileio_write_all(int fd, const void *buf, size_t len);

@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "peoplecache.h"
 #include "text.h"
 #include "users.h"
 
@@ -24,6 +26,7 @@ struct person {
 	char name[VAULT_NAME_MAX + 1];
 	char fold[VAULT_PEOPLE_KEY_MAX];
 	uint8_t failures, retry_limit; /* the vault file's bytes 30 and 29 */
+	struct people_ident ident;     /* of the file read at start (for the cache) */
 };
 
 struct vault_people {
@@ -604,27 +607,70 @@ static int list_ids(DIR *dir, char (**ids)[VAULT_USER_ID_HEX], size_t *n)
 struct load_work {
 	struct vault_people *p;
 	struct vault_store *s;
+	const struct people_cache *cache; /* NULL: every file is read */
 	char (*ids)[VAULT_USER_ID_HEX];
 	int *why; /* for each file, why it could not be read, or VAULT_OK */
 	size_t n;
 	atomic_size_t next;
+	atomic_size_t from_cache, from_files;
 	atomic_int nomem;
 };
+
+/* Record i from the cache, if the file's identity (fstatat: the file is not opened) is the one
+ * cached with it. */
+static int load_cached(struct load_work *w, size_t i, struct person *r)
+{
+	char file[VAULT_USER_ID_HEX + sizeof(VAULT_FILE_SUFFIX)];
+	unsigned failures, retry_limit;
+	struct stat st;
+
+	if (w->cache == NULL)
+		return 0;
+	snprintf(file, sizeof(file), "%s%s", w->ids[i], VAULT_FILE_SUFFIX);
+	if (fstatat(vault_store_dirfd(w->s), file, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode))
+		return 0;
+	people_ident_of(&st, &r->ident);
+	if (people_cache_find(w->cache, w->ids[i], &r->ident, r->name, &failures, &retry_limit) !=
+	    VAULT_OK)
+		return 0;
+	memcpy(r->id, w->ids[i], sizeof(r->id));
+	r->failures = (uint8_t)failures; /* checked when the cache was read */
+	r->retry_limit = (uint8_t)retry_limit;
+	return 1;
+}
+
+/* Record i from its file, and the identity of the descriptor it was read from. */
+static int load_file(struct load_work *w, size_t i, struct person *r, struct vault_user_info *info)
+{
+	struct stat st;
+	int ret = vault_user_info_stat(w->s, w->ids[i], info, &st);
+
+	if (ret != VAULT_OK)
+		return ret;
+	people_ident_of(&st, &r->ident);
+	snprintf(r->id, sizeof(r->id), "%s", info->id);
+	snprintf(r->name, sizeof(r->name), "%s", info->name);
+	r->failures = (uint8_t)info->failures; /* checked by the vault file's parser */
+	r->retry_limit = (uint8_t)info->retry_limit;
+	return VAULT_OK;
+}
 
 /* Record i of the arena from file i; an empty name marks a file that could not be read. */
 static void load_one(struct load_work *w, size_t i, struct vault_user_info *info)
 {
 	struct person *r = &w->p->rec[i];
 
-	if ((w->why[i] = vault_user_info(w->s, w->ids[i], info)) != VAULT_OK) {
+	if (load_cached(w, i, r)) {
+		atomic_fetch_add(&w->from_cache, 1);
+		w->why[i] = VAULT_OK;
+	} else if ((w->why[i] = load_file(w, i, r, info)) == VAULT_OK) {
+		atomic_fetch_add(&w->from_files, 1);
+	} else {
 		r->name[0] = '\0';
 		return;
 	}
-	snprintf(r->id, sizeof(r->id), "%s", info->id);
-	snprintf(r->name, sizeof(r->name), "%s", info->name);
-	w->p->key(info->name, r->fold, sizeof(r->fold));
-	r->failures = (uint8_t)info->failures; /* checked by the vault file's parser */
-	r->retry_limit = (uint8_t)info->retry_limit;
+	w->p->key(r->name, r->fold, sizeof(r->fold));
 }
 
 static void *load_part(void *arg)
@@ -689,7 +735,39 @@ static int compact(struct vault_people *p, const struct load_work *w)
 	return ret;
 }
 
-static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
+/* A fresh cache of every person indexed, in id order, with the identity of the file each was
+ * read from; written before the index is handed over, so never beside a change. */
+static int cache_write(struct vault_people *p, struct vault_store *s)
+{
+	struct people_cache_writer *w;
+	int ret = people_cache_writer_new(p->n, &w);
+
+	if (ret != VAULT_OK)
+		return ret;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct person *r = &p->rec[p->by_id[i]];
+		people_cache_writer_add(w, r->id, r->name, r->failures, r->retry_limit, &r->ident);
+	}
+	return people_cache_commit(w, vault_store_dirfd(s), vault_store_people_cache_key(s));
+}
+
+/* The cache is written again when anything was read from a file rather than from it, or when
+ * some of its entries stand for files gone or changed; damaged files are never cached. */
+static void cache_update(struct vault_people *p, struct vault_store *s, const struct load_work *w,
+			 struct vault_people_start *rep)
+{
+	size_t cached = w->cache != NULL ? people_cache_count(w->cache) : 0;
+
+	rep->from_cache = atomic_load(&w->from_cache);
+	rep->from_files = atomic_load(&w->from_files);
+	if (rep->from_files == 0 && rep->from_cache == cached && rep->cache_read == VAULT_OK)
+		return;
+	rep->cache_written = 1;
+	rep->cache_write = cache_write(p, s);
+}
+
+static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir,
+		    const struct people_cache *cache, struct vault_people_start *start)
 {
 	struct load_work *w = calloc(1, sizeof(*w));
 	int ret = w == NULL ? VAULT_E_NOMEM : list_ids(dir, &w->ids, &w->n);
@@ -701,12 +779,15 @@ static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
 	if (ret == VAULT_OK) {
 		w->p = p;
 		w->s = s;
+		w->cache = cache;
 		ret = load_parallel(w);
 	}
 	if (ret == VAULT_OK)
 		ret = compact(p, w);
 	if (ret == VAULT_OK)
 		ret = sort_all(p);
+	if (ret == VAULT_OK && start != NULL)
+		cache_update(p, s, w, start);
 	if (w != NULL) {
 		free(w->ids);
 		free(w->why);
@@ -715,10 +796,11 @@ static int load_dir(struct vault_people *p, struct vault_store *s, DIR *dir)
 	return ret;
 }
 
-int vault_people_load(struct vault_store *s, vault_people_key_fn key, struct vault_people **out,
-		      size_t *unreadable)
+static int load(struct vault_store *s, vault_people_key_fn key, struct vault_people **out,
+		struct vault_people_start *start)
 {
 	struct vault_people *p = calloc(1, sizeof(*p));
+	struct people_cache *cache = NULL;
 	DIR *dir = NULL;
 	int fd = -1, ret;
 
@@ -733,15 +815,38 @@ int vault_people_load(struct vault_store *s, vault_people_key_fn key, struct vau
 		vault_people_free(p);
 		return VAULT_E_IO;
 	}
-	ret = load_dir(p, s, dir);
+	if (start != NULL)
+		start->cache_read = people_cache_read(vault_store_dirfd(s),
+						      vault_store_people_cache_key(s), &cache);
+	ret = load_dir(p, s, dir, cache, start);
+	people_cache_free(cache);
 	closedir(dir);
 	if (ret != VAULT_OK) {
 		vault_people_free(p);
 		return ret;
 	}
-	*unreadable = p->n_damaged;
 	*out = p;
 	return VAULT_OK;
+}
+
+int vault_people_load(struct vault_store *s, vault_people_key_fn key, struct vault_people **out,
+		      size_t *unreadable)
+{
+	int ret = load(s, key, out, NULL);
+
+	*unreadable = ret == VAULT_OK ? (*out)->n_damaged : 0;
+	return ret;
+}
+
+int vault_people_start(struct vault_store *s, vault_people_key_fn key, struct vault_people **out,
+		       struct vault_people_start *start)
+{
+	int ret;
+
+	memset(start, 0, sizeof(*start));
+	ret = load(s, key, out, start);
+	start->unreadable = ret == VAULT_OK ? (*out)->n_damaged : 0;
+	return ret;
 }
 
 void vault_people_free(struct vault_people *p)

@@ -41,6 +41,25 @@ typedef void (*vault_people_key_fn)(const char *name, char *out, size_t cap);
  * *unreadable counts files that could not be read (vault_people_damaged names them). */
 int vault_people_load(struct vault_store *store, vault_people_key_fn key, struct vault_people **out,
 		      size_t *unreadable);
+/* The index's cache in the store (docs/format.md, "People cache") */
+#define VAULT_PEOPLE_CACHE_FILE "people.cache"
+
+/* How a start's load went (docs/format.md, "People cache"). */
+struct vault_people_start {
+	size_t unreadable; /* files that could not be read (vault_people_damaged names them) */
+	size_t from_cache; /* people taken from the cache, their files not opened */
+	size_t from_files; /* people read from their vault files */
+	int cache_read;	   /* VAULT_OK, VAULT_E_NOTFOUND (no cache yet), or why it was refused */
+	int cache_written; /* 1 if a fresh cache was written, or tried */
+	int cache_write;   /* VAULT_OK, or why it could not be written */
+};
+
+/* The same as vault_people_load, with the store's cache of the index: a file whose identity
+ * (device, inode, size, modification and change times) is the one cached is not read; the
+ * others are, and then a fresh cache is written. A cache that cannot be used only makes every
+ * file read (start->cache_read says why). */
+int vault_people_start(struct vault_store *store, vault_people_key_fn key,
+		       struct vault_people **out, struct vault_people_start *start);
 void vault_people_free(struct vault_people *people);
 size_t vault_people_count(struct vault_people *people);
 size_t vault_people_unreadable(struct vault_people *people);

@@ -12,6 +12,8 @@
 
 #include "entry.h"
 #include "fileio.h"
+#include "keys.h"
+#include "peoplecache.h"
 #include "recovery.h"
 #include "text.h"
 #include "users.h"
@@ -21,7 +23,11 @@
 #define STORE_LOCK ".enroll.lock"
 #define FILE_NAME_MAX (VAULT_USER_ID_HEX + 16)
 
-enum { KEY_MAC, KEY_PIN, KEY_RECOVERY, KEY_NAME, KEY_COUNT };
+enum { KEY_MAC, KEY_PIN, KEY_RECOVERY, KEY_NAME, KEY_PEOPLE_CACHE, KEY_COUNT };
+/* Each store key's subkey number (keys.h); the audit key (5) is the audit writer's. */
+static const uint64_t store_subkeys[KEY_COUNT] = {VAULT_SUBKEY_FILE_MAC, VAULT_SUBKEY_PIN,
+						  VAULT_SUBKEY_RECOVERY, VAULT_SUBKEY_NAME,
+						  VAULT_SUBKEY_PEOPLE_CACHE};
 
 struct vault_store {
 	int dirfd;
@@ -85,8 +91,7 @@ int vault_store_open(const char *dir, const uint8_t *device_secret, struct vault
 	}
 	for (int i = 0; i < KEY_COUNT; i++)
 		crypto_kdf_derive_from_key(s->keys + (size_t)i * VAULT_KEY_BYTES, VAULT_KEY_BYTES,
-					   (uint64_t)i + VAULT_SUBKEY_FILE_MAC, VAULT_KDF_CONTEXT,
-					   device_secret);
+					   store_subkeys[i], VAULT_KDF_CONTEXT, device_secret);
 	if ((ret = fileio_dir_open(dir, 1, &s->dirfd)) != VAULT_OK)
 		goto fail;
 	vault_store_set_kdf(s, NULL, NULL);
@@ -114,6 +119,16 @@ void vault_store_set_kdf(struct vault_store *s, vault_kdf_fn fn, void *ctx)
 void vault_store_set_people(struct vault_store *s, struct vault_people *people)
 {
 	s->people = people;
+}
+
+const uint8_t *vault_store_people_cache_key(const struct vault_store *s)
+{
+	return store_key(s, KEY_PEOPLE_CACHE);
+}
+
+int vault_store_dirfd(const struct vault_store *s)
+{
+	return s->dirfd;
 }
 
 int vault_store_dirfd_dup(const struct vault_store *s)
@@ -166,7 +181,8 @@ static void loaded_free(struct loaded *l)
 	l->f = NULL;
 }
 
-static int load(struct vault_store *s, const char *id, struct loaded *l)
+/* st (or NULL): the file's identity, from the descriptor its bytes were read from. */
+static int load_stat(struct vault_store *s, const char *id, struct loaded *l, struct stat *st)
 {
 	uint8_t user_id[VAULT_USER_ID_BYTES];
 	char name[FILE_NAME_MAX];
@@ -182,7 +198,8 @@ static int load(struct vault_store *s, const char *id, struct loaded *l)
 		goto out;
 	}
 	file_name(name, id, VAULT_FILE_SUFFIX);
-	if ((ret = fileio_read(s->dirfd, name, l->buf, VAULT_FILE_MAX, &l->len)) != VAULT_OK) {
+	if ((ret = fileio_read_stat(s->dirfd, name, l->buf, VAULT_FILE_MAX, &l->len, st)) !=
+	    VAULT_OK) {
 		if (ret == VAULT_E_TOOLONG)
 			ret = VAULT_E_FORMAT;
 		goto out;
@@ -198,6 +215,11 @@ out:
 	if (ret != VAULT_OK)
 		loaded_free(l);
 	return ret;
+}
+
+static int load(struct vault_store *s, const char *id, struct loaded *l)
+{
+	return load_stat(s, id, l, NULL);
 }
 
 static void counter_publish(struct vault_store *s, const char *id, const struct vault_file *f,
@@ -430,11 +452,17 @@ static void info_fill(const struct vault_file *f, const char *id, const char *na
 
 int vault_user_info(struct vault_store *s, const char *id, struct vault_user_info *info)
 {
+	return vault_user_info_stat(s, id, info, NULL);
+}
+
+int vault_user_info_stat(struct vault_store *s, const char *id, struct vault_user_info *info,
+			 struct stat *st)
+{
 	char name[VAULT_NAME_MAX + 1];
 	struct loaded l;
 	int ret;
 
-	if ((ret = load(s, id, &l)) != VAULT_OK)
+	if ((ret = load_stat(s, id, &l, st)) != VAULT_OK)
 		return ret;
 	if ((ret = name_open(s, l.f, name)) == VAULT_OK)
 		info_fill(l.f, id, name, info);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "format.h"
@@ -64,6 +65,9 @@ int vault_user_create(struct vault_store *store, const char *name, const char *p
 /* Resolve an id (32 hex characters) or an enrolled name to an id. */
 int vault_user_find(struct vault_store *store, const char *name_or_id, char id[VAULT_USER_ID_HEX]);
 int vault_user_info(struct vault_store *store, const char *id, struct vault_user_info *info);
+/* The same, and *st: the identity (fstat) of the very descriptor the vault file was read from. */
+int vault_user_info_stat(struct vault_store *store, const char *id, struct vault_user_info *info,
+			 struct stat *st);
 
 /* All enrolled users, sorted by name; free with free(). Files that fail to open are skipped and
  * counted in *skipped, so one damaged file does not hide everyone else. */
