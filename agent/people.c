@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "errtext.h"
 #include "names.h"
 #include "proto.h"
 #include "users.h"
@@ -65,12 +66,12 @@ static void cache_report(struct agent *a)
 		    stderr,
 		    _("sesame-agent: the people cache %s/%s cannot be used (%s): every vault file "
 		      "was read instead, and the cache is written again\n"),
-		    a->home.vaults, VAULT_PEOPLE_CACHE_FILE, vault_strerror(st->cache_read));
+		    a->home.vaults, VAULT_PEOPLE_CACHE_FILE, sesame_strerror(st->cache_read));
 	if (st->cache_written && st->cache_write != VAULT_OK)
 		fprintf(stderr,
 			_("sesame-agent: cannot write the people cache %s/%s (%s): the next start "
 			  "reads every vault file again; make room on the disk\n"),
-			a->home.vaults, VAULT_PEOPLE_CACHE_FILE, vault_strerror(st->cache_write));
+			a->home.vaults, VAULT_PEOPLE_CACHE_FILE, sesame_strerror(st->cache_write));
 }
 
 void agent_people_poll(struct agent *a)
