@@ -762,6 +762,8 @@ static void cache_update(struct vault_people *p, struct vault_store *s, const st
 	rep->from_files = atomic_load(&w->from_files);
 	if (rep->from_files == 0 && rep->from_cache == cached && rep->cache_read == VAULT_OK)
 		return;
+	if (p->n > PEOPLE_CACHE_PEOPLE_MAX) /* beyond the cache's bound: every start reads all */
+		return;
 	rep->cache_written = 1;
 	rep->cache_write = cache_write(p, s);
 }
