@@ -641,6 +641,9 @@ int vault_user_destroy(struct vault_store *s, const char *id)
 	 * leave it unconfirmed on disk */
 	if (remove_files_of(s, id) != VAULT_OK)
 		ret = VAULT_E_UNSYNCED;
+	/* the index's cache holds the name: it goes too, and the next start writes one without
+	 * them (only withdrawn.<id> keeps the name, docs/format.md) */
+	(void)unlinkat(s->dirfd, PEOPLE_CACHE_FILE, 0);
 	file_name(name, id, VAULT_LOCK_SUFFIX);
 	unlinkat(s->dirfd, name, 0);
 	if (fsync(s->dirfd) != 0)

@@ -276,12 +276,32 @@ static void test_write_fails(void **state)
 	assert_false(st.cache_written);
 }
 
+/* A withdrawal removes the cache, which holds the person's name. */
+static void test_withdrawal(void **state)
+{
+	struct fixture *fx = *state;
+	struct vault_people_start st;
+	struct vault_people *p;
+	struct vault_person who;
+
+	start(fx, &st);
+	assert_int_equal(access(fx->cache, F_OK), 0);
+	assert_int_equal(vault_user_destroy(fx->store, fx->id[2]), VAULT_OK);
+	assert_int_equal(access(fx->cache, F_OK), -1);
+	assert_int_equal(vault_people_start(fx->store, NULL, &p, &st), VAULT_OK);
+	assert_int_equal(st.cache_read, VAULT_E_NOTFOUND);
+	assert_int_equal(st.from_files, PEOPLE - 1);
+	assert_int_equal(vault_people_find(p, names[2], &who), VAULT_E_NOTFOUND);
+	vault_people_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_second_start_reads_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_cache_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_withdrawal, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
