@@ -2,10 +2,11 @@
 """The people index's cache (docs/format.md, "People cache"), against a real agent under strace.
 
 After a start that wrote the cache, the next start opens no vault file, and list and unlock by
-name still work. A file changed meanwhile, replaced by an older copy of itself, or removed, is
-read again or dropped, and nothing else is read; a damaged cache, or another installation's,
-is refused with one line and every file is read. Each start's vault files are counted from the
-trace, up to a marker request sent once the index answers.
+name still work. A file changed meanwhile, replaced by a copy of itself or by an older copy, or
+removed, is read again or dropped, and nothing else is read; a damaged cache, or another
+installation's, is refused with one line and every file is read. A withdrawal removes the
+cache. Each start's vault files are counted from the trace, up to a marker request sent once
+the index answers.
 
     people_cache.py SESAME SESAME_AGENT
 """
@@ -208,20 +209,31 @@ def main():
         fail("the older copy's counter or the removed person: %r" % page.get(name_of(5)))
     traced_start(set(), "after the cache was written again")
 
+    # A withdrawal removes the cache (it holds the person's name); the next start reads all.
+    d = ids.pop(name_of(3))
+    start(False)
+    sesame(["unlock", name_of(3), "--pin-fd", "0"], PIN + "\n")
+    sesame(["revoke", name_of(3), "--yes"])
+    if os.path.exists(CACHE):
+        fail("the cache outlived a withdrawal")
+    stop()
+    every -= {c, d}
+    traced_start(every, "after a withdrawal")
+
     # A byte flipped in the cache: refused, said once, every file read, the cache rewritten.
     with open(CACHE, "r+b") as f:
         f.seek(os.path.getsize(CACHE) // 2)
         byte = f.read(1)
         f.seek(-1, os.SEEK_CUR)
         f.write(bytes([byte[0] ^ 0x01]))
-    traced_start(every - {c}, "with a byte of the cache flipped")
+    traced_start(every, "with a byte of the cache flipped")
     if len(cache_lines()) != 1:
         fail("a damaged cache is not said once: %r" % cache_lines())
     traced_start(set(), "after a damaged cache")
 
     # Another installation's cache (another device secret) is refused.
     shutil.copyfile(other_installation_cache(), CACHE)
-    traced_start(every - {c}, "with another installation's cache")
+    traced_start(every, "with another installation's cache")
     if len(cache_lines()) != 2 or "another" not in cache_lines()[-1]:
         fail("another installation's cache is not refused as such: %r" % cache_lines())
     print("people_cache: ok")
