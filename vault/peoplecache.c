@@ -48,6 +48,14 @@ void people_ident_of(const struct stat *st, struct people_ident *out)
 
 /* ---------- reading ---------- */
 
+/* Between an empty cache and the largest one. */
+static int size_check(size_t len)
+{
+	size_t min = PEOPLE_CACHE_HEADER_BYTES + PEOPLE_CACHE_COUNT_BYTES + PEOPLE_CACHE_TAG_BYTES;
+
+	return len >= min && len <= PEOPLE_CACHE_FILE_MAX ? VAULT_OK : VAULT_E_FORMAT;
+}
+
 /* The whole file into a guarded buffer, its size checked before anything is allocated. */
 static int read_file(int dirfd, uint8_t **buf, size_t *len)
 {
@@ -60,9 +68,7 @@ static int read_file(int dirfd, uint8_t **buf, size_t *len)
 		return ret;
 	if (fstat(fd, &st) != 0)
 		ret = VAULT_E_IO;
-	else if (st.st_size < PEOPLE_CACHE_HEADER_BYTES + PEOPLE_CACHE_COUNT_BYTES +
-				  PEOPLE_CACHE_TAG_BYTES ||
-		 (uint64_t)st.st_size > PEOPLE_CACHE_FILE_MAX)
+	else if (st.st_size < 0 || size_check((size_t)st.st_size) != VAULT_OK)
 		ret = VAULT_E_FORMAT;
 	else if ((*buf = sodium_malloc((size_t)st.st_size)) == NULL)
 		ret = VAULT_E_NOMEM;
@@ -131,21 +137,42 @@ static int index_entries(struct people_cache *c)
 	return at == end ? VAULT_OK : VAULT_E_FORMAT; /* the count says every entry */
 }
 
-int people_cache_read(int dirfd, const uint8_t *key, struct people_cache **out)
+int people_cache_open(uint8_t *buf, size_t len, const uint8_t *key, struct people_cache **out)
 {
 	struct people_cache *c = calloc(1, sizeof(*c));
-	int ret = c == NULL ? VAULT_E_NOMEM : read_file(dirfd, &c->buf, &c->len);
+	int ret = c == NULL ? VAULT_E_NOMEM : size_check(len);
 
+	*out = NULL;
+	if (c == NULL) {
+		sodium_free(buf);
+		return ret;
+	}
+	c->buf = buf;
+	c->len = len;
 	if (ret == VAULT_OK)
 		ret = open_body(c->buf, c->len, key);
 	if (ret == VAULT_OK)
 		ret = index_entries(c);
 	if (ret != VAULT_OK) {
 		people_cache_free(c);
-		c = NULL;
+		return ret;
 	}
 	*out = c;
-	return ret;
+	return VAULT_OK;
+}
+
+int people_cache_read(int dirfd, const uint8_t *key, struct people_cache **out)
+{
+	uint8_t *buf;
+	size_t len = 0;
+	int ret = read_file(dirfd, &buf, &len);
+
+	*out = NULL;
+	if (ret != VAULT_OK) {
+		sodium_free(buf);
+		return ret;
+	}
+	return people_cache_open(buf, len, key, out);
 }
 
 size_t people_cache_count(const struct people_cache *c)

@@ -43,6 +43,9 @@ void people_ident_of(const struct stat *st, struct people_ident *out);
 /* The store's cache, authenticated and checked: VAULT_E_NOTFOUND if there is none, another code
  * if it cannot be used (truncated, altered, another installation's, another version). */
 int people_cache_read(int dirfd, const uint8_t *key, struct people_cache **out);
+/* The same over a cache's bytes in buf (sodium_malloc), which it takes: kept and decrypted in
+ * place if they are a good cache, else freed. */
+int people_cache_open(uint8_t *buf, size_t len, const uint8_t *key, struct people_cache **out);
 size_t people_cache_count(const struct people_cache *c);
 /* The name and counters cached for id if the entry's identity is ident: VAULT_OK, else
  * VAULT_E_NOTFOUND. Safe from several threads. */
