@@ -41,7 +41,6 @@
 #define AGENT_DAMAGED_LISTED 20 /* damaged vault files a reply names ("unreadable": all) */
 #define AGENT_LIST_PAGE 50	/* credentials in a page the client did not size */
 #define AGENT_LIST_PAGE_MAX 64	/* at the longest fields, a page stays under 1 MiB */
-#define AGENT_BODY_POOL 8	/* guarded request buffers kept for reuse */
 #define AGENT_PASSPHRASE_MIN 8	/* bytes of an export's passphrase at the least */
 /* Queued requests run for at most this long before the loop polls again, so that a status
  * request waits for no more than one such slice, however many clients keep the agent busy. */

@@ -22,27 +22,6 @@ struct conn *agent_conn_find(struct agent *a, unsigned id)
 	return NULL;
 }
 
-/* Request bodies may hold a PIN or a password, so they are read into guarded memory; mapping
- * a fresh guarded buffer costs more than a whole status request, so a few are kept. */
-static uint8_t *body_pool[AGENT_BODY_POOL];
-static size_t body_pool_n;
-
-static uint8_t *body_take(void)
-{
-	return body_pool_n > 0 ? body_pool[--body_pool_n] : sodium_malloc(PROTO_MESSAGE_MAX);
-}
-
-static void body_give(uint8_t *body, size_t used)
-{
-	if (body == NULL)
-		return;
-	sodium_memzero(body, used);
-	if (body_pool_n < AGENT_BODY_POOL)
-		body_pool[body_pool_n++] = body;
-	else
-		sodium_free(body);
-}
-
 static void out_free(struct conn *c)
 {
 	if (c->out != NULL && c->out_guarded)
@@ -54,7 +33,7 @@ static void out_free(struct conn *c)
 
 static void conn_free_input(struct conn *c)
 {
-	body_give(c->body, c->body_got);
+	proto_guarded_give(c->body, c->body_got);
 	c->body = NULL;
 	c->body_len = c->body_got = c->head_got = 0;
 }
@@ -282,7 +261,7 @@ int agent_conn_read(struct agent *a, struct conn *c)
 			return 0;
 		c->body_len = load_be32(c->head);
 		if (c->body_len == 0 || c->body_len > PROTO_MESSAGE_MAX ||
-		    (c->body = body_take()) == NULL)
+		    (c->body = proto_guarded_take()) == NULL)
 			return -1;
 	}
 	n = conn_recv(c, c->body + c->body_got, c->body_len - c->body_got);

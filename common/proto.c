@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,49 @@ void proto_init(void)
 	cJSON_InitHooks(&hooks);
 }
 
+static pthread_mutex_t guarded_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *guarded_pool[PROTO_GUARDED_POOL];
+static size_t guarded_n;
+
+uint8_t *proto_guarded_take(void)
+{
+	uint8_t *buf = NULL;
+
+	pthread_mutex_lock(&guarded_lock);
+	if (guarded_n > 0)
+		buf = guarded_pool[--guarded_n];
+	pthread_mutex_unlock(&guarded_lock);
+	return buf != NULL ? buf : sodium_malloc(PROTO_MESSAGE_MAX);
+}
+
+void proto_guarded_give(uint8_t *buf, size_t used)
+{
+	if (buf == NULL)
+		return;
+	sodium_memzero(buf, used < PROTO_MESSAGE_MAX ? used : PROTO_MESSAGE_MAX);
+	pthread_mutex_lock(&guarded_lock);
+	if (guarded_n < PROTO_GUARDED_POOL) {
+		guarded_pool[guarded_n++] = buf;
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&guarded_lock);
+	sodium_free(buf);
+}
+
+/* n bytes of guarded memory: pooled when they fit PROTO_MESSAGE_MAX. */
+static uint8_t *guarded_alloc(size_t n)
+{
+	return n <= PROTO_MESSAGE_MAX ? proto_guarded_take() : sodium_malloc(n);
+}
+
+static void guarded_release(uint8_t *buf, size_t n)
+{
+	if (n <= PROTO_MESSAGE_MAX)
+		proto_guarded_give(buf, n);
+	else
+		sodium_free(buf);
+}
+
 int proto_frame(const cJSON *msg, uint8_t **buf, size_t *len)
 {
 	char *text = cJSON_PrintUnformatted(msg);
@@ -54,7 +98,7 @@ int proto_frame(const cJSON *msg, uint8_t **buf, size_t *len)
 	if (text == NULL)
 		return -1;
 	n = strlen(text);
-	if (n > PROTO_REPLY_MAX || (out = sodium_malloc(n + PROTO_HEADER_BYTES)) == NULL) {
+	if (n > PROTO_REPLY_MAX || (out = guarded_alloc(n + PROTO_HEADER_BYTES)) == NULL) {
 		cJSON_free(text);
 		errno = EMSGSIZE;
 		return -1;
@@ -96,8 +140,7 @@ int proto_frame_plain(const cJSON *msg, size_t max, uint8_t **buf, size_t *len)
 
 void proto_frame_free(uint8_t *buf, size_t len)
 {
-	(void)len;
-	sodium_free(buf);
+	guarded_release(buf, len);
 }
 
 int proto_parse(const uint8_t *body, size_t len, cJSON **msg)
@@ -226,13 +269,13 @@ int proto_recv(int fd, cJSON **msg, int timeout_ms)
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if ((body = sodium_malloc(len)) == NULL)
+	if ((body = guarded_alloc(len)) == NULL)
 		return -1;
 	if (read_full(fd, body, len, deadline) == 0) {
 		ret = proto_parse(body, len, msg);
 		if (ret != 0)
 			errno = EPROTO;
 	}
-	sodium_free(body);
+	guarded_release(body, len);
 	return ret;
 }

@@ -15,6 +15,7 @@
 #define PROTO_HEADER_BYTES 4
 #define PROTO_MESSAGE_MAX 65536		   /* a longer request closes the connection */
 #define PROTO_REPLY_MAX (8u * 1024 * 1024) /* a reply: a login's screenshot fits */
+#define PROTO_GUARDED_POOL 8 /* guarded buffers of PROTO_MESSAGE_MAX bytes kept for reuse */
 
 /* Make every cJSON allocation wipe itself when freed: requests carry PINs and passwords, and
  * replies carry recovery keys. Call once, before any cJSON use. */
@@ -34,7 +35,16 @@ int proto_send_all(int fd, const void *buf, size_t len);
 /* CLOCK_MONOTONIC in milliseconds: the scale of every deadline in the command and the agent. */
 long long proto_now_ms(void);
 
-/* Serialise msg with its length header into a wiped-on-free buffer. */
+/* A guarded buffer of PROTO_MESSAGE_MAX bytes (sodium_malloc), taken from a pool shared by the
+ * process's threads when one is there: mapping a fresh one costs more than a whole status
+ * exchange, and in a process with many threads each unmapping also interrupts the others.
+ * proto_guarded_give wipes the first used bytes and keeps the buffer, or frees it when the
+ * pool is full. NULL when memory is refused. */
+uint8_t *proto_guarded_take(void);
+void proto_guarded_give(uint8_t *buf, size_t used);
+
+/* Serialise msg with its length header into guarded memory: a frame of at most
+ * PROTO_MESSAGE_MAX bytes comes from the pool above; proto_frame_free wipes it. */
 int proto_frame(const cJSON *msg, uint8_t **buf, size_t *len);
 void proto_frame_free(uint8_t *buf, size_t len);
 /* The same in plain memory (free with free()), for a message that holds no secret: a guarded

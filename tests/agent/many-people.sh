@@ -44,6 +44,14 @@ expect_eq "then" "$(jget list-all 'j["users"][1]["name"]')" "Eloïse Martin"
 run 0 list-text "$SESAME" list
 expect_eq "text lines" "$(out list-text | wc -l)" "$PEOPLE"
 
+# Every page's request and reply pass through guarded memory, which the command reuses: locking
+# fresh pages for each frame (mlock, one per sodium_malloc) would cost more than the exchange.
+PAGES=$(( (PEOPLE + 49) / 50 ))
+strace -f -qq -e trace=mlock -o "$tmp/list.trace" "$SESAME" list >/dev/null ||
+	fail "sesame list under strace"
+LOCKS=$(grep -c '^[0-9]* *mlock(' "$tmp/list.trace")
+[ "$LOCKS" -lt "$PAGES" ] || fail "listing $PAGES pages locked guarded memory $LOCKS times"
+
 # Pages by hand: no page is over its limit, each follows the last, and the last has no "next".
 python3 - "$SESAME_AGENT_SOCK" "$PEOPLE" "$(dirname "$PROTO")" <<'PY' || fail "paging"
 import sys
