@@ -4,7 +4,7 @@
  * resolve names and read pages of people, small
  * requests per second from 4 clients, and a full `sesame unlock` through the CLI and the agent
  * against the raw Argon2id run at the same parameters and at the priority of the agent's KDF
- * helpers (interleaved, medians).
+ * helpers (interleaved pairs; the ratio is the pairs' median).
  * Usage: bench-agent PATH/TO/sesame PATH/TO/sesame-agent. Prints name=value lines. */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +25,7 @@
 
 #include <sodium.h>
 
+#include "benchutil.h"
 #include "format.h"
 #include "proto.h"
 
@@ -34,31 +35,11 @@
 #define KDF_NICE 10	/* the agent's helpers' (agent/kdf.c) */
 #define THROUGHPUT_CLIENTS 4
 #define THROUGHPUT_SECONDS 2.0
-#define UNLOCK_RUNS 7
+#define UNLOCK_RUNS 11
 #define PIN "284619"
 
 static char home[] = "/tmp/sesame-bench-agent.XXXXXX";
 static char sock[100]; /* fits sun_path */
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static int rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
 
 /* Run argv with "PIN\n" on standard input; returns the exit status. */
 static int run(char *const argv[], const char *input)
@@ -132,13 +113,13 @@ static void status_latency(const char *prefix)
 	if (fd < 0)
 		abort();
 	for (int i = 0; i < STATUS_SAMPLES; i++) {
-		double start = now();
+		double start = bench_now_s();
 		if (status_once(fd) != 0)
 			abort();
-		t[i] = now() - start;
+		t[i] = bench_now_s() - start;
 	}
 	close(fd);
-	qsort(t, STATUS_SAMPLES, sizeof(t[0]), cmp_double);
+	qsort(t, STATUS_SAMPLES, sizeof(t[0]), bench_cmp_double);
 	printf("%sstatus_samples=%d\n", prefix, STATUS_SAMPLES);
 	printf("%sstatus_p50_us=%.0f\n", prefix, t[STATUS_SAMPLES / 2] * 1e6);
 	printf("%sstatus_p99_us=%.0f\n", prefix, t[STATUS_SAMPLES * 99 / 100] * 1e6);
@@ -225,9 +206,9 @@ static void *throughput_client(void *arg)
 {
 	long *count = arg;
 	int fd = connect_agent();
-	double end = now() + THROUGHPUT_SECONDS;
+	double end = bench_now_s() + THROUGHPUT_SECONDS;
 
-	while (fd >= 0 && now() < end && status_once(fd) == 0)
+	while (fd >= 0 && bench_now_s() < end && status_once(fd) == 0)
 		(*count)++;
 	if (fd >= 0)
 		close(fd);
@@ -260,12 +241,12 @@ static void *kdf_thread(void *arg)
 
 	sched_setscheduler(tid, SCHED_BATCH, &batch);
 	setpriority(PRIO_PROCESS, (id_t)tid, KDF_NICE);
-	start = now();
+	start = bench_now_s();
 	if (crypto_pwhash(key, sizeof(key), PIN, strlen(PIN), salt, VAULT_KDF_OPS_DEFAULT,
 			  (size_t)VAULT_KDF_MEM_KIB_DEFAULT * 1024,
 			  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		abort();
-	*t = now() - start;
+	*t = bench_now_s() - start;
 	return NULL;
 }
 
@@ -279,26 +260,36 @@ static double raw_kdf(void)
 	return t;
 }
 
+/* One `sesame unlock`, timed from the command's start to its exit. */
+static double timed_unlock(char **unlock)
+{
+	double start = bench_now_s();
+
+	if (run(unlock, PIN "\n") != 0)
+		abort();
+	return bench_now_s() - start;
+}
+
 static void unlock_ratio(char *sesame)
 {
 	char *unlock[] = {sesame, "unlock", "bench", "--pin-fd", "0", NULL};
 	char *lock[] = {sesame, "lock", NULL};
-	double kdf[UNLOCK_RUNS], cli[UNLOCK_RUNS];
+	double kdf[UNLOCK_RUNS], cli[UNLOCK_RUNS], ratio[UNLOCK_RUNS];
 
-	for (int i = 0; i < UNLOCK_RUNS; i++) { /* interleaved, so drift hits both alike */
-		double start;
-		kdf[i] = raw_kdf();
-		start = now();
-		if (run(unlock, PIN "\n") != 0)
-			abort();
-		cli[i] = now() - start;
+	/* interleaved, each pair in turn in either order, so that drift hits both alike; the
+	 * ratio is the median of the pairs' ratios */
+	for (int i = 0; i < UNLOCK_RUNS; i++) {
+		if (i % 2 == 0)
+			kdf[i] = raw_kdf();
+		cli[i] = timed_unlock(unlock);
+		if (i % 2 != 0)
+			kdf[i] = raw_kdf();
 		run(lock, NULL);
+		ratio[i] = cli[i] / kdf[i];
 	}
-	qsort(kdf, UNLOCK_RUNS, sizeof(double), cmp_double);
-	qsort(cli, UNLOCK_RUNS, sizeof(double), cmp_double);
-	printf("kdf_median_ms=%.1f\n", kdf[UNLOCK_RUNS / 2] * 1e3);
-	printf("cli_unlock_median_ms=%.1f\n", cli[UNLOCK_RUNS / 2] * 1e3);
-	printf("cli_unlock_overhead_ratio=%.3f\n", cli[UNLOCK_RUNS / 2] / kdf[UNLOCK_RUNS / 2]);
+	printf("kdf_median_ms=%.1f\n", bench_median(kdf, UNLOCK_RUNS) * 1e3);
+	printf("cli_unlock_median_ms=%.1f\n", bench_median(cli, UNLOCK_RUNS) * 1e3);
+	printf("cli_unlock_overhead_ratio=%.3f\n", bench_median(ratio, UNLOCK_RUNS));
 }
 
 static pid_t start_agent(char *agent)
@@ -377,6 +368,6 @@ int main(int argc, char **argv)
 	throughput();
 	unlock_ratio(argv[1]);
 	stop_agent(agent);
-	nftw(home, rm, 16, FTW_DEPTH | FTW_PHYS);
+	bench_rmtree(home);
 	return 0;
 }

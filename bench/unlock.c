@@ -1,47 +1,21 @@
 /* Unlock cost: the raw Argon2id run at the vault's default parameters against a full
- * open-with-PIN of a vault holding 50 credentials (unlock, then decrypt the list), medians of
- * runs taken in one process so both see the same machine. Prints name=value lines. */
-#include <ftw.h>
+ * open-with-PIN of a vault holding 50 credentials (unlock, then decrypt the list), in pairs
+ * taken in one process so both see the same machine; the ratio is the pairs' median. Prints
+ * name=value lines. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "benchutil.h"
 #include "vault.h"
 
-#define RUNS 9
+#define RUNS 15
 #define CREDENTIALS 50
 #define PIN "284619"
-
-static double seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
-
-static int rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
 
 static int fill(struct vault_store *s, const char *id)
 {
@@ -70,12 +44,12 @@ static int fill(struct vault_store *s, const char *id)
 static double time_kdf(const struct vault_policy *p)
 {
 	uint8_t key[32], salt[crypto_pwhash_SALTBYTES] = {0};
-	double t = seconds();
+	double t = bench_now_s();
 
 	if (crypto_pwhash(key, sizeof(key), PIN, strlen(PIN), salt, p->kdf_ops,
 			  (size_t)p->kdf_mem_kib * 1024, crypto_pwhash_ALG_ARGON2ID13) != 0)
 		abort();
-	return seconds() - t;
+	return bench_now_s() - t;
 }
 
 static double time_open(struct vault_store *s, const char *id)
@@ -83,14 +57,14 @@ static double time_open(struct vault_store *s, const char *id)
 	struct vault_entries *es;
 	struct vault *v;
 	unsigned left;
-	double t = seconds();
+	double t = bench_now_s();
 
 	if (vault_unlock_pin(s, id, PIN, &v, &left) != VAULT_OK ||
 	    vault_entry_list(v, &es) != VAULT_OK || es->n != CREDENTIALS)
 		abort();
 	vault_entries_free(es);
 	vault_close(v);
-	return seconds() - t;
+	return bench_now_s() - t;
 }
 
 int main(void)
@@ -98,7 +72,7 @@ int main(void)
 	char dir[] = "/tmp/sesame-bench.XXXXXX", id[VAULT_USER_ID_HEX];
 	char *rec = NULL;
 	uint8_t *secret = NULL;
-	double kdf[RUNS], open[RUNS];
+	double kdf[RUNS], open[RUNS], ratio[RUNS];
 	struct vault_policy policy;
 	struct vault_store *s;
 
@@ -111,18 +85,26 @@ int main(void)
 	if (vault_store_open(dir, secret, &s) != VAULT_OK ||
 	    vault_user_create(s, "bench", PIN, &policy, id, rec) != VAULT_OK || fill(s, id) != 0)
 		return 1;
-	/* interleave the two measurements so drift in the machine's speed hits both alike */
+	/* interleaved, each pair in turn in either order, so that drift in the machine's speed
+	 * and whatever one run leaves to the next hit both alike; the ratio is the median of the
+	 * pairs' ratios, which a pair disturbed by another process moves least */
 	for (int i = 0; i < RUNS; i++) {
-		kdf[i] = time_kdf(&policy);
-		open[i] = time_open(s, id);
+		if (i % 2 == 0) {
+			kdf[i] = time_kdf(&policy);
+			open[i] = time_open(s, id);
+		} else {
+			open[i] = time_open(s, id);
+			kdf[i] = time_kdf(&policy);
+		}
+		ratio[i] = open[i] / kdf[i];
 	}
 	printf("kdf_ops=%u\nkdf_mem_kib=%u\ncredentials=%d\nruns=%d\n", policy.kdf_ops,
 	       policy.kdf_mem_kib, CREDENTIALS, RUNS);
-	printf("kdf_median_ms=%.1f\n", median(kdf, RUNS) * 1e3);
-	printf("open_median_ms=%.1f\n", median(open, RUNS) * 1e3);
-	printf("unlock_overhead_ratio=%.3f\n", median(open, RUNS) / median(kdf, RUNS));
+	printf("kdf_median_ms=%.1f\n", bench_median(kdf, RUNS) * 1e3);
+	printf("open_median_ms=%.1f\n", bench_median(open, RUNS) * 1e3);
+	printf("unlock_overhead_ratio=%.3f\n", bench_median(ratio, RUNS));
 	vault_store_close(s);
-	nftw(dir, rm, 16, FTW_DEPTH | FTW_PHYS);
+	bench_rmtree(dir);
 	sodium_free(secret);
 	sodium_free(rec);
 	return 0;
