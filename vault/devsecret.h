@@ -11,7 +11,8 @@
 /* Secret Service item (docs/format.md): schema name, attributes, label. The secret is the
  * 64 lowercase hex characters of the 32 bytes, with no newline. */
 #define DEVSECRET_SCHEMA_NAME "org.sesame.DeviceSecret"
-#define DEVSECRET_ATTR_INSTALLATION "installation" /* the installation id, 32 lowercase hex */
+#define DEVSECRET_LIBSECRET_SONAME "libsecret-1.so.0" /* loaded at first use (devsecret.c) */
+#define DEVSECRET_ATTR_INSTALLATION "installation"    /* the installation id, 32 lowercase hex */
 #define DEVSECRET_ATTR_KIND "kind"
 #define DEVSECRET_KIND "device-secret"
 #define DEVSECRET_LABEL "Sesame device secret"

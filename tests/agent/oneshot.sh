@@ -2,7 +2,8 @@
 # A scripted unlock (the PIN on a descriptor) is one request: the name goes with the PIN, and the
 # agent resolves it through its index. The command sends nothing else (strace counts its
 # requests), says the same things as before for a wrong PIN, an unknown name and a blocked
-# vault, and the log holds the same records. The id form keeps working.
+# vault, and the log holds the same records. The id form keeps working. Nor does it load the
+# Secret Service's library, which only the agent needs.
 #   oneshot.sh SESAME SESAME_AGENT
 . "$(dirname "$0")/lib.sh"
 
@@ -20,7 +21,7 @@ traced() {
 	want=$1 name=$2 user=$3 pin=$4
 	shift 4
 	run "$want" "$name" sh -c 'p=$1 t=$2 u=$3; shift 3; echo "$p" |
-		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -s 256 -e trace=write,sendmsg,sendto -o "$t" "$0" unlock "$u" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -s 256 -e trace=write,sendmsg,sendto,openat -o "$t" "$0" unlock "$u" \
 		--pin-fd 0 "$@"' "$SESAME" "$pin" "$tmp/$name.trace" "$user" "$@"
 }
 
@@ -31,6 +32,9 @@ enroll Alice "$PIN"
 traced 0 ok Alice "$PIN"
 expect_eq "requests of an unlock by name" "$(requests ok | tr '\n' ' ')" "unlock "
 out ok | grep -q '^Session open for Alice\.$' || fail "unlock: $(out ok)"
+# mapping libsecret and GIO was most of the command's own start-up, for nothing: the agent
+# holds the device secret
+! grep 'libsecret' "$tmp/ok.trace" || fail "an unlock loaded libsecret"
 
 traced 0 by-id "$USER_ID" "$PIN" --json
 expect_eq "requests of an unlock by id" "$(requests by-id | tr '\n' ' ')" "unlock "
