@@ -343,7 +343,7 @@ void agent_pin_job_done(struct agent *a, struct conn *c, struct job *j)
 	case JOB_EXPORT:
 		agent_export_done(a, c, j);
 		break;
-	case JOB_LOGIN: /* ends through agent_login_done */
+	case JOB_LOGIN:	  /* ends through agent_login_done */
 	case JOB_HISTORY: /* ends through agent_history_done */
 		break;
 	}
