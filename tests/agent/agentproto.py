@@ -8,6 +8,7 @@ stand.
 """
 import json
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -143,6 +144,22 @@ def start_agent(program, env, sock, log_path, fail, prefix=(), wait_s=10.0):
             pass
         time.sleep(0.05)
     fail("the agent does not answer")
+
+
+def stop_agent(agent, pid, wait_s=60, stopped=False):
+    """SIGTERM to the agent itself, pid (when agent is strace running it, strace then writes
+    the rest of its trace and ends); SIGCONT first if the test stopped it. Kills what did not
+    end within wait_s, and raises. Returns None, for the caller's variable."""
+    if agent is not None and agent.poll() is None:
+        try:
+            if stopped:
+                os.kill(pid, signal.SIGCONT)
+            os.kill(pid, signal.SIGTERM)
+            agent.wait(wait_s)
+        except (OSError, subprocess.TimeoutExpired):
+            agent.kill()
+            raise
+    return None
 
 
 def main():

@@ -14,7 +14,6 @@ the vault files hold: a wrong PIN typed before the agent started, and one typed 
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -59,14 +58,7 @@ def start(prefix):
 def stop():
     """SIGTERM to the agent itself: strace then writes the rest of its trace and ends."""
     global agent
-    if agent is not None and agent.poll() is None:
-        try:
-            os.kill(agent_pid, signal.SIGTERM)
-            agent.wait(60)
-        except (OSError, subprocess.TimeoutExpired):
-            agent.kill()
-            raise
-    agent = None
+    agent = ap.stop_agent(agent, agent_pid)
 
 
 def counters(s):

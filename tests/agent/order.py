@@ -45,17 +45,10 @@ def start():
 
 
 def stop():
-    """SIGTERM to the agent itself: strace then writes the rest of its trace and ends."""
+    """SIGTERM to the agent itself, which the test may have stopped: strace then writes the
+    rest of its trace and ends."""
     global agent
-    if agent is not None and agent.poll() is None:
-        try:
-            os.kill(agent_pid, signal.SIGCONT)
-            os.kill(agent_pid, signal.SIGTERM)
-            agent.wait(60)
-        except (OSError, subprocess.TimeoutExpired):
-            agent.kill()
-            raise
-    agent = None
+    agent = ap.stop_agent(agent, agent_pid, stopped=True)
 
 
 def stopped(pid):

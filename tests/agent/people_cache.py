@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -65,14 +64,7 @@ def start(traced):
 def stop():
     """SIGTERM to the agent itself: strace then writes the rest of its trace and ends."""
     global agent
-    if agent is not None and agent.poll() is None:
-        try:
-            os.kill(agent_pid, signal.SIGTERM)
-            agent.wait(60)
-        except (OSError, subprocess.TimeoutExpired):
-            agent.kill()
-            raise
-    agent = None
+    agent = ap.stop_agent(agent, agent_pid)
 
 
 def index_then_marker(s):

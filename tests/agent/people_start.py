@@ -14,7 +14,6 @@ import json
 import os
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -57,14 +56,7 @@ def start(prefix):
 
 def stop():
     global agent
-    if agent is not None and agent.poll() is None:
-        try:
-            os.kill(agent_pid, signal.SIGTERM)
-            agent.wait(120)
-        except (OSError, subprocess.TimeoutExpired):
-            agent.kill()
-            raise
-    agent = None
+    agent = ap.stop_agent(agent, agent_pid, 120)
 
 
 def traced(files, delay_us):
