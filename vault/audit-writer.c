@@ -117,18 +117,25 @@ static int checkpoint_replace(struct audit_log *log, const char *text, size_t le
 	return VAULT_OK;
 }
 
-/* Signs the checkpoint of range into out and replaces the file (durably when sync). */
-static int log_checkpoint_of(struct audit_log *log, const struct merkle_range *range, int sync,
-			     char *out, size_t *outlen)
+/* Signs the checkpoint of range into out. */
+static int log_checkpoint_sign(struct audit_log *log, const struct merkle_range *range, char *out,
+			       size_t *outlen)
 {
 	struct checkpoint cp;
-	int ret;
 
 	memset(&cp, 0, sizeof(cp));
 	memcpy(cp.origin, log->v.name, strlen(log->v.name));
 	cp.size = range->size;
 	merkle_range_root(range, cp.root);
-	ret = checkpoint_sign(&cp, log->v.name, log->sk, out, AUDIT_CHECKPOINT_MAX, outlen);
+	return checkpoint_sign(&cp, log->v.name, log->sk, out, AUDIT_CHECKPOINT_MAX, outlen);
+}
+
+/* Signs the checkpoint of range into out and replaces the file (durably when sync). */
+static int log_checkpoint_of(struct audit_log *log, const struct merkle_range *range, int sync,
+			     char *out, size_t *outlen)
+{
+	int ret = log_checkpoint_sign(log, range, out, outlen);
+
 	if (ret == VAULT_OK && sync) {
 		checkpoint_files_close(log); /* a new current file: open it again next time */
 		ret = fileio_write_atomic(log->dirfd, AUDIT_CHECKPOINT_NAME, out, *outlen);
@@ -331,16 +338,24 @@ static void sync_group(struct audit_log *log)
 {
 	struct log_state target = log->written;
 	struct merkle_range before = log->durable.range;
+	uint64_t from = log->durable.offset;
 	size_t k = log->npending, cplen = 0;
 	char cp[AUDIT_CHECKPOINT_MAX];
 	int synced, cpret = VAULT_E_IO;
 
 	log->syncing = 1;
 	pthread_mutex_unlock(&log->mu);
+	/* the records start toward the disk while their checkpoint is signed, so that the
+	 * signature costs the append nothing; the checkpoint is written only once they are
+	 * durable, and fdatasync alone says whether they are */
+	(void)sync_file_range(log->fd, (off_t)from, (off_t)(target.offset - from),
+			      SYNC_FILE_RANGE_WRITE);
+	cpret = log_checkpoint_sign(log, &target.range, cp, &cplen);
 	synced = fdatasync(log->fd) == 0;
 	if (synced) {
 		tree_store(log, &before, k);
-		cpret = log_checkpoint_of(log, &target.range, 0, cp, &cplen);
+		if (cpret == VAULT_OK)
+			cpret = checkpoint_replace(log, cp, cplen);
 	}
 	pthread_mutex_lock(&log->mu);
 	if (synced) {
